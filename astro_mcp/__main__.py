@@ -1,0 +1,5 @@
+import sys
+
+from astro_mcp.cli import main
+
+sys.exit(main())

@@ -1,0 +1,94 @@
+"""Settings, read from the environment in one place (`Settings.from_env`) and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+DEFAULT_API_URL = "https://astropods.com/api/v1"
+
+# Environment variable -> field. ASTRO_ACCESS_TOKEN and ASTRO_API_URL match the platform CLI;
+# everything that is ours alone carries the ASTRO_MCP_ prefix.
+_ENV = {
+    "ASTRO_ACCESS_TOKEN": "access_token",
+    "ASTRO_API_URL": "api_url",
+    "ASTRO_MCP_CREDENTIALS_FILE": "credentials_file",
+    "ASTRO_MCP_CONNECT_TIMEOUT": "connect_timeout",
+    "ASTRO_MCP_READ_TIMEOUT": "read_timeout",
+    "ASTRO_MCP_CALL_BUDGET": "call_budget",
+    "ASTRO_MCP_MAX_ATTEMPTS": "max_attempts",
+    "ASTRO_MCP_RETRY_BACKOFF": "retry_backoff",
+    "ASTRO_MCP_MAX_RESPONSE_MB": "max_response_mb",
+    "ASTRO_MCP_MAX_WINDOW_DAYS": "max_window_days",
+    "ASTRO_MCP_MAX_BUCKETS": "max_buckets",
+    "ASTRO_MCP_CACHE_TTL": "cache_ttl",
+    "ASTRO_MCP_LIVE_CACHE_TTL": "live_cache_ttl",
+    "ASTRO_MCP_AUTH_TOKEN": "auth_token",
+    "ASTRO_MCP_ALLOWED_HOSTS": "allowed_hosts",
+    "ASTRO_MCP_ALLOWED_ORIGINS": "allowed_origins",
+    "ASTRO_MCP_LOG_LEVEL": "log_level",
+}
+
+Seconds = Annotated[float, Field(gt=0, le=600)]
+
+
+class ConfigError(ValueError):
+    """The environment holds a setting that cannot be used; the message names the variable."""
+
+
+class Settings(BaseModel):
+    """Everything astro-mcp can be configured with. Secrets are `SecretStr`: never shown in a repr."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    access_token: SecretStr | None = None
+    api_url: str = Field(default=DEFAULT_API_URL, pattern=r"^https?://[^\s]+$")
+    credentials_file: Path = Path("~/.ast/credentials.json")
+    connect_timeout: Seconds = 5.0
+    read_timeout: Seconds = 15.0
+    call_budget: Seconds = 25.0
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    retry_backoff: Annotated[float, Field(ge=0, le=10)] = 0.25
+    max_response_mb: Annotated[float, Field(gt=0, le=1024)] = 32.0
+    max_window_days: Annotated[int, Field(ge=1, le=3660)] = 90
+    max_buckets: Annotated[int, Field(ge=10, le=1_000_000)] = 50_000
+    cache_ttl: Annotated[float, Field(ge=0, le=86_400)] = 300.0
+    live_cache_ttl: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    auth_token: SecretStr | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from environment variables; empty values count as unset.
+
+        Raises:
+            ConfigError: a variable is set to something unusable.
+        """
+        values: dict[str, object] = {}
+        for var, field in _ENV.items():
+            raw = environ.get(var, "").strip()
+            if not raw:
+                continue
+            if field in ("allowed_hosts", "allowed_origins"):
+                values[field] = tuple(part.strip() for part in raw.split(",") if part.strip())
+            elif field == "log_level":
+                values[field] = raw.upper()
+            else:
+                values[field] = raw
+        try:
+            return cls.model_validate(values)
+        except ValidationError as err:
+            fields = {v: k for k, v in _ENV.items()}
+            problems = "; ".join(
+                f"{fields.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in err.errors(include_input=False)
+            )
+            raise ConfigError(f"invalid configuration: {problems}") from None
+
+    @property
+    def max_response_bytes(self) -> int:
+        return int(self.max_response_mb * 1024 * 1024)

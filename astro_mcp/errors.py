@@ -1,0 +1,103 @@
+"""Everything that can go wrong between a tool call and the Astro API.
+
+    AstroError
+    ├── QueryError              an argument was refused; nothing was sent
+    ├── MissingTokenError       no Astro access token is configured; nothing was sent
+    ├── ApiError                the API answered with an error status (keeps its own message)
+    │   ├── UnauthorizedError       401: missing, expired or invalid token
+    │   ├── ForbiddenError          403: the token's user is not a member of the account
+    │   ├── NotFoundError           404: unknown account or agent
+    │   ├── RateLimitedError        429: slow down (carries Retry-After)
+    │   ├── NotConfiguredError      503: observability is not set up for the account
+    │   └── UpstreamError           any other status, 5xx included
+    ├── TransportError          no HTTP answer at all
+    │   ├── RequestTimeoutError     the API did not answer in time
+    │   └── ConnectionFailedError   the API could not be reached, or the connection broke
+    └── InvalidResponseError    the API answered 200 with something that is not the contract
+
+Every message is safe to show a model: none carries a token or a header.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class AstroError(Exception):
+    """Base of every astro-mcp failure."""
+
+
+class QueryError(AstroError):
+    """A tool argument was refused before anything went over the network."""
+
+
+class MissingTokenError(AstroError):
+    """No Astro access token could be found."""
+
+
+class ApiError(AstroError):
+    """The Astro API answered with an error status."""
+
+    status: ClassVar[int | None] = None
+
+    def __init__(self, status_code: int, error: str, details: str = "") -> None:
+        self.status_code = status_code
+        self.error = error
+        self.details = details
+        super().__init__(self.api_message)
+
+    @property
+    def api_message(self) -> str:
+        """The API's own words: `error`, then `details` when there are any."""
+        return f"{self.error}: {self.details}" if self.details and self.details != self.error else self.error
+
+
+class UnauthorizedError(ApiError):
+    status = 401
+
+
+class ForbiddenError(ApiError):
+    status = 403
+
+
+class NotFoundError(ApiError):
+    status = 404
+
+
+class RateLimitedError(ApiError):
+    status = 429
+
+    def __init__(self, status_code: int, error: str, details: str = "", retry_after: float | None = None) -> None:
+        super().__init__(status_code, error, details)
+        self.retry_after = retry_after
+
+
+class NotConfiguredError(ApiError):
+    status = 503
+
+
+class UpstreamError(ApiError):
+    """Any status without a class of its own (5xx, unexpected 4xx)."""
+
+
+class TransportError(AstroError):
+    """No HTTP answer came back."""
+
+
+class RequestTimeoutError(TransportError):
+    """The API did not answer within the time allowed."""
+
+
+class ConnectionFailedError(TransportError):
+    """The API could not be reached (DNS, refused), or the connection broke mid-answer."""
+
+
+class InvalidResponseError(AstroError):
+    """The API answered 200 with a body that is not the documented contract."""
+
+
+API_ERRORS: dict[int, type[ApiError]] = {
+    cls.status: cls
+    for cls in (UnauthorizedError, ForbiddenError, NotFoundError, RateLimitedError, NotConfiguredError)
+    if cls.status is not None
+}

@@ -1,0 +1,321 @@
+"""A simulator of the Astro API's metrics endpoint: a real HTTP app, for demos, tests and benchmarks.
+
+It serves `GET /api/v1/agents/{account}/{name}/observability/metrics` as the API reference and the
+notes on the real server describe it: zero-trace buckets are left out, `interval` <= 0 or not a
+number silently becomes 60, `time_range` echoes the query strings, an empty answer says 60 minutes
+whatever was asked, and errors come in both body shapes (`{error, details}` and the auth
+middleware's `{error, error_description}`).
+
+Data is generated per minute, seeded by agent and day, and summed into the requested buckets, so the
+same window has the same totals at every interval. Incidents are placed relative to an `anchor`
+time (by default the simulator's start), so a demo of "the last 24 hours" always contains them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import anyio
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+DEMO_TOKEN = "demo-token"
+API_PREFIX = "/api/v1"
+_DAY = 1440
+_MAX_DAYS = 400
+
+
+@dataclass(frozen=True)
+class Incident:
+    """From `anchor + begins` for `lasts`: errors at `error_rate`, latency times `latency_factor`."""
+
+    begins: timedelta
+    lasts: timedelta
+    error_rate: float | None = None
+    latency_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class Agent:
+    description: str
+    peak_per_minute: float
+    error_rate: float = 0.01
+    latency_ms: float = 240.0
+    input_tokens: int = 900
+    output_tokens: int = 350
+    incidents: tuple[Incident, ...] = ()
+    # (period, active) in minutes: traffic only in the first `active` minutes of every `period`.
+    duty_cycle: tuple[int, int] | None = None
+
+
+DEMO_AGENTS: dict[str, dict[str, Agent]] = {
+    "astro-team": {
+        "weather-agent": Agent("healthy: a steady daily rhythm, peaking mid-afternoon UTC", 4.0),
+        "support-bot": Agent(
+            "an error spike: 6 hours before the anchor, 45 minutes at about 30% errors",
+            3.0,
+            incidents=(Incident(timedelta(hours=-6), timedelta(minutes=45), error_rate=0.3),),
+        ),
+        "checkout-agent": Agent(
+            "a latency regression: latency 2.5x since 10 hours before the anchor",
+            2.5,
+            latency_ms=310.0,
+            incidents=(Incident(timedelta(hours=-10), timedelta(days=3650), latency_factor=2.5),),
+        ),
+        "batch-agent": Agent(
+            "bursty: runs 30 minutes every 4 hours, idle in between", 6.0, duty_cycle=(240, 30), latency_ms=1800.0
+        ),
+        "new-agent": Agent("deployed, but has served no traces yet", 0.0),
+        "broken-backend": Agent("its tracing backend fails: 502", 0.0),
+    },
+}
+_ACCOUNT_ERRORS: dict[str, tuple[int, dict[str, str]]] = {
+    "locked-org": (403, {"error": "insufficient permissions"}),
+    "fresh-org": (
+        503,
+        {"error": "observability not configured", "details": "langfuse not configured for this account"},
+    ),
+    "expired-session": (401, {"error": "authentication required"}),
+}
+_AGENT_ERRORS: dict[tuple[str, str], tuple[int, dict[str, str]]] = {
+    ("astro-team", "broken-backend"): (502, {"error": "failed to query observability backend"}),
+}
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """A response served instead of the real one (fault injection): status, raw body, headers, delay."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Recorded:
+    path: str
+    query: dict[str, str]
+    authorization: str
+    user_agent: str
+    client: tuple[str, int] | None
+
+
+class _Series:
+    """Per-minute columns for one day of one agent."""
+
+    __slots__ = ("errors", "input_tokens", "latency_sum", "output_tokens", "traces")
+
+    def __init__(self) -> None:
+        self.traces = [0] * _DAY
+        self.errors = [0] * _DAY
+        self.latency_sum = [0.0] * _DAY
+        self.input_tokens = [0] * _DAY
+        self.output_tokens = [0] * _DAY
+
+
+class Simulator:
+    """The simulated API: its data, its token check, its request log and its fault script."""
+
+    def __init__(
+        self,
+        *,
+        anchor: datetime | None = None,
+        tokens: frozenset[str] = frozenset({DEMO_TOKEN}),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        agents: dict[str, dict[str, Agent]] = DEMO_AGENTS,
+    ) -> None:
+        self.clock = clock
+        self.anchor = (anchor or clock()).replace(second=0, microsecond=0)
+        self.tokens = tokens
+        self.agents = agents
+        self.requests: list[Recorded] = []
+        self.disconnects = 0
+        self._script: dict[tuple[str, str], list[Scripted]] = {}
+        self._days: dict[tuple[str, str, int], _Series] = {}
+        self._rendered: dict[tuple[str, str, int, int], list[str]] = {}
+        self.app = Starlette(
+            routes=[Route(API_PREFIX + "/agents/{account}/{name}/observability/metrics", self._metrics)]
+        )
+
+    def script(self, account: str, name: str, *responses: Scripted) -> None:
+        """Serve `responses`, in order, to the next requests for this agent."""
+        self._script.setdefault((account, name), []).extend(responses)
+
+    async def _metrics(self, request: Request) -> Response:
+        account, name = request.path_params["account"], request.path_params["name"]
+        auth = request.headers.get("authorization", "")
+        client = (request.client.host, request.client.port) if request.client else None
+        self.requests.append(
+            Recorded(request.url.path, dict(request.query_params), auth, request.headers.get("user-agent", ""), client)
+        )
+        if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in self.tokens:
+            return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
+        if scripted := self._script.get((account, name)):
+            return await self._play(request, scripted.pop(0))
+        failure = _ACCOUNT_ERRORS.get(account) or _AGENT_ERRORS.get((account, name))
+        if failure is None and account not in self.agents:
+            failure = (404, {"error": "account not found"})
+        if failure is None and name not in self.agents[account]:
+            failure = (404, {"error": "agent not found"})
+        if failure is not None:
+            return JSONResponse(failure[1], failure[0])
+        return self._answer(self.agents[account][name], account, name, request.query_params.get)
+
+    async def _play(self, request: Request, scripted: Scripted) -> Response:
+        if scripted.delay:
+            with anyio.move_on_after(scripted.delay):
+                while not await request.is_disconnected():
+                    await anyio.sleep(0.01)
+                self.disconnects += 1
+                return Response(status_code=499)
+        return Response(scripted.body, scripted.status, headers=scripted.headers, media_type=None)
+
+    def _answer(self, agent: Agent, account: str, name: str, param: Callable[[str], str | None]) -> Response:
+        start_raw, end_raw = param("start_time") or "", param("end_time") or ""
+        interval = _lenient_interval(param("interval"))
+        empty = {"buckets": [], "time_range": {"start": start_raw, "end": end_raw}, "interval_minutes": 60}
+        if not start_raw or not end_raw:
+            return JSONResponse(empty)
+        try:
+            start, end = _parse(start_raw), _parse(end_raw)
+        except ValueError:
+            return JSONResponse({"error": "failed to query metrics"}, 502)
+        if (end - start).total_seconds() > _MAX_DAYS * 86400:
+            return JSONResponse({"error": "failed to query metrics"}, 502)
+        buckets = self._buckets(agent, account, name, start, end, interval)
+        if not buckets:
+            return JSONResponse(empty)
+        time_range = json.dumps({"start": start_raw, "end": end_raw})
+        body = f'{{"buckets":[{",".join(buckets)}],"time_range":{time_range},"interval_minutes":{interval}}}'
+        return Response(body, media_type="application/json")
+
+    def _buckets(
+        self, agent: Agent, account: str, name: str, start: datetime, end: datetime, interval: int
+    ) -> list[str]:
+        """The non-empty buckets of [start, end) as JSON, aligned to multiples of `interval` since the epoch."""
+        first = math.ceil(start.timestamp() / 60)
+        last = min(math.ceil(end.timestamp() / 60), math.floor(self.clock().timestamp() / 60))  # none from the future
+        if _DAY % interval:
+            return self._render(agent, account, name, first, last, interval)
+        # Buckets never cross midnight: whole days are rendered once and kept.
+        parts: list[str] = []
+        minute = first
+        while minute < last:
+            day = minute // _DAY
+            stop = min(last, (day + 1) * _DAY)
+            if minute == day * _DAY and stop == (day + 1) * _DAY:
+                key = (account, name, day, interval)
+                if key not in self._rendered:
+                    if len(self._rendered) > 4096:
+                        self._rendered.clear()
+                    self._rendered[key] = self._render(agent, account, name, minute, stop, interval)
+                parts.extend(self._rendered[key])
+            else:
+                parts.extend(self._render(agent, account, name, minute, stop, interval))
+            minute = stop
+        return parts
+
+    def _render(self, agent: Agent, account: str, name: str, first: int, last: int, interval: int) -> list[str]:
+        sums: dict[int, list[float]] = {}
+        minute = first
+        while minute < last:
+            day, offset = divmod(minute, _DAY)
+            series = self._day(agent, account, name, day)
+            for m in range(offset, min(last - day * _DAY, _DAY)):
+                traces = series.traces[m]
+                if traces:
+                    row = (
+                        traces,
+                        series.errors[m],
+                        series.latency_sum[m],
+                        series.input_tokens[m],
+                        series.output_tokens[m],
+                    )
+                    acc = sums.setdefault((day * _DAY + m) // interval * interval, [0, 0, 0.0, 0, 0])
+                    for i, value in enumerate(row):
+                        acc[i] += value
+            minute = (day + 1) * _DAY
+        return [
+            f'{{"timestamp":"{datetime.fromtimestamp(key * 60, UTC):%Y-%m-%dT%H:%M:%SZ}","trace_count":{int(a[0])},'
+            f'"avg_latency_ms":{round(a[2] / a[0], 1)},"input_tokens":{int(a[3])},"output_tokens":{int(a[4])},'
+            f'"error_count":{int(a[1])}}}'
+            for key, a in sorted(sums.items())
+        ]
+
+    def _day(self, agent: Agent, account: str, name: str, day: int) -> _Series:
+        key = (account, name, day)
+        series = self._days.get(key)
+        if series is None:
+            series = self._days[key] = _generate(agent, f"{account}/{name}", day, self.anchor)
+        return series
+
+
+def _generate(agent: Agent, seed: str, day: int, anchor: datetime) -> _Series:
+    rng = random.Random(hashlib.sha256(f"{seed}/{day}".encode()).digest())
+    series = _Series()
+    anchor_minute = math.floor(anchor.timestamp() / 60)
+    windows = [
+        (anchor_minute + int(i.begins.total_seconds() // 60), int(i.lasts.total_seconds() // 60), i)
+        for i in agent.incidents
+    ]
+    for m in range(_DAY):
+        minute = day * _DAY + m
+        if agent.duty_cycle and minute % agent.duty_cycle[0] >= agent.duty_cycle[1]:
+            continue
+        # A daily rhythm peaking at 15:00 UTC, a tenth of the peak at its lowest.
+        rate = agent.peak_per_minute * (0.55 + 0.45 * math.cos((m / 60 - 15) * math.pi / 12))
+        traces = max(0, round(rng.gauss(rate, math.sqrt(rate)))) if rate else 0
+        if not traces:
+            continue
+        error_rate, latency = agent.error_rate, agent.latency_ms * rng.lognormvariate(0, 0.15)
+        for begins, lasts, incident in windows:
+            if begins <= minute < begins + lasts:
+                error_rate = incident.error_rate if incident.error_rate is not None else error_rate
+                latency *= incident.latency_factor
+        series.traces[m] = traces
+        series.errors[m] = sum(rng.random() < error_rate for _ in range(traces))
+        series.latency_sum[m] = latency * traces
+        series.input_tokens[m] = round(traces * agent.input_tokens * rng.uniform(0.7, 1.3))
+        series.output_tokens[m] = round(traces * agent.output_tokens * rng.uniform(0.7, 1.3))
+    return series
+
+
+def _lenient_interval(raw: str | None) -> int:
+    """As the real server does: anything not a positive integer becomes 60."""
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return 60
+    return value if value > 0 else 60
+
+
+def _parse(raw: str) -> datetime:
+    moment = datetime.fromisoformat(raw)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@contextlib.asynccontextmanager
+async def serve_simulator(simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """Run the simulator on uvicorn inside the current event loop; yield its API base URL."""
+    server = uvicorn.Server(uvicorn.Config(simulator.app, host=host, port=port, log_level="warning", lifespan="off"))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve)
+        with anyio.fail_after(10):
+            while not server.started:
+                await anyio.sleep(0.005)
+        bound_port = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            yield f"http://{host}:{bound_port}{API_PREFIX}"
+        finally:
+            server.should_exit = True
