@@ -67,13 +67,15 @@ def grid_bucket_count(start: datetime, end: datetime, interval_minutes: int) -> 
     return max(last - first, 1)
 
 
-def describe_minutes(minutes: int) -> str:
-    """60 -> '1 hour', 1440 -> '1 day', 90 -> '90 minutes'."""
-    for unit, size in (("week", 10080), ("day", 1440), ("hour", 60)):
-        if minutes % size == 0:
-            count = minutes // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+def describe_minutes(minutes: int, adjective: bool = False) -> str:
+    """60 -> '1 hour' ('1-hour' as an adjective), 1440 -> '1 day', 90 -> '90 minutes'."""
+    unit, size = next(
+        ((u, n) for u, n in (("week", 10080), ("day", 1440), ("hour", 60)) if minutes % n == 0), ("minute", 1)
+    )
+    count = minutes // size
+    if adjective:
+        return f"{count}-{unit}"
+    return f"{count} {unit}{'s' if count != 1 else ''}"
 
 
 def rfc3339(moment: datetime) -> str:
