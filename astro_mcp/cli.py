@@ -1,4 +1,4 @@
-"""Command line: `astro-mcp [serve]`, `astro-mcp demo`, `astro-mcp simulate`."""
+"""Command line: `astro-mcp [serve]`, `astro-mcp demo`, `astro-mcp simulate`. Settings are read here, once."""
 
 from __future__ import annotations
 
@@ -15,21 +15,90 @@ from astro_mcp.config import ConfigError, Settings
 
 logger = logging.getLogger("astro_mcp")
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 def _out(text: str) -> None:
-    """Write to stdout: only for commands that do not speak MCP over it."""
+    """Write to stdout: only for the commands that do not speak MCP over it."""
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="astro-mcp", description="MCP server for Astro AI agent metrics.")
+    parser = argparse.ArgumentParser(
+        prog="astro-mcp",
+        description="MCP server for the observability metrics of agents deployed on Astro AI.",
+        epilog="With no command, `serve` runs (over stdio, as Claude Desktop starts it).",
+    )
     parser.add_argument("--version", action="version", version=f"astro-mcp {__version__}")
     commands = parser.add_subparsers(dest="command")
-    simulate = commands.add_parser("simulate", help="run the bundled Astro API simulator")
+    serve = commands.add_parser("serve", help="run the MCP server (the default)")
+    serve.add_argument("--transport", choices=("stdio", "sse", "streamable-http"), default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP transports: address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP transports: port (default 8000)")
+    serve.add_argument(
+        "--stateless", action="store_true", help="streamable HTTP without sessions, for replicas behind a balancer"
+    )
+    serve.add_argument(
+        "--demo", action="store_true", help="answer from the bundled simulator instead of the Astro API (no account)"
+    )
+    commands.add_parser("demo", help="show what a model receives, against the bundled simulator, then exit")
+    simulate = commands.add_parser("simulate", help="run the bundled Astro API simulator on loopback")
     simulate.add_argument("--host", default="127.0.0.1")
     simulate.add_argument("--port", type=int, default=8765)
     return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
+        args_list.insert(0, "serve")
+    args = _parser().parse_args(args_list)
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as err:
+        sys.stderr.write(f"astro-mcp: {err}\n")
+        return 2
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # it logs every request at INFO
+    try:
+        match args.command:
+            case "simulate":
+                anyio.run(_simulate, args.host, args.port)
+            case "demo":
+                from astro_mcp.demo import run_demo
+
+                return anyio.run(run_demo)
+            case _:
+                return _serve(args, settings)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from astro_mcp.server import create_server
+
+    if args.transport != "stdio" and args.host not in LOOPBACK and settings.auth_token is None:
+        sys.stderr.write(
+            f"astro-mcp: refusing to listen on {args.host}: over HTTP, any other address than loopback "
+            "(127.0.0.1, localhost, ::1) needs ASTRO_MCP_AUTH_TOKEN set, so that only clients holding it get in.\n"
+        )
+        return 2
+    if args.demo:
+        from astro_mcp.simulator import DEMO_AGENTS, in_process
+
+        settings, transport = in_process(settings)
+        server = create_server(settings, transport=transport, known_agents={a: set(n) for a, n in DEMO_AGENTS.items()})
+    else:
+        server = create_server(settings)
+    if args.transport == "stdio":
+        server.run()
+        return 0
+    from astro_mcp.http import serve_http
+
+    anyio.run(serve_http, server, settings, args.transport, args.host, args.port, args.stateless)
+    return 0
 
 
 async def _simulate(host: str, port: int) -> None:
@@ -43,21 +112,3 @@ async def _simulate(host: str, port: int) -> None:
                 _out(f"  {account}/{name}: {agent.description}")
         _out("  locked-org/*: 403; fresh-org/*: 503; expired-session/*: 401; any other account: 404")
         await anyio.sleep_forever()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        settings = Settings.from_env(os.environ)
-    except ConfigError as err:
-        sys.stderr.write(f"astro-mcp: {err}\n")
-        return 2
-    logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        if args.command == "simulate":
-            anyio.run(_simulate, args.host, args.port)
-    except KeyboardInterrupt:
-        return 0
-    return 0

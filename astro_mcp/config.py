@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -29,6 +29,7 @@ _ENV = {
     "ASTRO_MCP_AUTH_TOKEN": "auth_token",
     "ASTRO_MCP_ALLOWED_HOSTS": "allowed_hosts",
     "ASTRO_MCP_ALLOWED_ORIGINS": "allowed_origins",
+    "ASTRO_MCP_MAX_REQUEST_KB": "max_request_kb",
     "ASTRO_MCP_LOG_LEVEL": "log_level",
 }
 
@@ -60,7 +61,8 @@ class Settings(BaseModel):
     auth_token: SecretStr | None = None
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
-    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    max_request_kb: Annotated[int, Field(ge=1, le=65536)] = 256
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import anyio
+import httpx2
 import uvicorn
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from astro_mcp.config import Settings
 
 DEMO_TOKEN = "demo-token"
 API_PREFIX = "/api/v1"
@@ -289,6 +293,14 @@ def _generate(agent: Agent, seed: str, day: int, anchor: datetime) -> _Series:
         series.input_tokens[m] = round(traces * agent.input_tokens * rng.uniform(0.7, 1.3))
         series.output_tokens[m] = round(traces * agent.output_tokens * rng.uniform(0.7, 1.3))
     return series
+
+
+def in_process(settings: Settings) -> tuple[Settings, httpx2.ASGITransport]:
+    """Settings and a transport that hand the client's requests straight to a fresh simulator: no socket."""
+    demo = settings.model_copy(
+        update={"api_url": "http://simulator" + API_PREFIX, "access_token": SecretStr(DEMO_TOKEN)}
+    )
+    return demo, httpx2.ASGITransport(app=Simulator().app)
 
 
 def _lenient_interval(raw: str | None) -> int:

@@ -1,0 +1,53 @@
+"""`astro-mcp demo`: the server as Claude Desktop runs it, against the bundled simulator, as a model sees it."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import anyio
+from mcp import Client, StdioServerParameters
+from mcp.types import TextContent
+
+from astro_mcp.simulator import DEMO_TOKEN, Simulator, serve_simulator
+
+ARGUMENTS = {"account": "astro-team", "name": "support-bot", "start_time": "now-24h"}
+BAD_ARGUMENTS = {"account": "Astro Team", "name": "support-bot", "start_time": "yesterday"}
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+async def run_demo() -> int:
+    """Start the simulator and the server over stdio, call the tool like a model would, print what comes back."""
+    async with serve_simulator(Simulator()) as url:
+        env = {"ASTRO_API_URL": url, "ASTRO_ACCESS_TOKEN": DEMO_TOKEN, "ASTRO_MCP_LOG_LEVEL": "WARNING"}
+        params = StdioServerParameters(command=sys.executable, args=["-m", "astro_mcp"], env=env)
+        started = anyio.current_time()
+        with anyio.fail_after(60):
+            async with Client(params) as client:
+                ready = anyio.current_time() - started
+                tools = (await client.list_tools()).tools
+                _out(f"Simulated Astro API at {url}; astro-mcp started over stdio in {ready:.2f} s")
+                _out(f"Protocol {client.protocol_version}; tools: {', '.join(t.name for t in tools)}")
+                _out()
+                call = ", ".join(f"{k}={v!r}" for k, v in ARGUMENTS.items())
+                _out(f"get_agent_metrics({call})  -- an agent that had an error spike 6 hours ago")
+                _out("=" * 100)
+                result = await client.call_tool("get_agent_metrics", ARGUMENTS)
+                text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
+                _out(text)
+                _out("=" * 100)
+                structured = json.dumps(result.structured_content, separators=(",", ":"))
+                _out(
+                    f"Also in structuredContent: {', '.join(result.structured_content or {})} "
+                    f"({len(text) + len(structured):,} characters in all)."
+                )
+                _out()
+                call = ", ".join(f"{k}={v!r}" for k, v in BAD_ARGUMENTS.items())
+                _out(f"get_agent_metrics({call})  -- a call the model must correct")
+                refused = await client.call_tool("get_agent_metrics", BAD_ARGUMENTS)
+                _out("\n".join(c.text for c in refused.content if isinstance(c, TextContent)))
+    return 0
