@@ -148,7 +148,7 @@ class AstroClient:
                         raise InvalidResponseError(_too_large(limit))
                     chunks.append(chunk)
         except httpx2.TimeoutException:
-            raise RequestTimeoutError(f"the Astro API did not answer within {seconds:.0f} s") from None
+            raise RequestTimeoutError(f"the Astro API did not answer within {round(seconds, 1):g} s") from None
         except httpx2.DecodingError:
             raise InvalidResponseError("the Astro API's answer could not be decoded") from None
         except httpx2.RequestError as err:

@@ -19,6 +19,7 @@ import json
 import math
 import random
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from astro_mcp.config import Settings
 
@@ -317,10 +319,15 @@ def _parse(raw: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@contextlib.asynccontextmanager
-async def serve_simulator(simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+def serve_simulator(simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> AsyncContextManager[str]:
     """Run the simulator on uvicorn inside the current event loop; yield its API base URL."""
-    server = uvicorn.Server(uvicorn.Config(simulator.app, host=host, port=port, log_level="warning", lifespan="off"))
+    return serve_app(simulator.app, host, port, API_PREFIX)
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, prefix: str = "") -> AsyncIterator[str]:
+    """Run any ASGI app on uvicorn inside the current event loop (port 0: any free one); yield its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve)
         with anyio.fail_after(10):
@@ -328,6 +335,6 @@ async def serve_simulator(simulator: Simulator, host: str = "127.0.0.1", port: i
                 await anyio.sleep(0.005)
         bound_port = server.servers[0].sockets[0].getsockname()[1]
         try:
-            yield f"http://{host}:{bound_port}{API_PREFIX}"
+            yield f"http://{host}:{bound_port}{prefix}"
         finally:
             server.should_exit = True
