@@ -1,0 +1,320 @@
+"""Summaries: exact, bounded, and pointing at what matters."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mcp import Client
+
+from astro_mcp.config import Settings
+from astro_mcp.models import MetricsBucket
+from astro_mcp.query import MetricsQuery
+from astro_mcp.render import render
+from astro_mcp.server import create_server
+from astro_mcp.summarize import MAX_TABLE_ROWS, Series, lay_on_grid, summarize
+from tests.conftest import NOW
+
+BOUND = 12_000
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def bucket(at: datetime, traces: int, errors: int = 0, latency: float = 200.0) -> MetricsBucket:
+    return {
+        "timestamp": at,
+        "trace_count": traces,
+        "avg_latency_ms": latency,
+        "input_tokens": traces * 900,
+        "output_tokens": traces * 300,
+        "error_count": errors,
+    }
+
+
+def synthetic(seed: int, n: int, interval: int, fill: float, start: datetime = START) -> list[MetricsBucket]:
+    """n buckets' worth of grid, a share `fill` of them with traffic: sparse, like the API."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        if rng.random() < fill:
+            traces = rng.randint(1, 400)
+            out.append(
+                bucket(
+                    start + timedelta(minutes=i * interval), traces, rng.randint(0, traces // 5), rng.uniform(5, 9000)
+                )
+            )
+    return out
+
+
+def result_size(summary_text: str, structured: dict[str, Any]) -> int:
+    return len(summary_text) + len(json.dumps(structured, separators=(",", ":")))
+
+
+def summarize_and_render(query: MetricsQuery, buckets: list[MetricsBucket], now: datetime = NOW) -> tuple[str, Any]:
+    summary = summarize(query, buckets, query.interval_minutes, now)
+    return render(summary, "astro://agents/a/b/metrics/raw?start_time=x&end_time=y&interval=1"), summary
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+@given(
+    seed=st.integers(0, 2**32),
+    n=st.integers(1, 3000),
+    interval=st.sampled_from([1, 5, 7, 60]),
+    factor=st.integers(1, 500),
+    fill=st.floats(0, 1),
+)
+@settings(max_examples=60, deadline=None)
+def test_regrouping_conserves_every_total_and_the_weighted_latency(
+    seed: int, n: int, interval: int, factor: int, fill: float
+) -> None:
+    buckets = synthetic(seed, n, interval, fill, START + timedelta(minutes=seed % 997))
+    end = START + timedelta(minutes=seed % 997 + n * interval)
+    series, _ = lay_on_grid(buckets, interval, START + timedelta(minutes=seed % 997), end)
+    coarse = series.regroup(series.step * factor)
+    for fine, coarser in zip(series_columns(series), series_columns(coarse), strict=True):
+        assert sum(coarser) == pytest.approx(sum(fine), rel=1e-12)
+    assert sum(coarse.traces) == sum(b["trace_count"] for b in buckets)
+    assert sum(coarse.errors) == sum(b["error_count"] for b in buckets)
+    weighted = sum(b["avg_latency_ms"] * b["trace_count"] for b in buckets)
+    assert sum(coarse.latency_sum) == pytest.approx(weighted, rel=1e-9)
+
+
+def series_columns(s: Series) -> list[list[int] | list[float]]:
+    return [s.traces, s.errors, s.latency_sum, s.input_tokens, s.output_tokens]
+
+
+@given(seed=st.integers(0, 2**32), n=st.integers(1, 2000), fill=st.floats(0, 1))
+@settings(max_examples=60, deadline=None)
+def test_filling_idle_gaps_never_changes_a_total(seed: int, n: int, fill: float) -> None:
+    buckets = synthetic(seed, n, 5, fill)
+    query = MetricsQuery("a", "b", START, START + timedelta(minutes=5 * n), 5)
+    summary = summarize(query, buckets, 5, NOW)
+    assert summary.totals.trace_count == sum(b["trace_count"] for b in buckets)
+    assert summary.totals.error_count == sum(b["error_count"] for b in buckets)
+    assert summary.totals.input_tokens == sum(b["input_tokens"] for b in buckets)
+    assert summary.totals.output_tokens == sum(b["output_tokens"] for b in buckets)
+    assert summary.idle.idle_buckets == n - len(buckets)
+    assert sum(row[1] for row in summary.table.rows) == summary.totals.trace_count
+    if buckets:
+        weighted = sum(b["avg_latency_ms"] * b["trace_count"] for b in buckets) / summary.totals.trace_count
+        assert summary.avg_latency_ms == pytest.approx(weighted, rel=1e-9)
+        assert summary.error_rate == summary.totals.error_count / summary.totals.trace_count
+
+
+odd_buckets = st.lists(
+    st.builds(
+        bucket,
+        st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC)),
+        st.integers(0, 10**6),
+        st.integers(0, 10**6),
+        st.floats(0, 1e7),
+    ),
+    max_size=300,
+)
+
+
+@given(
+    buckets=odd_buckets,
+    days=st.integers(0, 90),
+    hours=st.integers(1, 23),
+    interval=st.sampled_from([1, 2, 5, 13, 60, 360, 1440]),
+    slug=st.sampled_from(["a", "x" * 64]),
+)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_input_gives_a_bounded_deterministic_result(
+    buckets: list[MetricsBucket], days: int, hours: int, interval: int, slug: str
+) -> None:
+    """Duplicates, out-of-window and off-grid timestamps, more errors than traces, long slugs: all bounded."""
+    end = START + timedelta(days=days, hours=hours)
+    if (end - START).total_seconds() / 60 / interval > 50_000:
+        interval = 5
+    notes = ("end_time 2026-12-01T00:00:00Z is in the future; the window ends now (2026-11-25T09:52:30Z) instead.",)
+    query = MetricsQuery(slug, slug, START, end, interval, notes)
+    text, summary = summarize_and_render(query, buckets, end)
+    structured = summary.model_dump(mode="json")
+    assert result_size(text, structured) <= BOUND
+    assert len(summary.table.rows) <= MAX_TABLE_ROWS
+    again_text, again = summarize_and_render(query, buckets, end)
+    assert (again_text, again.model_dump(mode="json")) == (text, structured)
+
+
+@pytest.mark.parametrize(("interval", "n"), [(1, 43_200), (1, 50_000), (5, 25_920), (60, 2_160)])
+def test_the_largest_windows_stay_within_the_bound(interval: int, n: int) -> None:
+    buckets = synthetic(7, n, interval, 0.9)
+    query = MetricsQuery("x" * 64, "y" * 64, START, START + timedelta(minutes=n * interval), interval)
+    text, summary = summarize_and_render(query, buckets, START + timedelta(days=200))
+    assert result_size(text, summary.model_dump(mode="json")) <= BOUND
+    assert summary.totals.trace_count == sum(b["trace_count"] for b in buckets)
+
+
+def test_odd_api_data_is_noted() -> None:
+    t = START + timedelta(hours=1)
+    buckets = [
+        bucket(t, 10),
+        bucket(t, 5),  # a duplicate timestamp
+        bucket(t + timedelta(minutes=7), 3),  # off the 60-minute grid
+        bucket(START - timedelta(days=1), 99),  # outside the window
+        bucket(t + timedelta(hours=1), 2, errors=4),  # more errors than traces
+    ]
+    query = MetricsQuery("a", "b", START, START + timedelta(hours=4), 60)
+    summary = summarize(query, buckets, 60, NOW)
+    notes = " ".join(summary.notes)
+    assert "1 bucket(s) outside the window" in notes
+    assert "2 bucket(s) fell in a time slot another bucket already had" in notes
+    assert "1 bucket(s) were not aligned to 1 hour boundaries" in notes
+    assert "1 bucket(s) report more errors than traces" in notes
+    assert summary.totals.trace_count == 20
+
+
+def test_partial_and_still_filling_buckets_are_noted() -> None:
+    start, end = START + timedelta(minutes=52), START + timedelta(hours=5, minutes=52)
+    query = MetricsQuery("a", "b", start, end, 60)
+    live = summarize(query, [bucket(START + timedelta(hours=2), 10)], 60, end + timedelta(seconds=30))
+    past = summarize(query, [bucket(START + timedelta(hours=2), 10)], 60, end + timedelta(days=1))
+    assert "The first bucket (Nov 01 00:00 UTC) covers only 8 of its 60 minutes" in " ".join(live.notes)
+    assert "The window ends now: the last bucket (Nov 01 05:00 UTC) is still filling" in " ".join(live.notes)
+    assert "The last bucket (Nov 01 05:00 UTC) covers only 52 of its 60 minutes" in " ".join(past.notes)
+
+
+def test_idle_time_is_counted_as_zero_and_the_longest_stretch_is_named() -> None:
+    buckets = [bucket(START + timedelta(hours=h), 50) for h in (0, 1, 2, 7, 8)]
+    query = MetricsQuery("a", "b", START, START + timedelta(hours=10), 60)
+    summary = summarize(query, buckets, 60, NOW)
+    assert summary.idle.idle_buckets == 5
+    assert (summary.idle.longest_start, summary.idle.longest_end) == ("2026-11-01T03:00:00Z", "2026-11-01T07:00:00Z")
+    assert summary.traces_per_hour == 25.0  # 250 traces over 10 hours, idle hours included
+    text = render(summary, "astro://x")
+    assert "Longest idle stretch: Nov 01 03:00 UTC → Nov 01 07:00 UTC (4 hours)" in text
+
+
+def test_the_trend_is_told_in_words_with_the_figures() -> None:
+    first = [bucket(START + timedelta(hours=h), 1000, errors=6, latency=200) for h in range(12)]
+    second = [bucket(START + timedelta(hours=h), 1000, errors=17, latency=300) for h in range(12, 24)]
+    query = MetricsQuery("a", "b", START, START + timedelta(days=1), 60)
+    text = render(summarize(query, first + second, 60, NOW), "astro://x")
+    assert "error rate rose from 0.60% to 1.70%" in text
+    assert "latency rose from 200.0 ms to 300.0 ms" in text
+    assert "traffic steady (1,000 traces/hour → 1,000 traces/hour)" in text
+
+
+def test_the_mean_latency_is_weighted_by_traces_not_a_mean_of_means() -> None:
+    buckets = [bucket(START, 1000, latency=100.0), bucket(START + timedelta(hours=1), 10, latency=1000.0)]
+    summary = summarize(MetricsQuery("a", "b", START, START + timedelta(hours=2), 60), buckets, 60, NOW)
+    assert summary.avg_latency_ms == pytest.approx((1000 * 100 + 10 * 1000) / 1010)
+
+
+def test_an_isolated_failed_trace_in_a_quiet_minute_is_not_an_anomaly() -> None:
+    buckets = synthetic(3, 1440, 1, 1.0)
+    for b in buckets:
+        b["trace_count"], b["error_count"] = 3, 0
+    buckets[700]["error_count"] = 1  # one failed trace: 33% for that minute
+    summary = summarize(MetricsQuery("a", "b", START, START + timedelta(days=1), 1), buckets, 1, NOW)
+    assert summary.anomalies == []
+
+
+# --- golden tests on the simulator's demo agents -------------------------------------------------
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Client]:
+    async with Client(create_server(settings, clock=lambda: NOW)) as c:
+        yield c
+
+
+async def call(client: Client, name: str, **arguments: Any) -> tuple[str, dict[str, Any]]:
+    result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": name, **arguments})
+    assert not result.is_error
+    assert result.structured_content is not None
+    text = "\n".join(getattr(c, "text", "") for c in result.content)
+    return text, result.structured_content
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("start_time", "interval", "peak"),
+    [("now-24h", None, "Nov 25 03:00"), ("now-7d", "5m", "Nov 25 03:00"), ("now-30d", "1m", "Nov 25 03:00")],
+)
+async def test_the_error_spike_is_found_at_the_right_hour(
+    client: Client, start_time: str, interval: str | None, peak: str
+) -> None:
+    args = {"start_time": start_time} | ({"interval": interval} if interval else {})
+    text, s = await call(client, "support-bot", **args)
+    assert f"⚠ Error spike {peak}" in text
+    (spike,) = [a for a in s["anomalies"] if a["metric"] == "error_rate"]
+    assert spike["start"].startswith("2026-11-25T03:")
+    assert spike["peak"] > 0.15
+
+
+@pytest.mark.anyio
+async def test_the_latency_regression_is_found_where_it_began(client: Client) -> None:
+    text, s = await call(client, "checkout-agent")
+    (regression,) = [a for a in s["anomalies"] if a["metric"] == "avg_latency_ms"]
+    assert regression["start"] == "2026-11-24T23:00:00Z"  # 10 hours before the anchor
+    assert regression["peak"] / regression["baseline"] > 2
+    assert "⚠ Latency spike Nov 24 23:00" in text
+    assert "latency rose from" in text
+
+
+@pytest.mark.anyio
+async def test_a_healthy_agent_has_no_anomalies_even_over_30_days_of_minutes(client: Client) -> None:
+    text, s = await call(client, "weather-agent", start_time="now-30d", interval=1)
+    assert s["anomalies"] == []
+    assert "No anomalies" in text
+
+
+@pytest.mark.anyio
+async def test_a_bursty_agent_shows_its_idle_stretches(client: Client) -> None:
+    text, s = await call(client, "batch-agent", start_time="now-24h", interval="30m")
+    assert s["idle"]["longest_minutes"] == 210  # 30 minutes of work every 4 hours
+    assert "Longest idle stretch" in text
+
+
+WINDOWS = [
+    ("now-1h", 1),
+    ("now-1h", None),
+    ("now-6h", 7),
+    ("now-24h", 1),
+    ("now-24h", 60),
+    ("now-7d", 5),
+    ("now-7d", 1440),
+    ("now-30d", 1),
+    ("now-90d", 5),
+    ("now-90d", 1440),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("start_time", "interval"), WINDOWS)
+async def test_every_window_is_bounded_and_matches_independent_sums(
+    client: Client, api_url: str, start_time: str, interval: int | None
+) -> None:
+    import httpx2
+
+    from astro_mcp.simulator import DEMO_TOKEN
+
+    args = {"start_time": start_time} | ({"interval": interval} if interval else {})
+    result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot", **args})
+    assert result.structured_content is not None
+    text = "\n".join(getattr(c, "text", "") for c in result.content)
+    assert result_size(text, result.structured_content) <= BOUND
+    w = result.structured_content["window"]
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}, timeout=60) as http:
+        raw = (
+            await http.get(
+                f"{api_url}/agents/astro-team/support-bot/observability/metrics",
+                params={"start_time": w["start"], "end_time": w["end"], "interval": w["interval_minutes"]},
+            )
+        ).json()["buckets"]
+    totals = result.structured_content["totals"]
+    assert totals["trace_count"] == sum(b["trace_count"] for b in raw)
+    assert totals["error_count"] == sum(b["error_count"] for b in raw)
+    assert totals["input_tokens"] == sum(b["input_tokens"] for b in raw)
+    weighted = sum(b["avg_latency_ms"] * b["trace_count"] for b in raw) / totals["trace_count"]
+    assert result.structured_content["avg_latency_ms"] == pytest.approx(weighted, rel=1e-9)
