@@ -36,7 +36,6 @@ _DURATION = re.compile(rf"^(?:(?:last|past)\s+)?{_AMOUNT}$")
 _INTERVAL = re.compile(r"^(?P<amount>\d{1,7}(?:\.\d{1,6})?)\s*(?P<unit>[a-z]*)$")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MINUTE = timedelta(minutes=1)
 # Round intervals the default is chosen from; the target keeps a window at <= 36 buckets,
 # which gives a 24-hour window the API's own default of 60 minutes.
 _NICE_INTERVALS = (1, 5, 15, 30, 60, 180, 360, 720, 1440)
@@ -241,8 +240,12 @@ def resolve_query(
             f"The window is {_days(end - start)} long; the longest allowed is {max_window_days} days. Narrow it, "
             f"for example start_time='now-{max_window_days}d', end_time='now', or split it into several calls."
         )
-    start = _floor_minute(start)
-    end = max(_floor_minute(end), start + _MINUTE)
+    start, end = _floor_minute(start), _floor_minute(end)
+    if end <= start:
+        raise QueryError(
+            f"The window {rfc3339(start)} to {rfc3339(end)} holds no whole minute, the API's finest grain. "
+            "Widen it, for example start_time='now-15m', end_time='now'."
+        )
     window = end - start
     minutes = default_interval(window) if interval is None else parse_interval(interval)
     window_minutes = int(window.total_seconds() // 60)
