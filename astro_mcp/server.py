@@ -7,6 +7,7 @@ what went wrong and what to do next (`explain`).
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -250,16 +251,6 @@ def create_server(
         auth=AUTH if verifier is not None else None,
     )
 
-    @mcp.tool(
-        title="Get agent metrics",
-        annotations=ToolAnnotations(
-            title="Get agent metrics",
-            read_only_hint=True,
-            destructive_hint=False,
-            idempotent_hint=True,
-            open_world_hint=True,
-        ),
-    )
     async def get_agent_metrics(
         account: Account,
         name: AgentName,
@@ -285,6 +276,19 @@ def create_server(
             content=[TextContent(type="text", text=render(summary, raw_uri(summary)))],
             structured_content=summary.model_dump(mode="json"),
         )
+
+    mcp.add_tool(
+        get_agent_metrics,
+        title="Get agent metrics",
+        description=inspect.cleandoc(get_agent_metrics.__doc__ or ""),  # Python < 3.13 keeps the indentation
+        annotations=ToolAnnotations(
+            title="Get agent metrics",
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=True,
+        ),
+    )
 
     @mcp.resource(TEMPLATE, name="agent_metrics", title="Agent metrics summary", mime_type="application/json")
     async def agent_metrics(

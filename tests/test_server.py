@@ -72,6 +72,7 @@ async def test_the_tool_publishes_a_described_flat_input_schema_and_an_output_sc
         tool.output_schema["properties"]
     )
     assert "Quote these figures" in (tool.description or "")
+    assert "\n    " not in (tool.description or "")  # no docstring indentation reaches the model
 
 
 async def test_a_call_returns_exact_figures_in_text_and_structured_content(client: Client, api_url: str) -> None:
