@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
@@ -39,8 +39,6 @@ logger = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 500, 502, 504})
 MAX_RETRY_AFTER = 10.0
 _BACKOFF_CAP = 4.0
-# Data this recent may still be arriving, so a window ending within it is cached only briefly.
-_SETTLE = timedelta(minutes=5)
 _CACHE_WEIGHT = 500_000  # buckets held at most, about 100 MB
 _TAGS = re.compile(r"<[^>]*>")
 
@@ -89,8 +87,7 @@ class AstroClient:
         Raises:
             AstroError: any failure, already mapped (see `astro_mcp.errors`).
         """
-        live = query.end + _SETTLE > now
-        ttl = self._settings.live_cache_ttl if live else self._settings.cache_ttl
+        ttl = self._settings.live_cache_ttl if query.is_live(now) else self._settings.cache_ttl
         return await self._cache.get(query, ttl, lambda: self._fetch(query, now))
 
     async def _fetch(self, query: MetricsQuery, now: datetime) -> MetricsResponse:

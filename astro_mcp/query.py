@@ -36,6 +36,7 @@ _DURATION = re.compile(rf"^(?:(?:last|past)\s+)?{_AMOUNT}$")
 _INTERVAL = re.compile(r"^(?P<amount>\d{1,7}(?:\.\d{1,6})?)\s*(?P<unit>[a-z]*)$")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LIVE = timedelta(minutes=5)  # traces this recent may not be ingested yet
 # Round intervals the default is chosen from; the target keeps a window at <= 36 buckets,
 # which gives a 24-hour window the API's own default of 60 minutes.
 _NICE_INTERVALS = (1, 5, 15, 30, 60, 180, 360, 720, 1440)
@@ -52,6 +53,10 @@ class MetricsQuery:
     end: datetime
     interval_minutes: int
     notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def is_live(self, now: datetime) -> bool:
+        """Whether the window ends so recently that its data may still be arriving."""
+        return now - self.end < LIVE
 
     @property
     def bucket_count(self) -> int:

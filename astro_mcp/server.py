@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from astro_mcp import __version__
+from astro_mcp.cache import SingleFlightCache
 from astro_mcp.client import AstroClient
 from astro_mcp.config import Settings
 from astro_mcp.credentials import HOW_TO_LOG_IN, TokenSource
@@ -128,15 +129,23 @@ class State:
     agents: dict[str, set[str]] = field(default_factory=dict)
     users: int = 0
 
-    async def metrics(
+    summaries: SingleFlightCache[MetricsQuery, MetricsSummary] = field(
+        default_factory=lambda: SingleFlightCache(1024, lambda _: 1)
+    )
+
+    def resolve(
         self, account: str, name: str, start: str | None, end: str | None, interval: int | str | None
-    ) -> tuple[MetricsQuery, MetricsResponse, datetime]:
-        """Resolve and fetch; raises `AstroError`."""
+    ) -> tuple[MetricsQuery, datetime]:
+        """Check the arguments against one reading of the clock; raises `QueryError`."""
         now = self.clock()
         s = self.settings
         query = resolve_query(
             account, name, start, end, interval, now=now, max_window_days=s.max_window_days, max_buckets=s.max_buckets
         )
+        return query, now
+
+    async def fetch(self, query: MetricsQuery, now: datetime) -> MetricsResponse:
+        """The API's answer for a resolved query; raises `AstroError`."""
         response, cached = await self.client.get_metrics(query, now)
         self.agents.setdefault(query.account, set()).add(query.name)
         logger.info(
@@ -149,14 +158,22 @@ class State:
             len(response.buckets),
             " (cached)" if cached else "",
         )
-        return query, response, now
+        return response
 
     async def summary(
         self, account: str, name: str, start: str | None, end: str | None, interval: int | str | None
     ) -> MetricsSummary:
-        query, response, now = await self.metrics(account, name, start, end, interval)
-        sent = response.interval_minutes if response.buckets else query.interval_minutes
-        return summarize(query, response.buckets, sent, now)
+        """Resolve, fetch and summarize. A past window's summary is kept as long as its data is."""
+        query, now = self.resolve(account, name, start, end, interval)
+
+        async def compute() -> MetricsSummary:
+            response = await self.fetch(query, now)
+            sent = response.interval_minutes if response.buckets else query.interval_minutes
+            return summarize(query, response.buckets, sent, now)
+
+        ttl = 0 if query.is_live(now) else self.settings.cache_ttl  # a live summary's notes depend on now
+        summary, _ = await self.summaries.get(query, ttl, compute)
+        return summary
 
 
 def raw_uri(summary: MetricsSummary) -> str:
@@ -307,7 +324,7 @@ def create_server(
     ) -> str:
         """Every bucket as the Astro API returned it (buckets with no traces are left out), as JSON."""
         try:
-            _, response, _ = await state.metrics(account, name, start_time, end_time, interval)
+            response = await state.fetch(*state.resolve(account, name, start_time, end_time, interval))
         except AstroError as err:
             raise ResourceError(explain(err, account, tokens, settings)) from err
         return response.model_dump_json()
