@@ -255,7 +255,7 @@ def scaling(runs: int = 9) -> None:
     out(f"## Scaling: summarize + render, every minute of the window active ({runs} runs, median)")
     out("| buckets | parse from bytes | summarize + render | per bucket |")
     out("| ---: | ---: | ---: | ---: |")
-    for n in (1_000, 10_000, 43_200, 100_000):
+    for n in (24, 1_000, 10_000, 43_200, 100_000):
         query, response = synthetic(n)
         body = response.model_dump_json().encode()
         now = query.end + timedelta(days=1)
