@@ -68,9 +68,9 @@ DEMO_AGENTS: dict[str, dict[str, Agent]] = {
     "astro-team": {
         "weather-agent": Agent("healthy: a steady daily rhythm, peaking mid-afternoon UTC", 4.0),
         "support-bot": Agent(
-            "an error spike: 6 hours before the anchor, 45 minutes at about 30% errors",
+            "an error spike: 6 hours before the anchor, an hour at about 35% errors",
             3.0,
-            incidents=(Incident(timedelta(hours=-6), timedelta(minutes=45), error_rate=0.3),),
+            incidents=(Incident(timedelta(hours=-6), timedelta(minutes=60), error_rate=0.35),),
         ),
         "checkout-agent": Agent(
             "a latency regression: latency 2.5x since 10 hours before the anchor",
@@ -279,8 +279,8 @@ def _generate(agent: Agent, seed: str, day: int, anchor: datetime) -> _Series:
         minute = day * _DAY + m
         if agent.duty_cycle and minute % agent.duty_cycle[0] >= agent.duty_cycle[1]:
             continue
-        # A daily rhythm peaking at 15:00 UTC, a tenth of the peak at its lowest.
-        rate = agent.peak_per_minute * (0.55 + 0.45 * math.cos((m / 60 - 15) * math.pi / 12))
+        # A daily rhythm peaking at 15:00 UTC, a fifth of the peak at its lowest.
+        rate = agent.peak_per_minute * (0.6 + 0.4 * math.cos((m / 60 - 15) * math.pi / 12))
         traces = max(0, round(rng.gauss(rate, math.sqrt(rate)))) if rate else 0
         if not traces:
             continue

@@ -1,0 +1,99 @@
+"""The commands a user runs: demo, simulate, serve --demo, and the shipped Claude Desktop config."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.types import TextContent
+
+from astro_mcp.simulator import DEMO_TOKEN
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_demo_prints_what_the_model_receives_and_exits_0() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "astro_mcp", "demo"], capture_output=True, text=True, timeout=120, cwd=REPO, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "tools: get_agent_metrics" in done.stdout
+    assert "⚠ Error spike" in done.stdout
+    assert "Traces: " in done.stdout
+    assert "Did you mean account='astro-team'?" in done.stdout
+
+
+@pytest.mark.anyio
+async def test_simulate_prints_its_url_and_serves_data_to_a_token_holder() -> None:
+    with socketless_port() as port:
+        process = await anyio.open_process([sys.executable, "-m", "astro_mcp", "simulate", "--port", str(port)])
+    try:
+        assert process.stdout is not None
+        with anyio.fail_after(20):
+            first = b""
+            while not first.endswith(b"\n"):
+                first += await process.stdout.receive(1)
+        url = first.decode().strip()
+        assert url == f"http://127.0.0.1:{port}/api/v1"
+        params = {"start_time": "2026-11-24T00:00:00Z", "end_time": "2026-11-24T06:00:00Z", "interval": 60}
+        path = f"{url}/agents/astro-team/weather-agent/observability/metrics"
+        async with httpx2.AsyncClient() as http:
+            allowed = await http.get(path, params=params, headers={"Authorization": f"Bearer {DEMO_TOKEN}"})
+            refused = await http.get(path, params=params)
+        assert allowed.status_code == 200
+        assert len(allowed.json()["buckets"]) == 6
+        assert refused.status_code == 401
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+class socketless_port:  # noqa: N801 - used as a context manager, reads as one
+    """A free loopback port: bound to find it, released for the subprocess to take."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@pytest.mark.anyio
+async def test_serve_demo_answers_with_no_astro_account_or_token() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASTRO")}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "astro_mcp", "--demo"], env=env, cwd=REPO)
+    async with Client(params) as client:
+        result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "checkout-agent"})
+    assert not result.is_error
+    text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
+    assert "⚠ Latency spike" in text
+
+
+@pytest.mark.anyio
+async def test_the_example_claude_desktop_config_starts_the_server() -> None:
+    """The shipped config, with its placeholder path filled in, as Claude Desktop would launch it."""
+    config = json.loads((REPO / "claude_desktop_config.example.json").read_text())
+    entry = config["mcpServers"]["astro"]
+    assert "/absolute/path/to/astro-mcp" in entry["args"]
+    assert set(entry["env"]) == {"ASTRO_ACCESS_TOKEN"}
+    uv = shutil.which(entry["command"])
+    assert uv is not None, "uv must be on PATH, as for the README's commands"
+    args = [str(REPO) if a == "/absolute/path/to/astro-mcp" else a for a in entry["args"]]
+    params = StdioServerParameters(command=uv, args=args, env={**entry["env"], "UV_OFFLINE": "1"})
+    async with Client(params) as client:
+        tools = (await client.list_tools()).tools
+        templates = (await client.list_resource_templates()).resource_templates
+    assert [t.name for t in tools] == ["get_agent_metrics"]
+    assert len(templates) == 2
