@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +34,8 @@ def test_demo_prints_what_the_model_receives_and_exits_0() -> None:
 
 @pytest.mark.anyio
 async def test_simulate_prints_its_url_and_serves_data_to_a_token_holder() -> None:
-    with socketless_port() as port:
-        process = await anyio.open_process([sys.executable, "-m", "astro_mcp", "simulate", "--port", str(port)])
+    port = free_port()
+    process = await anyio.open_process([sys.executable, "-m", "astro_mcp", "simulate", "--port", str(port)])
     try:
         assert process.stdout is not None
         with anyio.fail_after(20):
@@ -43,7 +44,11 @@ async def test_simulate_prints_its_url_and_serves_data_to_a_token_holder() -> No
                 first += await process.stdout.receive(1)
         url = first.decode().strip()
         assert url == f"http://127.0.0.1:{port}/api/v1"
-        params = {"start_time": "2026-11-24T00:00:00Z", "end_time": "2026-11-24T06:00:00Z", "interval": 60}
+        params: dict[str, str | int] = {
+            "start_time": "2026-11-24T00:00:00Z",
+            "end_time": "2026-11-24T06:00:00Z",
+            "interval": 60,
+        }
         path = f"{url}/agents/astro-team/weather-agent/observability/metrics"
         async with httpx2.AsyncClient() as http:
             allowed = await http.get(path, params=params, headers={"Authorization": f"Bearer {DEMO_TOKEN}"})
@@ -56,18 +61,11 @@ async def test_simulate_prints_its_url_and_serves_data_to_a_token_holder() -> No
         await process.wait()
 
 
-class socketless_port:  # noqa: N801 - used as a context manager, reads as one
+def free_port() -> int:
     """A free loopback port: bound to find it, released for the subprocess to take."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return int(sock.getsockname()[1])
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @pytest.mark.anyio
