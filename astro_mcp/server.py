@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import httpx2
@@ -73,22 +73,21 @@ for a trend, widen the window (start_time='7d'). Times are UTC.\
 TEMPLATE = "astro://agents/{account}/{name}/metrics{?start_time,end_time,interval}"
 RAW_TEMPLATE = "astro://agents/{account}/{name}/metrics/raw{?start_time,end_time,interval}"
 
+
+def _slug(description: str, example: str) -> Any:
+    # The pattern is published for clients; query.check_slug enforces it with a message a model can act on.
+    return Field(
+        description=description, examples=[example], json_schema_extra={"pattern": SLUG_PATTERN, "maxLength": 64}
+    )
+
+
 Account = Annotated[
     str,
-    Field(
-        description="Account slug of the agent's owner on Astro AI, e.g. 'astro-team' (lowercase, digits, '-', '_').",
-        examples=["astro-team"],
-        json_schema_extra={"pattern": SLUG_PATTERN, "maxLength": 64},
+    _slug(
+        "Account slug of the agent's owner on Astro AI, e.g. 'astro-team' (lowercase, digits, '-', '_').", "astro-team"
     ),
 ]
-AgentName = Annotated[
-    str,
-    Field(
-        description="The agent's name within the account, e.g. 'weather-agent'.",
-        examples=["weather-agent"],
-        json_schema_extra={"pattern": SLUG_PATTERN, "maxLength": 64},
-    ),
-]
+AgentName = Annotated[str, _slug("The agent's name within the account, e.g. 'weather-agent'.", "weather-agent")]
 StartTime = Annotated[
     str | None,
     Field(

@@ -128,6 +128,18 @@ def child_peak_rss(marker: str) -> int:
     return 0
 
 
+def window_args(name: str, end: datetime, days: int, interval: int) -> dict[str, Any]:
+    """The same explicit past window for every server, so that both are asked the same thing."""
+    start = end - timedelta(days=days)
+    return {
+        "account": "astro-team",
+        "name": name,
+        "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "interval": interval,
+    }
+
+
 async def timed(client: Client, tool: str, args: dict[str, Any]) -> tuple[float, CallToolResult]:
     started = time.perf_counter()
     result = await client.call_tool(tool, args)
@@ -150,13 +162,7 @@ async def latency(url: str) -> None:
     async with Client(ours) as a, Client(naive) as b:
         schemas = {t.name: t.output_schema for s in (a, b) for t in (await s.list_tools()).tools}
         for label, days, interval, calls in WINDOWS:
-            args = {
-                "account": "astro-team",
-                "name": "weather-agent",
-                "start_time": (end - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "interval": interval,
-            }
+            args = window_args("weather-agent", end, days, interval)
             _, mine = await timed(a, "get_agent_metrics", args)  # warm-up, both
             _, theirs = await timed(b, "get_metrics", args)
             assert not mine.is_error
@@ -213,13 +219,7 @@ async def repeated(params: StdioServerParameters, end: datetime, calls: int = 30
     out("| --- | ---: | ---: | ---: | ---: |")
     async with Client(params) as client:
         for label, days, interval, _ in WINDOWS:
-            args = {
-                "account": "astro-team",
-                "name": "checkout-agent",
-                "start_time": (end - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "interval": interval,
-            }
+            args = window_args("checkout-agent", end, days, interval)
             first, _ = await timed(client, "get_agent_metrics", args)
             again = [(await timed(client, "get_agent_metrics", args))[0] for _ in range(calls)]
             r50 = statistics.median(again)
