@@ -58,13 +58,9 @@ class MetricsQuery:
         """Whether the window ends so recently that its data may still be arriving."""
         return now - self.end < LIVE
 
-    @property
-    def bucket_count(self) -> int:
-        """How many buckets of the epoch-aligned grid the window touches."""
-        return grid_bucket_count(self.start, self.end, self.interval_minutes)
-
 
 def grid_bucket_count(start: datetime, end: datetime, interval_minutes: int) -> int:
+    """How many buckets of the epoch-aligned grid [start, end) touches."""
     step = interval_minutes * 60
     first = math.floor((start - _EPOCH).total_seconds() / step)
     last = math.ceil((end - _EPOCH).total_seconds() / step)

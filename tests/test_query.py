@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from astro_mcp.errors import QueryError
-from astro_mcp.query import MetricsQuery, check_slug, parse_interval, resolve_query
+from astro_mcp.query import MetricsQuery, check_slug, grid_bucket_count, parse_interval, resolve_query
 from tests.conftest import NOW
 
 MINUTE_NOW = NOW.replace(second=0)
@@ -148,4 +148,4 @@ def test_any_input_is_either_a_valid_query_or_a_query_error(
     assert q.start.tzinfo is UTC
     assert q.end - q.start <= timedelta(days=90, minutes=1)
     assert 1 <= q.interval_minutes <= (q.end - q.start).total_seconds() / 60
-    assert q.bucket_count <= 50_000
+    assert grid_bucket_count(q.start, q.end, q.interval_minutes) <= 50_000
