@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 DEFAULT_API_URL = "https://astropods.com/api/v1"
 
@@ -63,6 +63,15 @@ class Settings(BaseModel):
     allowed_origins: tuple[str, ...] = ()
     max_request_kb: Annotated[int, Field(ge=1, le=65536)] = 256
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("access_token", "auth_token")
+    @classmethod
+    def _bare_token(cls, token: SecretStr | None) -> SecretStr | None:
+        """A token pasted with its scheme ("Bearer eyJ...") still works."""
+        if token is None:
+            return None
+        bare = token.get_secret_value().strip().removeprefix("Bearer ").strip()
+        return SecretStr(bare) if bare else None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -219,6 +219,9 @@ def resolve_query(
     """
     account = check_slug("account", account)
     name = check_slug("name", name)
+    # Models often send an optional argument as an empty string: that means the default.
+    start_time, end_time = (t if t is None or t.strip() else None for t in (start_time, end_time))
+    interval = None if isinstance(interval, str) and not interval.strip() else interval
     notes: list[str] = []
     end = now if end_time is None else _parse_time("end_time", end_time, now, None)
     start = end - timedelta(hours=24) if start_time is None else _parse_time("start_time", start_time, now, end)

@@ -44,6 +44,12 @@ def test_tokens_never_show_in_a_repr_or_a_dump() -> None:
     assert "secret-token-2" not in shown
 
 
+def test_a_token_pasted_with_its_scheme_still_works() -> None:
+    settings = Settings.from_env({"ASTRO_ACCESS_TOKEN": "Bearer eyJ-abc "})
+    assert settings.access_token is not None
+    assert settings.access_token.get_secret_value() == "eyJ-abc"
+
+
 def test_a_bad_value_names_the_variable_and_not_the_value() -> None:
     with pytest.raises(ConfigError, match="ASTRO_MCP_READ_TIMEOUT") as caught:
         Settings.from_env({"ASTRO_MCP_READ_TIMEOUT": "soon", "ASTRO_ACCESS_TOKEN": "secret-token-1"})

@@ -108,6 +108,10 @@ def test_refusals_say_what_is_wrong_and_give_a_working_example(
         assert fragment in message
 
 
+def test_empty_strings_mean_the_defaults() -> None:
+    assert resolve("", " ", "") == resolve()
+
+
 def test_an_end_in_the_future_is_clamped_to_now_with_a_note() -> None:
     q = resolve("now-1h", "2026-11-25T12:00:00Z")
     assert q.end == MINUTE_NOW
