@@ -186,7 +186,7 @@ class Series:
 
         def sums(column: list[N]) -> list[N]:
             prefix = list(itertools.accumulate(column))
-            prefix.insert(0, column[0] - column[0])
+            prefix.insert(0, column[0] - column[0])  # a zero of the column's own type (int or float)
             return [prefix[j] - prefix[i] for i, j in spans]
 
         return Series(
