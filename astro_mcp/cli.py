@@ -18,12 +18,6 @@ logger = logging.getLogger("astro_mcp")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _out(text: str) -> None:
-    """Write to stdout: only for the commands that do not speak MCP over it."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="astro-mcp",
@@ -64,7 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         match args.command:
             case "simulate":
-                anyio.run(_simulate, args.host, args.port)
+                from astro_mcp.demo import run_simulator
+
+                anyio.run(run_simulator, args.host, args.port)
             case "demo":
                 from astro_mcp.demo import run_demo
 
@@ -99,16 +95,3 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     anyio.run(serve_http, server, settings, args.transport, args.host, args.port, args.stateless)
     return 0
-
-
-async def _simulate(host: str, port: int) -> None:
-    from astro_mcp.simulator import DEMO_AGENTS, DEMO_TOKEN, Simulator, serve_simulator
-
-    async with serve_simulator(Simulator(), host, port) as url:
-        _out(url)
-        _out(f"token: {DEMO_TOKEN}   (try: ASTRO_API_URL={url} ASTRO_ACCESS_TOKEN={DEMO_TOKEN} astro-mcp)")
-        for account, agents in DEMO_AGENTS.items():
-            for name, agent in agents.items():
-                _out(f"  {account}/{name}: {agent.description}")
-        _out("  locked-org/*: 403; fresh-org/*: 503; expired-session/*: 401; any other account: 404")
-        await anyio.sleep_forever()

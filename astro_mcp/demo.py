@@ -1,4 +1,4 @@
-"""`astro-mcp demo`: the server as Claude Desktop runs it, against the bundled simulator, as a model sees it."""
+"""The commands that print to stdout instead of speaking MCP over it: `astro-mcp demo` and `astro-mcp simulate`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
-from astro_mcp.simulator import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.simulator import DEMO_AGENTS, DEMO_TOKEN, Simulator, serve_simulator
 
 ARGUMENTS = {"account": "astro-team", "name": "support-bot", "start_time": "now-24h"}
 BAD_ARGUMENTS = {"account": "Astro Team", "name": "support-bot", "start_time": "yesterday"}
@@ -51,3 +51,15 @@ async def run_demo() -> int:
                 refused = await client.call_tool("get_agent_metrics", BAD_ARGUMENTS)
                 _out("\n".join(c.text for c in refused.content if isinstance(c, TextContent)))
     return 0
+
+
+async def run_simulator(host: str, port: int) -> None:
+    """Serve the simulator until interrupted; print its URL, its token and its agents."""
+    async with serve_simulator(Simulator(), host, port) as url:
+        _out(url)
+        _out(f"token: {DEMO_TOKEN}   (try: ASTRO_API_URL={url} ASTRO_ACCESS_TOKEN={DEMO_TOKEN} astro-mcp)")
+        for account, agents in DEMO_AGENTS.items():
+            for name, agent in agents.items():
+                _out(f"  {account}/{name}: {agent.description}")
+        _out("  locked-org/*: 403; fresh-org/*: 503; expired-session/*: 401; any other account: 404")
+        await anyio.sleep_forever()

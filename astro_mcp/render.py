@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from astro_mcp.query import describe_minutes
-from astro_mcp.summarize import MIN_TRACES, Anomaly, Change, MetricsSummary, Period
+from astro_mcp.summarize import LATENCY_Z, MIN_TRACES, Anomaly, Change, MetricsSummary, Period
 
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -57,7 +57,7 @@ def render(summary: MetricsSummary, raw_uri: str) -> str:
     if s.anomalies:
         lines.append(
             f"Anomalies, over {period} periods with {MIN_TRACES}+ traces (error rate: more errors than chance allows "
-            "at the typical rate; latency: over 4 MADs above the median):"
+            f"at the typical rate; latency: over {LATENCY_Z:g} MADs above the median):"
         )
         lines += [f"- {_anomaly(a)}" for a in s.anomalies]
         if s.more_anomalies:
@@ -75,7 +75,8 @@ def _verdict(s: MetricsSummary) -> str:
     first = s.anomalies[0]
     what = "Error spike" if first.metric == "error_rate" else "Latency spike"
     shown = _pct if first.metric == "error_rate" else _ms
-    more = f" (+{len(s.anomalies) - 1 + s.more_anomalies} more below)" if len(s.anomalies) > 1 else ""
+    others = len(s.anomalies) - 1 + s.more_anomalies
+    more = f" (+{others} more)" if others else ""
     return f"⚠ {what} {_span(first)}: {shown(first.peak)} at its peak vs a typical {shown(first.baseline)}.{more}"
 
 

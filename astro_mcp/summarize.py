@@ -31,7 +31,7 @@ MAX_ANOMALIES = 5
 MIN_TRACES = 10  # a period with fewer traces is too small to judge its error rate or latency
 _TARGET_TRACES = 30  # the analysis grid aims for this many traces in an average period
 _MIN_PERIODS = 12  # ... but keeps at least this many periods
-_LATENCY_Z = 4.0  # robust deviations (MAD) above the median latency that make an anomaly
+LATENCY_Z = 4.0  # robust deviations (MAD) above the median latency that make an anomaly
 _FALSE_ALARMS = 0.001  # chance per window of flagging an error anomaly in data without one
 _MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
 _NORMAL = NormalDist()
@@ -508,7 +508,7 @@ class _LatencyJudge(_Judge):
         values = {i: self.value(i) for i in eligible}
         base = self.baseline = median(values.values())
         spread = max(_MAD_SCALE * median(abs(v - base) for v in values.values()), 0.05 * base, 1e-9)
-        self.threshold = _LATENCY_Z
+        self.threshold = LATENCY_Z
         self.scores = {i: (v - base) / spread if v >= 1.3 * base else 0.0 for i, v in values.items()}
 
     def value(self, i: int) -> float:
