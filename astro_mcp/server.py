@@ -20,6 +20,7 @@ import httpx2
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Message, UserMessage
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import (
     CallToolResult,
     Completion,
@@ -57,6 +58,7 @@ from astro_mcp.http import AUTH, StaticTokenVerifier
 from astro_mcp.models import MetricsResponse
 from astro_mcp.query import SLUG_PATTERN, MetricsQuery, resolve_query, rfc3339
 from astro_mcp.render import render
+from astro_mcp.schema import self_contained
 from astro_mcp.summarize import MetricsSummary, summarize
 
 logger = logging.getLogger(__name__)
@@ -255,18 +257,6 @@ def create_server(
             if state.users == 0:
                 await state.client.aclose()
 
-    verifier = StaticTokenVerifier(settings.auth_token) if settings.auth_token is not None else None
-    mcp = MCPServer(
-        "astro",
-        title="Astro AI agent metrics",
-        instructions=INSTRUCTIONS,
-        version=__version__,
-        lifespan=lifespan,
-        log_level=settings.log_level,
-        token_verifier=verifier,
-        auth=AUTH if verifier is not None else None,
-    )
-
     async def get_agent_metrics(
         account: Account,
         name: AgentName,
@@ -293,7 +283,7 @@ def create_server(
             structured_content=summary.model_dump(mode="json"),
         )
 
-    mcp.add_tool(
+    tool = Tool.from_function(
         get_agent_metrics,
         title="Get agent metrics",
         description=inspect.cleandoc(get_agent_metrics.__doc__ or ""),  # Python < 3.13 keeps the indentation
@@ -304,6 +294,20 @@ def create_server(
             idempotent_hint=True,
             open_world_hint=True,
         ),
+    )
+    tool.fn_metadata.output_schema = self_contained(MetricsSummary.model_json_schema())
+
+    verifier = StaticTokenVerifier(settings.auth_token) if settings.auth_token is not None else None
+    mcp = MCPServer(
+        "astro",
+        title="Astro AI agent metrics",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        log_level=settings.log_level,
+        token_verifier=verifier,
+        auth=AUTH if verifier is not None else None,
+        tools=[tool],
     )
 
     @mcp.resource(TEMPLATE, name="agent_metrics", title="Agent metrics summary", mime_type="application/json")

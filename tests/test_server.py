@@ -71,6 +71,7 @@ async def test_the_tool_publishes_a_described_flat_input_schema_and_an_output_sc
     assert {"window", "totals", "error_rate", "avg_latency_ms", "anomalies", "table"} <= set(
         tool.output_schema["properties"]
     )
+    assert "$ref" not in json.dumps(tool.output_schema)  # readable by clients that cannot resolve $defs
     assert "Quote these figures" in (tool.description or "")
     assert "\n    " not in (tool.description or "")  # no docstring indentation reaches the model
 

@@ -1,0 +1,135 @@
+"""The published output schema: self-contained, and accepting exactly what pydantic's schema accepts."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from astro_mcp.models import MetricsBucket
+from astro_mcp.query import MetricsQuery
+from astro_mcp.schema import self_contained
+from astro_mcp.summarize import MetricsSummary, summarize
+
+START = datetime(2026, 11, 20, tzinfo=UTC)
+QUERY = MetricsQuery("astro-team", "weather-agent", START, START + timedelta(days=1), 60)
+ORIGINAL = MetricsSummary.model_json_schema()
+PUBLISHED = self_contained(ORIGINAL)
+
+
+def walk(node: Any) -> list[Any]:
+    """Every dict and list in a JSON document, the root included."""
+    if isinstance(node, dict):
+        return [node, *(n for v in node.values() for n in walk(v))]
+    if isinstance(node, list):
+        return [node, *(n for v in node for n in walk(v))]
+    return []
+
+
+def busy() -> dict[str, Any]:
+    """A summary with every optional part filled: an error spike makes an anomaly."""
+    buckets: list[MetricsBucket] = [
+        {
+            "timestamp": START + timedelta(hours=h),
+            "trace_count": 100,
+            "avg_latency_ms": 200.0,
+            "input_tokens": 90_000,
+            "output_tokens": 30_000,
+            "error_count": 60 if h == 12 else 1,
+        }
+        for h in range(24)
+        if h != 3
+    ]
+    return summarize(QUERY, buckets, 60, START + timedelta(days=2)).model_dump(mode="json")
+
+
+BUSY = busy()
+EMPTY = summarize(QUERY, [], 60, START + timedelta(days=2)).model_dump(mode="json")
+
+
+def test_the_published_schema_has_no_references_and_no_nullable_alternatives() -> None:
+    nodes = [n for n in walk(PUBLISHED) if isinstance(n, dict)]
+    assert not [n for n in nodes if "$ref" in n or "$defs" in n or "anyOf" in n]
+    assert "$defs" in ORIGINAL  # ...while pydantic's own has them: the rewrite did something
+    assert PUBLISHED["properties"]["busiest"]["type"] == ["object", "null"]
+    assert PUBLISHED["properties"]["busiest"]["required"] == ORIGINAL["$defs"]["Period"]["required"]
+    assert PUBLISHED["properties"]["error_rate"]["type"] == ["number", "null"]
+    assert PUBLISHED["properties"]["anomalies"]["items"]["properties"]["metric"]["enum"] == [
+        "error_rate",
+        "avg_latency_ms",
+    ]
+
+
+def test_a_ref_keeps_its_sibling_keywords_and_non_nullable_alternatives_stay() -> None:
+    schema = {
+        "$defs": {"P": {"type": "object", "properties": {"x": {"type": "integer"}}, "description": "a P"}},
+        "type": "object",
+        "properties": {
+            "p": {"$ref": "#/$defs/P", "description": "the p"},
+            "q": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/P"}], "default": None},
+            "r": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+        },
+    }
+    assert self_contained(schema) == {
+        "type": "object",
+        "properties": {
+            "p": {"type": "object", "properties": {"x": {"type": "integer"}}, "description": "the p"},
+            "q": {
+                "type": ["object", "null"],
+                "properties": {"x": {"type": "integer"}},
+                "description": "a P",
+                "default": None,
+            },
+            "r": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+        },
+    }
+
+
+def test_real_summaries_are_valid_under_both() -> None:
+    for instance in (BUSY, EMPTY):
+        assert Draft202012Validator(ORIGINAL).is_valid(instance)
+        assert Draft202012Validator(PUBLISHED).is_valid(instance)
+    assert BUSY["anomalies"]
+    assert BUSY["busiest"] is not None
+    assert EMPTY["busiest"] is None
+    assert EMPTY["error_rate"] is None
+
+
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every value inside a JSON document."""
+    items: list[tuple[Any, Any]] = []
+    if isinstance(node, dict):
+        items = list(node.items())
+    elif isinstance(node, list):
+        items = list(enumerate(node))
+    return [p for key, value in items for p in [(*prefix, key), *paths(value, (*prefix, key))]]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-1, 1) | st.sampled_from(["", "up", "error_rate"]),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(["start", "x"]), inner, max_size=2),
+    max_leaves=4,
+)
+
+
+@given(base=st.sampled_from([BUSY, EMPTY]), data=st.data())
+@settings(max_examples=400, deadline=None)
+def test_both_schemas_accept_and_reject_the_same_instances(base: dict[str, Any], data: st.DataObject) -> None:
+    instance = copy.deepcopy(base)
+    for path in data.draw(st.lists(st.sampled_from(paths(base)), min_size=1, max_size=3)):
+        *parents, last = path
+        node: Any = instance
+        try:
+            for key in parents:
+                node = node[key]
+            if data.draw(st.booleans()) and isinstance(node, dict):
+                node.pop(last, None)
+            else:
+                node[last] = data.draw(json_values)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier change already replaced this part
+    assert Draft202012Validator(PUBLISHED).is_valid(instance) == Draft202012Validator(ORIGINAL).is_valid(instance)
