@@ -37,7 +37,7 @@ INIT = {
     "method": "initialize",
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
 }
-WINDOWS = [("24 h at 60 min", 1, 60, 30), ("7 d at 60 min", 7, 60, 30), ("30 d at 1 min", 30, 1, 10)]
+WINDOWS = [("24 h at 60 min", 1, 60, 100), ("7 d at 60 min", 7, 60, 100), ("30 d at 1 min", 30, 1, 10)]
 
 
 def out(text: str = "") -> None:
