@@ -519,13 +519,12 @@ def _poisson_z(k: int, lam: float) -> float:
     """P(X >= k) for X ~ Poisson(lam), expressed as the z-score of a normal tail that small."""
     if k <= lam:
         return 0.0
-    total, i = 0.0, k
-    while True:
-        term = math.exp(-lam + i * math.log(lam) - math.lgamma(i + 1))
-        total += term
+    term = math.exp(-lam + k * math.log(lam) - math.lgamma(k + 1))  # P(X = k); each next term is lam / i of it
+    total, i = term, k
+    while term > total * 1e-12 and i - k < 1000:
         i += 1
-        if term <= total * 1e-12 or i - k > 1000:
-            break
+        term *= lam / i
+        total += term
     return -_NORMAL.inv_cdf(min(max(total, 1e-300), 0.5))
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from statistics import NormalDist
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from astro_mcp.models import MetricsBucket
 from astro_mcp.query import MetricsQuery
 from astro_mcp.render import render
 from astro_mcp.server import create_server
-from astro_mcp.summarize import MAX_TABLE_ROWS, Series, lay_on_grid, summarize
+from astro_mcp.summarize import MAX_TABLE_ROWS, Series, _poisson_z, lay_on_grid, summarize
 from tests.conftest import NOW
 
 BOUND = 12_000
@@ -318,3 +320,13 @@ async def test_every_window_is_bounded_and_matches_independent_sums(
     assert totals["input_tokens"] == sum(b["input_tokens"] for b in raw)
     weighted = sum(b["avg_latency_ms"] * b["trace_count"] for b in raw) / totals["trace_count"]
     assert result.structured_content["avg_latency_ms"] == pytest.approx(weighted, rel=1e-9)
+
+
+@pytest.mark.parametrize(("k", "lam"), [(5, 1.0), (12, 0.3), (30, 10.0), (200, 150.0), (900, 400.0)])
+def test_the_poisson_tail_matches_the_sum_of_its_terms(k: int, lam: float) -> None:
+    """The error judge's tail, computed by recurrence, against each term computed on its own."""
+    tail = math.fsum(math.exp(-lam + i * math.log(lam) - math.lgamma(i + 1)) for i in range(k, k + 3000))
+    assert _poisson_z(k, lam) == pytest.approx(-NormalDist().inv_cdf(tail), rel=1e-9)
+    assert _poisson_z(5, 1.0) == pytest.approx(
+        -NormalDist().inv_cdf(1 - math.exp(-1) * (1 + 1 + 1 / 2 + 1 / 6 + 1 / 24))
+    )
