@@ -46,9 +46,9 @@ def render(summary: MetricsSummary, raw_uri: str) -> str:
     ]
     period = describe_minutes(s.analysis_minutes, adjective=True)
     if s.busiest is not None:
-        traffic = f"Busiest {period} period: {_when(s.busiest.start)} ({_traces(s.busiest.trace_count)})"
+        traffic = f"Busiest {period} period: {_when(s.busiest.start)} ({_count(s.busiest.trace_count, 'trace')})"
         if s.quietest is not None:
-            traffic += f"; quietest with traffic: {_when(s.quietest.start)} ({_traces(s.quietest.trace_count)})"
+            traffic += f"; quietest with traffic: {_when(s.quietest.start)} ({_count(s.quietest.trace_count, 'trace')})"
         lines.append(traffic + ".")
     if s.worst_error_rate is not None:
         lines.append(f"Worst error rate: {_worst(s.worst_error_rate, _pct, with_errors=True)}.")
@@ -84,14 +84,14 @@ def _anomaly(a: Anomaly) -> str:
     if a.metric == "error_rate":
         return (
             f"error rate up to {_pct(a.peak)} {_span(a)} (peak {_clock(a.peak_time)}), typical {_pct(a.baseline)}; "
-            f"{a.error_count:,} errors in {a.trace_count:,} traces"
+            f"{_count(a.error_count, 'error')} in {_count(a.trace_count, 'trace')}"
         )
     return f"latency up to {_ms(a.peak)} {_span(a)} (peak {_clock(a.peak_time)}), typical {_ms(a.baseline)}"
 
 
 def _worst(p: Period, shown: Callable[[float], str], with_errors: bool) -> str:
-    text = f"{shown(p.value)} at {_when(p.start)} ({_traces(p.trace_count)}"
-    text += f", {p.error_count:,} errors)" if with_errors else ")"
+    text = f"{shown(p.value)} at {_when(p.start)} ({_count(p.trace_count, 'trace')}"
+    text += f", {_count(p.error_count, 'error')})" if with_errors else ")"
     if p.baseline is not None:
         text += f", typical {shown(p.baseline)}"
         if p.baseline > 0:
@@ -208,5 +208,5 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
 
 
-def _traces(n: int) -> str:
-    return f"{n:,} trace{'s' if n != 1 else ''}"
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'s' if n != 1 else ''}"

@@ -206,6 +206,15 @@ def test_the_trend_is_told_in_words_with_the_figures() -> None:
     assert "traffic steady (1,000 traces/hour → 1,000 traces/hour)" in text
 
 
+def test_counts_of_one_read_in_the_singular() -> None:
+    buckets = [bucket(START + timedelta(hours=h), 40, errors=1 if h == 5 else 0) for h in range(6)]
+    buckets.append(bucket(START + timedelta(hours=6), 1))
+    query = MetricsQuery("a", "b", START, START + timedelta(hours=7), 60)
+    text = render(summarize(query, buckets, 60, NOW), "astro://x")
+    assert "Worst error rate: 2.50% at Nov 01 05:00 UTC (40 traces, 1 error)" in text
+    assert "quietest with traffic: Nov 01 06:00 UTC (1 trace)" in text
+
+
 def test_the_mean_latency_is_weighted_by_traces_not_a_mean_of_means() -> None:
     buckets = [bucket(START, 1000, latency=100.0), bucket(START + timedelta(hours=1), 10, latency=1000.0)]
     summary = summarize(MetricsQuery("a", "b", START, START + timedelta(hours=2), 60), buckets, 60, NOW)
