@@ -231,7 +231,8 @@ def resolve_query(
             "Metrics exist only for the past: use start_time='now-24h', end_time='now', or a past RFC 3339 time."
         )
     if end <= start:
-        swapped = f" Did you mean start_time='{end_time}', end_time='{start_time}'?" if start_time and end_time else ""
+        swap = start_time and end_time and end < start
+        swapped = f" Did you mean start_time='{end_time}', end_time='{start_time}'?" if swap else ""
         raise QueryError(
             f"end_time ({rfc3339(end)}) must be after start_time ({rfc3339(start)}).{swapped} "
             "Example: start_time='now-24h', end_time='now'."

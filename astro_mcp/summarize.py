@@ -139,7 +139,9 @@ class MetricsSummary(BaseModel):
     traces_per_hour: float
     analysis_minutes: int = Field(description="period length used for peaks and anomalies")
     busiest: Period | None
-    quietest: Period | None = Field(description="quietest complete period that had traffic")
+    quietest: Period | None = Field(
+        description="quietest complete period that had traffic; null when that is the busiest period"
+    )
     worst_error_rate: Period | None
     worst_latency: Period | None
     anomalies: list[Anomaly]
@@ -288,6 +290,8 @@ def summarize(
             "error rate or latency is judged against a typical value."
         )
     with_traffic = [i for i in full if analysis.traces[i]]
+    busiest = max(range(len(analysis)), key=analysis.traces.__getitem__) if traces else None
+    quietest = min(with_traffic, key=analysis.traces.__getitem__) if with_traffic else None
     errors = _ErrorJudge(analysis, eligible)
     latency = _LatencyJudge(analysis, eligible)
     anomalies = sorted(errors.episodes() + latency.episodes(), key=lambda a: (-a.score, a.start))
@@ -308,8 +312,8 @@ def summarize(
         else None,
         traces_per_hour=traces / hours,
         analysis_minutes=analysis.step // 60,
-        busiest=_period(analysis, max(range(len(analysis)), key=analysis.traces.__getitem__), None) if traces else None,
-        quietest=_period(analysis, min(with_traffic, key=analysis.traces.__getitem__), None) if with_traffic else None,
+        busiest=_period(analysis, busiest, None) if busiest is not None else None,
+        quietest=_period(analysis, quietest, None) if quietest not in (None, busiest) else None,
         worst_error_rate=errors.worst(),
         worst_latency=latency.worst(),
         anomalies=anomalies[:MAX_ANOMALIES],
@@ -397,9 +401,9 @@ class _Judge:
         raise NotImplementedError
 
     def worst(self) -> Period | None:
-        """The period that stands out most (by score, then value), with the baseline."""
-        if not self.eligible:
-            return None
+        """The period that stands out most (by score, then value), with the baseline; None with fewer than two."""
+        if len(self.eligible) < 2:
+            return None  # a lone period has nothing to stand out from
         i = max(self.eligible, key=lambda j: (self.scores.get(j, 0.0), self.value(j), self.series.traces[j]))
         return _period(self.series, i, self.baseline, self.value(i))
 

@@ -153,3 +153,10 @@ def test_any_input_is_either_a_valid_query_or_a_query_error(
     assert q.end - q.start <= timedelta(days=90, minutes=1)
     assert 1 <= q.interval_minutes <= (q.end - q.start).total_seconds() / 60
     assert grid_bucket_count(q.start, q.end, q.interval_minutes) <= 50_000
+
+
+def test_an_empty_window_is_not_answered_with_a_swap_that_stays_empty() -> None:
+    message = refusal("2026-11-24 10:00", "2026-11-24T12:00:00+02:00")  # the same moment, written two ways
+    assert "end_time (2026-11-24T10:00:00Z) must be after start_time (2026-11-24T10:00:00Z)" in message
+    assert "Did you mean" not in message
+    assert "Example: start_time='now-24h', end_time='now'" in message

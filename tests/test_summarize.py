@@ -215,6 +215,20 @@ def test_counts_of_one_read_in_the_singular() -> None:
     assert "quietest with traffic: Nov 01 06:00 UTC (1 trace)" in text
 
 
+def test_a_lone_busy_period_is_not_compared_with_itself() -> None:
+    query = MetricsQuery("a", "b", START, START + timedelta(hours=6), 60)
+    summary = summarize(query, [bucket(START + timedelta(hours=3), 96, errors=2)], 60, NOW)
+    assert summary.busiest is not None
+    assert summary.busiest.start == "2026-11-01T03:00:00Z"
+    assert summary.quietest is None
+    assert summary.worst_error_rate is None
+    assert summary.worst_latency is None
+    text = render(summary, "astro://x")
+    assert "Busiest 1-hour period: Nov 01 03:00 UTC (96 traces)." in text
+    assert "quietest" not in text
+    assert "Worst" not in text
+
+
 def test_the_mean_latency_is_weighted_by_traces_not_a_mean_of_means() -> None:
     buckets = [bucket(START, 1000, latency=100.0), bucket(START + timedelta(hours=1), 10, latency=1000.0)]
     summary = summarize(MetricsQuery("a", "b", START, START + timedelta(hours=2), 60), buckets, 60, NOW)
