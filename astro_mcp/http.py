@@ -74,7 +74,7 @@ async def serve_http(
     app = build_app(server, settings, transport, host, stateless)
     path = "/sse" if transport == "sse" else "/mcp"
     shown = f"[{host}]" if ":" in host else host
-    auth = "bearer token required" if settings.auth_token else "no token (loopback only)"
+    auth = "bearer token required" if settings.auth_token else "no token: loopback only"
     logger.warning("astro-mcp %s on http://%s:%d%s (%s)", transport, shown, port, path, auth)
     # log_config=None: uvicorn's loggers go through ours, to stderr like everything else.
     await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None)).serve()

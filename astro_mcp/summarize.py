@@ -292,8 +292,8 @@ def summarize(
     with_traffic = [i for i in full if analysis.traces[i]]
     busiest = max(range(len(analysis)), key=analysis.traces.__getitem__) if traces else None
     quietest = min(with_traffic, key=analysis.traces.__getitem__) if with_traffic else None
-    errors = _ErrorJudge(analysis, eligible)
-    latency = _LatencyJudge(analysis, eligible)
+    errors = _ErrorJudge(analysis, eligible, (start, end))
+    latency = _LatencyJudge(analysis, eligible, (start, end))
     anomalies = sorted(errors.episodes() + latency.episodes(), key=lambda a: (-a.score, a.start))
     return MetricsSummary(
         account=query.account,
@@ -390,9 +390,10 @@ class _Judge:
 
     metric: Literal["error_rate", "avg_latency_ms"]
 
-    def __init__(self, series: Series, eligible: list[int]) -> None:
+    def __init__(self, series: Series, eligible: list[int], window: tuple[int, int]) -> None:
         self.series = series
         self.eligible = eligible
+        self.window = window  # an anomaly is told within it, though its periods may stick out
         self.baseline: float | None = None
         self.threshold = math.inf
         self.scores: dict[int, float] = {}
@@ -423,9 +424,9 @@ class _Judge:
         s, span = self.series, range(run[0], run[-1] + 1)
         return Anomaly(
             metric=self.metric,
-            start=_iso(s.time(run[0])),
-            end=_iso(s.time(run[-1] + 1)),
-            peak_time=_iso(s.time(peak)),
+            start=_iso(max(s.time(run[0]), self.window[0])),
+            end=_iso(min(s.time(run[-1] + 1), self.window[1])),
+            peak_time=_iso(max(s.time(peak), self.window[0])),
             peak=self.value(peak),
             baseline=self.baseline or 0.0,
             score=scores[run[0]],
@@ -446,8 +447,8 @@ class _ErrorJudge(_Judge):
 
     metric = "error_rate"
 
-    def __init__(self, series: Series, eligible: list[int]) -> None:
-        super().__init__(series, eligible)
+    def __init__(self, series: Series, eligible: list[int], window: tuple[int, int]) -> None:
+        super().__init__(series, eligible, window)
         self.runs: list[tuple[list[int], float]] = []
         if not eligible:
             return
@@ -505,8 +506,8 @@ class _LatencyJudge(_Judge):
 
     metric = "avg_latency_ms"
 
-    def __init__(self, series: Series, eligible: list[int]) -> None:
-        super().__init__(series, eligible)
+    def __init__(self, series: Series, eligible: list[int], window: tuple[int, int]) -> None:
+        super().__init__(series, eligible, window)
         if not eligible:
             return
         values = {i: self.value(i) for i in eligible}

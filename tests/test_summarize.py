@@ -283,7 +283,8 @@ async def test_the_latency_regression_is_found_where_it_began(client: Client) ->
     (regression,) = [a for a in s["anomalies"] if a["metric"] == "avg_latency_ms"]
     assert regression["start"] == "2026-11-24T23:00:00Z"  # 10 hours before the anchor
     assert regression["peak"] / regression["baseline"] > 2
-    assert "⚠ Latency spike Nov 24 23:00" in text
+    assert regression["end"] == "2026-11-25T09:52:00Z"  # still going: it ends with the window, not its last bucket
+    assert "⚠ Latency spike Nov 24 23:00 – Nov 25 09:52 UTC" in text
     assert "latency rose from" in text
 
 
