@@ -29,6 +29,7 @@ from astro_mcp.query import MetricsQuery, describe_minutes, rfc3339
 MAX_TABLE_ROWS = 48
 MAX_ANOMALIES = 5
 MIN_TRACES = 10  # a period with fewer traces is too small to judge its error rate or latency
+_WORST = f"the period with {MIN_TRACES}+ traces whose {{}} stands out most; null with fewer than two such periods"
 _TARGET_TRACES = 30  # the analysis grid aims for this many traces in an average period
 _MIN_PERIODS = 12  # ... but keeps at least this many periods
 LATENCY_Z = 4.0  # robust deviations (MAD) above the median latency that make an anomaly
@@ -142,8 +143,8 @@ class MetricsSummary(BaseModel):
     quietest: Period | None = Field(
         description="quietest complete period that had traffic; null when that is the busiest period"
     )
-    worst_error_rate: Period | None
-    worst_latency: Period | None
+    worst_error_rate: Period | None = Field(description=_WORST.format("error rate"))
+    worst_latency: Period | None = Field(description=_WORST.format("mean latency"))
     anomalies: list[Anomaly]
     more_anomalies: int = Field(description="anomalies found beyond those listed")
     trend: Trend
