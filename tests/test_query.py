@@ -139,7 +139,7 @@ intervals = st.one_of(
 
 
 @given(start=times, end=times, interval=intervals)
-@settings(max_examples=1000)
+@settings(max_examples=1000, deadline=None)
 def test_any_input_is_either_a_valid_query_or_a_query_error(
     start: str | None, end: str | None, interval: int | float | str | None
 ) -> None:
