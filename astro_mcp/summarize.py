@@ -320,7 +320,7 @@ def summarize(
         anomalies=anomalies[:MAX_ANOMALIES],
         more_anomalies=max(0, len(anomalies) - MAX_ANOMALIES),
         trend=_trend(series, start, end),
-        idle=_idle(series),
+        idle=_idle(series, start, end),
         notes=notes,
         table=_table(series, analysis)
         if traces
@@ -561,17 +561,21 @@ def _change(first: float | None, second: float | None, relative: float, absolute
     return Change(first_half=first, second_half=second, direction=direction)
 
 
-def _idle(series: Series) -> Idle:
+def _idle(series: Series, start: int, end: int) -> Idle:
+    """Idle buckets, and the longest idle stretch, told within the window [start, end)."""
     longest = best_start = run = 0
     for i, traces in enumerate(series.traces):
         run = run + 1 if traces == 0 else 0
         if run > longest:
             longest, best_start = run, i - run + 1
+    if not longest:
+        return Idle(idle_buckets=0, longest_start=None, longest_end=None, longest_minutes=0)
+    first, last = max(series.time(best_start), start), min(series.time(best_start + longest), end)
     return Idle(
         idle_buckets=series.traces.count(0),
-        longest_start=_iso(series.time(best_start)) if longest else None,
-        longest_end=_iso(series.time(best_start + longest)) if longest else None,
-        longest_minutes=longest * series.step // 60,
+        longest_start=_iso(first),
+        longest_end=_iso(last),
+        longest_minutes=(last - first) // 60,
     )
 
 

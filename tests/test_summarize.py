@@ -196,6 +196,15 @@ def test_idle_time_is_counted_as_zero_and_the_longest_stretch_is_named() -> None
     assert "Longest idle stretch: Nov 01 03:00 UTC → Nov 01 07:00 UTC (4 hours)" in text
 
 
+def test_an_idle_stretch_running_into_the_end_of_the_window_stops_there() -> None:
+    query = MetricsQuery("a", "b", START, START + timedelta(hours=5, minutes=30), 60)
+    buckets = [bucket(START, 50), bucket(START + timedelta(hours=1), 50)]
+    idle = summarize(query, buckets, 60, NOW).idle
+    assert (idle.longest_start, idle.longest_end) == ("2026-11-01T02:00:00Z", "2026-11-01T05:30:00Z")
+    assert idle.longest_minutes == 210  # the last bucket is cut by the window: 3.5 hours, not 4
+    assert idle.idle_buckets == 4
+
+
 def test_the_trend_is_told_in_words_with_the_figures() -> None:
     first = [bucket(START + timedelta(hours=h), 1000, errors=6, latency=200) for h in range(12)]
     second = [bucket(START + timedelta(hours=h), 1000, errors=17, latency=300) for h in range(12, 24)]
