@@ -295,7 +295,8 @@ def create_server(
             open_world_hint=True,
         ),
     )
-    tool.fn_metadata.output_schema = self_contained(MetricsSummary.model_json_schema())
+    if (schema := tool.fn_metadata.output_schema) is not None:  # derived from MetricsSummary by the SDK
+        tool.fn_metadata.output_schema = self_contained(schema)
 
     verifier = StaticTokenVerifier(settings.auth_token) if settings.auth_token is not None else None
     mcp = MCPServer(

@@ -18,8 +18,10 @@ from mcp.types import CallToolResult, PromptReference, ResourceTemplateReference
 from pydantic import SecretStr
 
 from astro_mcp.config import Settings
+from astro_mcp.schema import self_contained
 from astro_mcp.server import RAW_TEMPLATE, TEMPLATE, State, create_server
 from astro_mcp.simulator import DEMO_TOKEN, Scripted, Simulator
+from astro_mcp.summarize import MetricsSummary
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.anyio
@@ -71,7 +73,7 @@ async def test_the_tool_publishes_a_described_flat_input_schema_and_an_output_sc
     assert {"window", "totals", "error_rate", "avg_latency_ms", "anomalies", "table"} <= set(
         tool.output_schema["properties"]
     )
-    assert "$ref" not in json.dumps(tool.output_schema)  # readable by clients that cannot resolve $defs
+    assert tool.output_schema == self_contained(MetricsSummary.model_json_schema())  # no $ref: see test_schema
     assert "Quote these figures" in (tool.description or "")
     assert "\n    " not in (tool.description or "")  # no docstring indentation reaches the model
 
