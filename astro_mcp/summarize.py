@@ -77,7 +77,7 @@ class Period(BaseModel):
 
 
 class Anomaly(BaseModel):
-    """A run of consecutive periods whose error rate or latency stands out (median + MAD)."""
+    """A run of consecutive periods whose error rate (Poisson tail) or latency (median + MAD) stands out."""
 
     metric: Literal["error_rate", "avg_latency_ms"]
     start: str = Field(description="RFC 3339 UTC")
@@ -611,7 +611,7 @@ def _round(latency: float | None) -> float | None:
 
 
 def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339(datetime.fromtimestamp(ts, UTC))
 
 
 def _stamp(ts: int) -> str:
