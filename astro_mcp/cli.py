@@ -58,11 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         match args.command:
             case "simulate":
-                from astro_mcp.demo import run_simulator
+                from astro_mcp.sim.demo import run_simulator
 
                 anyio.run(run_simulator, args.host, args.port)
             case "demo":
-                from astro_mcp.demo import run_demo
+                from astro_mcp.sim.demo import run_demo
 
                 return anyio.run(run_demo)
             case _:
@@ -82,7 +82,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     if args.demo:
-        from astro_mcp.simulator import DEMO_AGENTS, in_process
+        from astro_mcp.sim.app import in_process
+        from astro_mcp.sim.data import DEMO_AGENTS
 
         settings, transport = in_process(settings)
         server = create_server(settings, transport=transport, known_agents={a: set(n) for a, n in DEMO_AGENTS.items()})
@@ -91,7 +92,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.transport == "stdio":
         server.run()
         return 0
-    from astro_mcp.http import serve_http
+    from astro_mcp.server.http import serve_http
 
     anyio.run(serve_http, server, settings, args.transport, args.host, args.port, args.stateless)
     return 0

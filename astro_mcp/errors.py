@@ -22,6 +22,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+HOW_TO_LOG_IN = (
+    "Run `ast login` (astro-mcp reads the token it saves in ~/.ast/credentials.json), or set "
+    'ASTRO_ACCESS_TOKEN in this MCP server\'s environment (in Claude Desktop: the "env" block of its entry '
+    "in claude_desktop_config.json), then restart the server."
+)
+
 
 class AstroError(Exception):
     """Base of every astro-mcp failure."""

@@ -24,11 +24,11 @@ import jsonschema
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 
-from astro_mcp.models import MetricsResponse
-from astro_mcp.query import MetricsQuery
-from astro_mcp.render import render
-from astro_mcp.simulator import DEMO_TOKEN, Simulator, serve_simulator
-from astro_mcp.summarize import summarize
+from astro_mcp.analysis.summarize import summarize
+from astro_mcp.api.wire import MetricsResponse
+from astro_mcp.domain import AgentRef, MetricsQuery
+from astro_mcp.render.metrics import render
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
 
 HERE = Path(__file__).parent
 INIT = {
@@ -247,7 +247,7 @@ def synthetic(n: int) -> tuple[MetricsQuery, MetricsResponse]:
             }
         )
     body = json.dumps({"buckets": buckets, "time_range": {"start": "", "end": ""}, "interval_minutes": 1})
-    query = MetricsQuery("astro-team", "weather-agent", start, start + timedelta(minutes=n), 1)
+    query = MetricsQuery(AgentRef("astro-team", "weather-agent"), start, start + timedelta(minutes=n), 1)
     return query, MetricsResponse.model_validate_json(body)
 
 
@@ -258,7 +258,6 @@ def scaling(runs: int = 9) -> None:
     for n in (24, 1_000, 10_000, 43_200, 100_000):
         query, response = synthetic(n)
         body = response.model_dump_json().encode()
-        now = query.end + timedelta(days=1)
         parse: list[float] = []
         work: list[float] = []
         for _ in range(runs):
@@ -266,7 +265,7 @@ def scaling(runs: int = 9) -> None:
             MetricsResponse.model_validate_json(body)
             parse.append(time.perf_counter() - started)
             started = time.perf_counter()
-            render(summarize(query, response.buckets, 1, now), "astro://x")
+            render(summarize(query, response.buckets, 1), "astro://x")
             work.append(time.perf_counter() - started)
         w = statistics.median(work)
         out(f"| {n:,} | {ms(statistics.median(parse))} | {ms(w)} | {w / n * 1e6:.2f} µs |")

@@ -1,43 +1,87 @@
-"""Shared fixtures: the simulator on real loopback HTTP, and settings that point at it."""
+"""Shared fixtures and helpers: one simulator on real loopback HTTP for the whole session, reset between tests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+import os
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+from mcp.server import MCPServer
+from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 
+from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.summarize import summarize
 from astro_mcp.config import Settings
-from astro_mcp.simulator import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.domain import LIVE, Bucket, MetricsQuery
+from astro_mcp.server import create_server
+from astro_mcp.service import Service
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
 
 # A fixed "now": the simulator's incidents sit at fixed offsets before it.
 NOW = datetime(2026, 11, 25, 9, 52, 30, tzinfo=UTC)
 ANCHOR = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
+# Everyday runs take a tenth of the examples; CI (CI=true) runs the full counts.
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+hypothesis_settings.register_profile("ci", deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if CI else "dev")
 
-@pytest.fixture
+
+def examples(full: int) -> int:
+    """How many examples a property test runs: `full` in CI, a tenth of it every day."""
+    return full if CI else max(10, full // 10)
+
+
+@pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def simulator() -> Simulator:
+@pytest.fixture(scope="session")
+def shared_simulator() -> Simulator:
     return Simulator(anchor=ANCHOR, clock=lambda: NOW)
 
 
 @pytest.fixture
-async def api_url(simulator: Simulator) -> AsyncIterator[str]:
-    async with serve_simulator(simulator) as url:
+def simulator(shared_simulator: Simulator) -> Iterator[Simulator]:
+    shared_simulator.reset()
+    yield shared_simulator
+    shared_simulator.reset()
+
+
+@pytest.fixture(scope="session")
+async def api_url(shared_simulator: Simulator) -> AsyncIterator[str]:
+    async with serve_simulator(shared_simulator) as url:
         yield url
 
 
 @pytest.fixture
-def settings(api_url: str, tmp_path: Path) -> Settings:
+def settings(api_url: str, simulator: Simulator, tmp_path: Path) -> Settings:
     return Settings(
         api_url=api_url,
         access_token=SecretStr(DEMO_TOKEN),
         credentials_file=tmp_path / "absent.json",
         retry_backoff=0.01,
     )
+
+
+def server_at_now(settings: Settings, **updates: Any) -> MCPServer[Service]:
+    """The server with the clock stopped at NOW, with some settings changed."""
+    return create_server(settings.model_copy(update=updates), clock=lambda: NOW)
+
+
+def text_of(result: CallToolResult) -> str:
+    """The text blocks of a tool result, as a model reads them."""
+    return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
+
+
+def summarize_at(query: MetricsQuery, buckets: Sequence[Bucket], interval: int, now: datetime) -> MetricsSummary:
+    """`summarize` for a query resolved at `now` (which decides whether its window is still filling)."""
+    return summarize(dataclasses.replace(query, live=now - query.end < LIVE), buckets, interval)

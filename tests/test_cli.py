@@ -16,7 +16,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
-from astro_mcp.simulator import DEMO_TOKEN
+from astro_mcp.sim.app import DEMO_TOKEN
 
 REPO = Path(__file__).resolve().parent.parent
 

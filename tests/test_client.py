@@ -11,9 +11,11 @@ import pytest
 from pydantic import SecretStr
 
 from astro_mcp import __version__
-from astro_mcp.client import AstroClient
+from astro_mcp.api import routes
+from astro_mcp.api.client import AstroClient
+from astro_mcp.api.credentials import TokenSource
 from astro_mcp.config import Settings
-from astro_mcp.credentials import TokenSource
+from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.errors import (
     ApiError,
     AstroError,
@@ -29,17 +31,17 @@ from astro_mcp.errors import (
     UnauthorizedError,
     UpstreamError,
 )
-from astro_mcp.query import MetricsQuery
-from astro_mcp.simulator import DEMO_TOKEN, Scripted, Simulator
+from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.anyio
 
-DAY = MetricsQuery("astro-team", "weather-agent", NOW - timedelta(days=1), NOW.replace(second=0), 60)
+DAY = MetricsQuery(AgentRef("astro-team", "weather-agent"), NOW - timedelta(days=1), NOW.replace(second=0), 60)
 
 
 def make_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> AstroClient:
-    return AstroClient(settings, TokenSource(settings.access_token, settings.credentials_file), transport=transport)
+    tokens = TokenSource(settings.access_token, settings.credentials_file)
+    return AstroClient(settings, tokens, clock=lambda: NOW, transport=transport)
 
 
 @pytest.fixture
@@ -50,11 +52,11 @@ async def client(settings: Settings) -> AsyncIterator[AstroClient]:
 
 
 def query_for(account: str, name: str = "weather-agent") -> MetricsQuery:
-    return MetricsQuery(account, name, DAY.start, DAY.end, 60)
+    return MetricsQuery(AgentRef(account, name), DAY.start, DAY.end, 60)
 
 
 async def test_metrics_match_what_the_api_served(client: AstroClient, api_url: str) -> None:
-    response, cached = await client.get_metrics(DAY, NOW)
+    response = await routes.metrics(client, DAY)
     async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as raw:
         served = (
             await raw.get(
@@ -62,7 +64,6 @@ async def test_metrics_match_what_the_api_served(client: AstroClient, api_url: s
                 params={"start_time": "2026-11-24T09:52:30Z", "end_time": "2026-11-25T09:52:00Z", "interval": 60},
             )
         ).json()
-    assert not cached
     assert [b["trace_count"] for b in response.buckets] == [b["trace_count"] for b in served["buckets"]]
     assert response.interval_minutes == 60
     assert sum(b["error_count"] for b in response.buckets) == sum(b["error_count"] for b in served["buckets"])
@@ -71,7 +72,7 @@ async def test_metrics_match_what_the_api_served(client: AstroClient, api_url: s
 async def test_request_sends_both_times_in_utc_the_interval_token_and_user_agent(
     client: AstroClient, simulator: Simulator
 ) -> None:
-    await client.get_metrics(DAY, NOW)
+    await routes.metrics(client, DAY)
     (sent,) = simulator.requests
     assert sent.path == "/api/v1/agents/astro-team/weather-agent/observability/metrics"
     assert sent.query == {"start_time": "2026-11-24T09:52:30Z", "end_time": "2026-11-25T09:52:00Z", "interval": "60"}
@@ -94,7 +95,7 @@ async def test_each_error_status_maps_to_its_error_with_the_apis_message(
     client: AstroClient, account: str, name: str, error: type[ApiError], message: str
 ) -> None:
     with pytest.raises(error) as caught:
-        await client.get_metrics(query_for(account, name), NOW)
+        await routes.metrics(client, query_for(account, name))
     assert message in str(caught.value)
     assert DEMO_TOKEN not in str(caught.value) + repr(caught.value)
 
@@ -102,7 +103,7 @@ async def test_each_error_status_maps_to_its_error_with_the_apis_message(
 async def test_a_rejected_token_maps_to_unauthorized_with_the_middleware_body_shape(settings: Settings) -> None:
     client = make_client(settings.model_copy(update={"access_token": SecretStr("wrong-token-value")}))
     with pytest.raises(UnauthorizedError, match="unauthorized: Authentication required") as caught:
-        await client.get_metrics(DAY, NOW)
+        await routes.metrics(client, DAY)
     assert "wrong-token-value" not in str(caught.value) + repr(caught.value)
     await client.aclose()
 
@@ -113,7 +114,7 @@ async def test_a_rejected_token_maps_to_unauthorized_with_the_middleware_body_sh
         "../x",
         "a/b",
         "",
-        " spaces ",
+        "two words",
         "ASTRO",
         "аstro-team",
         "astro\u200bteam",
@@ -126,16 +127,16 @@ async def test_a_rejected_token_maps_to_unauthorized_with_the_middleware_body_sh
 async def test_path_segments_that_are_not_plain_slugs_never_reach_the_network(
     client: AstroClient, simulator: Simulator, bad: str
 ) -> None:
-    for query in (query_for(bad), query_for("astro-team", bad)):
-        with pytest.raises(QueryError, match="lowercase letters, digits"):
-            await client.get_metrics(query, NOW)
+    for account, name in ((bad, "weather-agent"), ("astro-team", bad)):
+        with pytest.raises(QueryError, match="lowercase letters, digits|split it, account="):
+            await routes.metrics(client, MetricsQuery(AgentRef.checked(account, name), DAY.start, DAY.end, 60))
     assert simulator.requests == []
 
 
 async def test_missing_token_is_explained_and_nothing_is_sent(settings: Settings, simulator: Simulator) -> None:
     client = make_client(settings.model_copy(update={"access_token": None}))
     with pytest.raises(MissingTokenError, match=r"ast login.*ASTRO_ACCESS_TOKEN"):
-        await client.get_metrics(DAY, NOW)
+        await routes.metrics(client, DAY)
     assert simulator.requests == []
 
 
@@ -148,11 +149,17 @@ async def test_token_is_read_from_the_ast_cli_credentials_file(
         ' "expires_at": "2026-11-25T10:30:00Z", "accounts": [{"name": "other"}, {"name": "astro-team"}],'
         ' "current_account": "astro-team"}}}'
     )
-    client = make_client(settings.model_copy(update={"access_token": None, "credentials_file": creds}))
-    await client.get_metrics(DAY, NOW)
+    moment = [NOW]
+    client = AstroClient(
+        settings.model_copy(update={"access_token": None, "credentials_file": creds}),
+        TokenSource(None, creds),
+        clock=lambda: moment[0],
+    )
+    await routes.metrics(client, DAY)
     assert simulator.requests[-1].authorization == "Bearer demo-token"
+    moment[0] = NOW + timedelta(hours=1)
     with pytest.raises(MissingTokenError, match=r"expired at 2026-11-25 10:30 UTC.*ast login"):
-        await client.get_metrics(query_for("astro-team", "support-bot"), NOW + timedelta(hours=1))
+        await routes.metrics(client, query_for("astro-team", "support-bot"))
     assert TokenSource(None, creds).accounts() == ["astro-team", "other"]
     await client.aclose()
 
@@ -189,7 +196,7 @@ async def test_a_body_that_breaks_the_contract_is_an_invalid_response(
 ) -> None:
     simulator.script("astro-team", "weather-agent", scripted)
     with pytest.raises(InvalidResponseError) as caught:
-        await client.get_metrics(DAY, NOW)
+        await routes.metrics(client, DAY)
     assert message in str(caught.value)
 
 
@@ -200,7 +207,7 @@ async def test_a_gateway_html_error_page_keeps_its_status_and_a_tag_free_excerpt
     page = b"<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>"
     simulator.script("astro-team", "weather-agent", Scripted(504, page, {"content-type": "text/html"}))
     with pytest.raises(UpstreamError) as caught:
-        await client.get_metrics(DAY, NOW)
+        await routes.metrics(client, DAY)
     assert caught.value.status_code == 504
     assert str(caught.value) == "HTTP 504 Gateway Timeout: 504 Gateway Time-out 504 Gateway Time-out"
     await client.aclose()
@@ -209,7 +216,7 @@ async def test_a_gateway_html_error_page_keeps_its_status_and_a_tag_free_excerpt
 async def test_a_body_over_the_size_cap_is_refused(settings: Settings, simulator: Simulator) -> None:
     client = make_client(settings.model_copy(update={"max_response_mb": 0.001}))
     with pytest.raises(InvalidResponseError, match="larger than 0 MB"):
-        await client.get_metrics(MetricsQuery("astro-team", "weather-agent", DAY.start, DAY.end, 1), NOW)
+        await routes.metrics(client, MetricsQuery(AgentRef("astro-team", "weather-agent"), DAY.start, DAY.end, 1))
     await client.aclose()
 
 
@@ -217,7 +224,7 @@ async def test_rate_limit_carries_retry_after(settings: Settings, simulator: Sim
     client = make_client(settings.model_copy(update={"max_attempts": 1}))
     simulator.script("astro-team", "weather-agent", Scripted(429, b'{"error":"slow down"}', {"retry-after": "7"}))
     with pytest.raises(RateLimitedError, match="slow down") as caught:
-        await client.get_metrics(DAY, NOW)
+        await routes.metrics(client, DAY)
     assert caught.value.retry_after == 7
     await client.aclose()
 
@@ -265,6 +272,6 @@ async def test_faults_without_an_http_answer_are_mapped(
 ) -> None:
     client = make_client(settings.model_copy(update={"max_attempts": 1}), transport)
     with pytest.raises(error, match=message) as caught:
-        await client.get_metrics(DAY, NOW)
+        await routes.metrics(client, DAY)
     assert DEMO_TOKEN not in str(caught.value) + repr(caught.value)
     await client.aclose()

@@ -20,8 +20,8 @@ from pydantic import SecretStr
 
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
-from astro_mcp.simulator import DEMO_TOKEN, Simulator, serve_simulator
-from tests.conftest import ANCHOR, NOW
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from tests.conftest import ANCHOR, NOW, examples
 
 SENT_PATH = re.compile(r"^/api/v1/agents/[a-z0-9][a-z0-9_-]{0,63}/[a-z0-9][a-z0-9_-]{0,63}/observability/metrics$")
 SENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z$")
@@ -131,7 +131,7 @@ async def _call(client: Client, args: dict[str, Any]) -> CallToolResult:
 
 
 @given(args=arguments)
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(2000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_arguments_end_in_a_tool_result_and_nothing_refused_is_sent(fuzz: Fuzz, args: dict[str, Any]) -> None:
     portal, client, simulator = fuzz
     before = len(simulator.requests)

@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from astro_mcp.analysis.query import grid_bucket_count, resolve_query
+from astro_mcp.analysis.timeparse import parse_interval
+from astro_mcp.domain import MetricsQuery, check_slug
 from astro_mcp.errors import QueryError
-from astro_mcp.query import MetricsQuery, check_slug, grid_bucket_count, parse_interval, resolve_query
-from tests.conftest import NOW
+from tests.conftest import NOW, examples
 
 MINUTE_NOW = NOW.replace(second=0)
 
@@ -139,7 +141,7 @@ intervals = st.one_of(
 
 
 @given(start=times, end=times, interval=intervals)
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 def test_any_input_is_either_a_valid_query_or_a_query_error(
     start: str | None, end: str | None, interval: int | float | str | None
 ) -> None:

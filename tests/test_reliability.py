@@ -11,25 +11,21 @@ import anyio
 import httpx2
 import pytest
 from mcp import Client, MCPError
-from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 
-from astro_mcp.client import AstroClient
+from astro_mcp.api import routes
+from astro_mcp.api.client import AstroClient
+from astro_mcp.api.credentials import TokenSource
 from astro_mcp.config import Settings
-from astro_mcp.credentials import TokenSource
-from astro_mcp.query import MetricsQuery
+from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.server import create_server
-from astro_mcp.simulator import Scripted, Simulator, serve_simulator
-from tests.conftest import ANCHOR, NOW
+from astro_mcp.sim.app import Scripted, Simulator, serve_simulator
+from tests.conftest import ANCHOR, NOW, text_of
 
 pytestmark = pytest.mark.anyio
 
 AGENT = {"account": "astro-team", "name": "weather-agent"}
 SECRET = "tok-SECRET-4f9a2c"
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
 def error(status: int, message: str, **headers: str) -> Scripted:
@@ -92,7 +88,7 @@ async def test_a_retry_after_beyond_the_call_budget_is_not_waited_for(settings: 
         with anyio.fail_after(1.5):
             result = await client.call_tool("get_agent_metrics", AGENT)
     assert result.is_error
-    assert "Wait 3600 seconds, then retry" in text_of(result)
+    assert "Wait 60 seconds, then retry" in text_of(result)  # what the API asked for, capped
     assert len(simulator.requests) == 1
 
 
@@ -228,9 +224,11 @@ async def test_the_token_never_appears_in_results_logs_or_errors(
         produced += [repr(settings), str(settings), repr(TokenSource(settings.access_token, settings.credentials_file))]
         astro = AstroClient(settings, TokenSource(settings.access_token, settings.credentials_file))
         produced.append(repr(astro))
-        query = MetricsQuery("locked-org", "x", NOW.replace(hour=0, minute=0, second=0), NOW.replace(second=0), 60)
+        query = MetricsQuery(
+            AgentRef("locked-org", "x"), NOW.replace(hour=0, minute=0, second=0), NOW.replace(second=0), 60
+        )
         try:
-            await astro.get_metrics(query, NOW)
+            await routes.metrics(astro, query)
         except Exception as err:
             produced += [str(err), repr(err), repr(err.__cause__), repr(err.__context__)]
         await astro.aclose()

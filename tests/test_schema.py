@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from astro_mcp.models import MetricsBucket
-from astro_mcp.query import MetricsQuery
-from astro_mcp.schema import self_contained
-from astro_mcp.summarize import MetricsSummary, summarize
+from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.domain import AgentRef, MetricsQuery
+from astro_mcp.domain import Bucket as MetricsBucket
+from astro_mcp.server.schema import self_contained
+from tests.conftest import examples, summarize_at
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
-QUERY = MetricsQuery("astro-team", "weather-agent", START, START + timedelta(days=1), 60)
+QUERY = MetricsQuery(AgentRef("astro-team", "weather-agent"), START, START + timedelta(days=1), 60)
 ORIGINAL = MetricsSummary.model_json_schema()
 PUBLISHED = self_contained(ORIGINAL)
 
@@ -44,11 +45,11 @@ def busy() -> dict[str, Any]:
         for h in range(24)
         if h != 3
     ]
-    return summarize(QUERY, buckets, 60, START + timedelta(days=2)).model_dump(mode="json")
+    return summarize_at(QUERY, buckets, 60, START + timedelta(days=2)).model_dump(mode="json")
 
 
 BUSY = busy()
-EMPTY = summarize(QUERY, [], 60, START + timedelta(days=2)).model_dump(mode="json")
+EMPTY = summarize_at(QUERY, [], 60, START + timedelta(days=2)).model_dump(mode="json")
 
 
 def test_the_published_schema_has_no_references_and_keeps_portable_nullables() -> None:
@@ -112,7 +113,7 @@ json_values = st.recursive(
 
 
 @given(base=st.sampled_from([BUSY, EMPTY]), data=st.data())
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 def test_both_schemas_accept_and_reject_the_same_instances(base: dict[str, Any], data: st.DataObject) -> None:
     instance = copy.deepcopy(base)
     for path in data.draw(st.lists(st.sampled_from(paths(base)), min_size=1, max_size=3)):

@@ -13,34 +13,27 @@ import anyio
 import httpx2
 import pytest
 from mcp import Client, MCPError
-from mcp.server import MCPServer
 from mcp.types import CallToolResult, PromptReference, ResourceTemplateReference, TextContent, TextResourceContents
 from pydantic import SecretStr
 
+from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.config import Settings
-from astro_mcp.schema import self_contained
-from astro_mcp.server import RAW_TEMPLATE, TEMPLATE, State, create_server
-from astro_mcp.simulator import DEMO_TOKEN, Scripted, Simulator
-from astro_mcp.summarize import MetricsSummary
-from tests.conftest import NOW
+from astro_mcp.server import create_server
+from astro_mcp.server.resources import TEMPLATE
+from astro_mcp.server.schema import self_contained
+from astro_mcp.server.tools import RAW_TEMPLATE
+from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
+from tests.conftest import NOW, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
 MODES = ["auto", "legacy"]
 
 
-def build(settings: Settings, **updates: Any) -> MCPServer[State]:
-    return create_server(settings.model_copy(update=updates), clock=lambda: NOW)
-
-
 @pytest.fixture(params=MODES)
 async def client(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Client]:
-    async with Client(build(settings), mode=request.param) as c:
+    async with Client(server_at_now(settings), mode=request.param) as c:
         yield c
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
 async def raw_buckets(api_url: str, agent: str, start: str, end: str, interval: int) -> list[dict[str, Any]]:
@@ -172,7 +165,7 @@ async def test_upstream_errors_are_tool_errors_that_say_what_to_do(
 async def test_without_a_token_the_server_starts_and_the_call_explains_how_to_log_in(
     settings: Settings, simulator: Simulator, mode: str
 ) -> None:
-    async with Client(build(settings, access_token=None), mode=mode) as client:
+    async with Client(server_at_now(settings, access_token=None), mode=mode) as client:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
     assert result.is_error
     assert "No Astro access token is configured. Run `ast login`" in text_of(result)
@@ -181,7 +174,7 @@ async def test_without_a_token_the_server_starts_and_the_call_explains_how_to_lo
 
 
 async def test_a_rejected_token_says_where_it_came_from(settings: Settings) -> None:
-    async with Client(build(settings, access_token=SecretStr("stale-token-value"))) as client:
+    async with Client(server_at_now(settings, access_token=SecretStr("stale-token-value"))) as client:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
     assert result.is_error
     assert "rejected the access token from ASTRO_ACCESS_TOKEN" in text_of(result)
@@ -191,7 +184,7 @@ async def test_a_rejected_token_says_where_it_came_from(settings: Settings) -> N
 async def test_rate_limits_and_timeouts_say_how_long_to_wait(settings: Settings, simulator: Simulator) -> None:
     simulator.script("astro-team", "support-bot", Scripted(429, b'{"error":"too many requests"}', {"retry-after": "7"}))
     simulator.script("astro-team", "weather-agent", Scripted(delay=5))
-    async with Client(build(settings, max_attempts=1, read_timeout=0.3)) as client:
+    async with Client(server_at_now(settings, max_attempts=1, read_timeout=0.3)) as client:
         limited = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
         slow = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
     assert limited.is_error
@@ -205,7 +198,7 @@ async def test_an_unreachable_api_names_the_url_to_check(settings: Settings) -> 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}/api/v1"
-    async with Client(build(settings, api_url=closed, max_attempts=1)) as client:
+    async with Client(server_at_now(settings, api_url=closed, max_attempts=1)) as client:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
     assert result.is_error
     assert f"could not connect to the Astro API at {closed}" in text_of(result)
@@ -221,7 +214,7 @@ async def test_the_server_keeps_serving_after_an_error(client: Client) -> None:
 
 async def test_identical_calls_share_one_upstream_request(settings: Settings, simulator: Simulator) -> None:
     arguments = {"account": "astro-team", "name": "weather-agent", "start_time": "now-7d", "end_time": "now-1d"}
-    async with Client(build(settings)) as client:
+    async with Client(server_at_now(settings)) as client:
         results: list[CallToolResult] = []
 
         async def call() -> None:
@@ -254,7 +247,7 @@ async def test_resource_templates_serve_the_summary_and_the_raw_buckets(client: 
 
 
 async def test_a_refused_resource_read_explains_itself(settings: Settings) -> None:
-    async with Client(build(settings), raise_exceptions=True) as client:
+    async with Client(server_at_now(settings), raise_exceptions=True) as client:
         with pytest.raises(MCPError, match="is not a time I can read"):
             await client.read_resource("astro://agents/astro-team/support-bot/metrics?start_time=soon")
 
@@ -275,7 +268,7 @@ async def test_completions_offer_the_logins_accounts_and_the_agents_already_seen
 ) -> None:
     creds = tmp_path / "credentials.json"
     creds.write_text('{"profiles": {"default": {"accounts": [{"name": "acme"}, {"name": "astro-team"}]}}}')
-    async with Client(build(settings, credentials_file=creds)) as client:
+    async with Client(server_at_now(settings, credentials_file=creds)) as client:
         await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
         template = ResourceTemplateReference(type="ref/resource", uri=TEMPLATE)
         accounts = await client.complete(template, {"name": "account", "value": "a"})

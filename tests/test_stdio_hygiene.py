@@ -11,7 +11,7 @@ import anyio
 import pytest
 from anyio.streams.text import TextReceiveStream
 
-from astro_mcp.simulator import Scripted, Simulator, serve_simulator
+from astro_mcp.sim.app import Scripted, Simulator, serve_simulator
 
 pytestmark = pytest.mark.anyio
 

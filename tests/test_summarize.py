@@ -15,13 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
+from astro_mcp.analysis.anomalies import _poisson_z
+from astro_mcp.analysis.grid import Series, lay_on_grid
+from astro_mcp.analysis.summarize import MAX_TABLE_ROWS
 from astro_mcp.config import Settings
-from astro_mcp.models import MetricsBucket
-from astro_mcp.query import MetricsQuery
-from astro_mcp.render import render
+from astro_mcp.domain import AgentRef, MetricsQuery
+from astro_mcp.domain import Bucket as MetricsBucket
+from astro_mcp.render.metrics import render
 from astro_mcp.server import create_server
-from astro_mcp.summarize import MAX_TABLE_ROWS, Series, _poisson_z, lay_on_grid, summarize
-from tests.conftest import NOW
+from tests.conftest import NOW, examples, summarize_at
 
 BOUND = 12_000
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -58,7 +60,7 @@ def result_size(summary_text: str, structured: dict[str, Any]) -> int:
 
 
 def summarize_and_render(query: MetricsQuery, buckets: list[MetricsBucket], now: datetime = NOW) -> tuple[str, Any]:
-    summary = summarize(query, buckets, query.interval_minutes, now)
+    summary = summarize_at(query, buckets, query.interval_minutes, now)
     return render(summary, "astro://agents/a/b/metrics/raw?start_time=x&end_time=y&interval=1"), summary
 
 
@@ -72,7 +74,7 @@ def summarize_and_render(query: MetricsQuery, buckets: list[MetricsBucket], now:
     factor=st.integers(1, 500),
     fill=st.floats(0, 1),
 )
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 def test_regrouping_conserves_every_total_and_the_weighted_latency(
     seed: int, n: int, interval: int, factor: int, fill: float
 ) -> None:
@@ -93,11 +95,11 @@ def series_columns(s: Series) -> list[list[int] | list[float]]:
 
 
 @given(seed=st.integers(0, 2**32), n=st.integers(1, 2000), fill=st.floats(0, 1))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 def test_filling_idle_gaps_never_changes_a_total(seed: int, n: int, fill: float) -> None:
     buckets = synthetic(seed, n, 5, fill)
-    query = MetricsQuery("a", "b", START, START + timedelta(minutes=5 * n), 5)
-    summary = summarize(query, buckets, 5, NOW)
+    query = MetricsQuery(AgentRef("a", "b"), START, START + timedelta(minutes=5 * n), 5)
+    summary = summarize_at(query, buckets, 5, NOW)
     assert summary.totals.trace_count == sum(b["trace_count"] for b in buckets)
     assert summary.totals.error_count == sum(b["error_count"] for b in buckets)
     assert summary.totals.input_tokens == sum(b["input_tokens"] for b in buckets)
@@ -129,7 +131,7 @@ odd_buckets = st.lists(
     interval=st.sampled_from([1, 2, 5, 13, 60, 360, 1440]),
     slug=st.sampled_from(["a", "x" * 64]),
 )
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_any_input_gives_a_bounded_deterministic_result(
     buckets: list[MetricsBucket], days: int, hours: int, interval: int, slug: str
 ) -> None:
@@ -138,7 +140,7 @@ def test_any_input_gives_a_bounded_deterministic_result(
     if (end - START).total_seconds() / 60 / interval > 50_000:
         interval = 5
     notes = ("end_time 2026-12-01T00:00:00Z is in the future; the window ends now (2026-11-25T09:52:30Z) instead.",)
-    query = MetricsQuery(slug, slug, START, end, interval, notes)
+    query = MetricsQuery(AgentRef(slug, slug), START, end, interval, notes=notes)
     text, summary = summarize_and_render(query, buckets, end)
     structured = summary.model_dump(mode="json")
     assert result_size(text, structured) <= BOUND
@@ -150,7 +152,7 @@ def test_any_input_gives_a_bounded_deterministic_result(
 @pytest.mark.parametrize(("interval", "n"), [(1, 43_200), (1, 50_000), (5, 25_920), (60, 2_160)])
 def test_the_largest_windows_stay_within_the_bound(interval: int, n: int) -> None:
     buckets = synthetic(7, n, interval, 0.9)
-    query = MetricsQuery("x" * 64, "y" * 64, START, START + timedelta(minutes=n * interval), interval)
+    query = MetricsQuery(AgentRef("x" * 64, "y" * 64), START, START + timedelta(minutes=n * interval), interval)
     text, summary = summarize_and_render(query, buckets, START + timedelta(days=200))
     assert result_size(text, summary.model_dump(mode="json")) <= BOUND
     assert summary.totals.trace_count == sum(b["trace_count"] for b in buckets)
@@ -165,8 +167,8 @@ def test_odd_api_data_is_noted() -> None:
         bucket(START - timedelta(days=1), 99),  # outside the window
         bucket(t + timedelta(hours=1), 2, errors=4),  # more errors than traces
     ]
-    query = MetricsQuery("a", "b", START, START + timedelta(hours=4), 60)
-    summary = summarize(query, buckets, 60, NOW)
+    query = MetricsQuery(AgentRef("a", "b"), START, START + timedelta(hours=4), 60)
+    summary = summarize_at(query, buckets, 60, NOW)
     notes = " ".join(summary.notes)
     assert "1 bucket(s) outside the window" in notes
     assert "2 bucket(s) fell in a time slot another bucket already had" in notes
@@ -177,9 +179,9 @@ def test_odd_api_data_is_noted() -> None:
 
 def test_partial_and_still_filling_buckets_are_noted() -> None:
     start, end = START + timedelta(minutes=52), START + timedelta(hours=5, minutes=52)
-    query = MetricsQuery("a", "b", start, end, 60)
-    live = summarize(query, [bucket(START + timedelta(hours=2), 10)], 60, end + timedelta(seconds=30))
-    past = summarize(query, [bucket(START + timedelta(hours=2), 10)], 60, end + timedelta(days=1))
+    query = MetricsQuery(AgentRef("a", "b"), start, end, 60)
+    live = summarize_at(query, [bucket(START + timedelta(hours=2), 10)], 60, end + timedelta(seconds=30))
+    past = summarize_at(query, [bucket(START + timedelta(hours=2), 10)], 60, end + timedelta(days=1))
     assert "The first bucket (Nov 01 00:00 UTC) covers only 8 of its 60 minutes" in " ".join(live.notes)
     assert "The window ends now: the last bucket (Nov 01 05:00 UTC) is still filling" in " ".join(live.notes)
     assert "The last bucket (Nov 01 05:00 UTC) covers only 52 of its 60 minutes" in " ".join(past.notes)
@@ -187,29 +189,30 @@ def test_partial_and_still_filling_buckets_are_noted() -> None:
 
 def test_idle_time_is_counted_as_zero_and_the_longest_stretch_is_named() -> None:
     buckets = [bucket(START + timedelta(hours=h), 50) for h in (0, 1, 2, 7, 8)]
-    query = MetricsQuery("a", "b", START, START + timedelta(hours=10), 60)
-    summary = summarize(query, buckets, 60, NOW)
+    query = MetricsQuery(AgentRef("a", "b"), START, START + timedelta(hours=10), 60)
+    summary = summarize_at(query, buckets, 60, NOW)
     assert summary.idle.idle_buckets == 5
-    assert (summary.idle.longest_start, summary.idle.longest_end) == ("2026-11-01T03:00:00Z", "2026-11-01T07:00:00Z")
+    idle = summary.model_dump(mode="json")["idle"]
+    assert (idle["longest_start"], idle["longest_end"]) == ("2026-11-01T03:00:00Z", "2026-11-01T07:00:00Z")
     assert summary.traces_per_hour == 25.0  # 250 traces over 10 hours, idle hours included
     text = render(summary, "astro://x")
     assert "Longest idle stretch: Nov 01 03:00 UTC → Nov 01 07:00 UTC (4 hours)" in text
 
 
 def test_an_idle_stretch_running_into_the_end_of_the_window_stops_there() -> None:
-    query = MetricsQuery("a", "b", START, START + timedelta(hours=5, minutes=30), 60)
+    query = MetricsQuery(AgentRef("a", "b"), START, START + timedelta(hours=5, minutes=30), 60)
     buckets = [bucket(START, 50), bucket(START + timedelta(hours=1), 50)]
-    idle = summarize(query, buckets, 60, NOW).idle
-    assert (idle.longest_start, idle.longest_end) == ("2026-11-01T02:00:00Z", "2026-11-01T05:30:00Z")
-    assert idle.longest_minutes == 210  # the last bucket is cut by the window: 3.5 hours, not 4
-    assert idle.idle_buckets == 4
+    idle = summarize_at(query, buckets, 60, NOW).model_dump(mode="json")["idle"]
+    assert (idle["longest_start"], idle["longest_end"]) == ("2026-11-01T02:00:00Z", "2026-11-01T05:30:00Z")
+    assert idle["longest_minutes"] == 210  # the last bucket is cut by the window: 3.5 hours, not 4
+    assert idle["idle_buckets"] == 4
 
 
 def test_the_trend_is_told_in_words_with_the_figures() -> None:
     first = [bucket(START + timedelta(hours=h), 1000, errors=6, latency=200) for h in range(12)]
     second = [bucket(START + timedelta(hours=h), 1000, errors=17, latency=300) for h in range(12, 24)]
-    query = MetricsQuery("a", "b", START, START + timedelta(days=1), 60)
-    text = render(summarize(query, first + second, 60, NOW), "astro://x")
+    query = MetricsQuery(AgentRef("a", "b"), START, START + timedelta(days=1), 60)
+    text = render(summarize_at(query, first + second, 60, NOW), "astro://x")
     assert "error rate rose from 0.60% to 1.70%" in text
     assert "latency rose from 200.0 ms to 300.0 ms" in text
     assert "traffic steady (1,000 traces/hour → 1,000 traces/hour)" in text
@@ -218,17 +221,17 @@ def test_the_trend_is_told_in_words_with_the_figures() -> None:
 def test_counts_of_one_read_in_the_singular() -> None:
     buckets = [bucket(START + timedelta(hours=h), 40, errors=1 if h == 5 else 0) for h in range(6)]
     buckets.append(bucket(START + timedelta(hours=6), 1))
-    query = MetricsQuery("a", "b", START, START + timedelta(hours=7), 60)
-    text = render(summarize(query, buckets, 60, NOW), "astro://x")
+    query = MetricsQuery(AgentRef("a", "b"), START, START + timedelta(hours=7), 60)
+    text = render(summarize_at(query, buckets, 60, NOW), "astro://x")
     assert "Worst error rate: 2.50% at Nov 01 05:00 UTC (40 traces, 1 error)" in text
     assert "quietest with traffic: Nov 01 06:00 UTC (1 trace)" in text
 
 
 def test_a_lone_busy_period_is_not_compared_with_itself() -> None:
-    query = MetricsQuery("a", "b", START, START + timedelta(hours=6), 60)
-    summary = summarize(query, [bucket(START + timedelta(hours=3), 96, errors=2)], 60, NOW)
+    query = MetricsQuery(AgentRef("a", "b"), START, START + timedelta(hours=6), 60)
+    summary = summarize_at(query, [bucket(START + timedelta(hours=3), 96, errors=2)], 60, NOW)
     assert summary.busiest is not None
-    assert summary.busiest.start == "2026-11-01T03:00:00Z"
+    assert summary.model_dump(mode="json")["busiest"]["start"] == "2026-11-01T03:00:00Z"
     assert summary.quietest is None
     assert summary.worst_error_rate is None
     assert summary.worst_latency is None
@@ -240,7 +243,7 @@ def test_a_lone_busy_period_is_not_compared_with_itself() -> None:
 
 def test_the_mean_latency_is_weighted_by_traces_not_a_mean_of_means() -> None:
     buckets = [bucket(START, 1000, latency=100.0), bucket(START + timedelta(hours=1), 10, latency=1000.0)]
-    summary = summarize(MetricsQuery("a", "b", START, START + timedelta(hours=2), 60), buckets, 60, NOW)
+    summary = summarize_at(MetricsQuery(AgentRef("a", "b"), START, START + timedelta(hours=2), 60), buckets, 60, NOW)
     assert summary.avg_latency_ms == pytest.approx((1000 * 100 + 10 * 1000) / 1010)
 
 
@@ -249,7 +252,7 @@ def test_an_isolated_failed_trace_in_a_quiet_minute_is_not_an_anomaly() -> None:
     for b in buckets:
         b["trace_count"], b["error_count"] = 3, 0
     buckets[700]["error_count"] = 1  # one failed trace: 33% for that minute
-    summary = summarize(MetricsQuery("a", "b", START, START + timedelta(days=1), 1), buckets, 1, NOW)
+    summary = summarize_at(MetricsQuery(AgentRef("a", "b"), START, START + timedelta(days=1), 1), buckets, 1, NOW)
     assert summary.anomalies == []
 
 
@@ -332,7 +335,7 @@ async def test_every_window_is_bounded_and_matches_independent_sums(
 ) -> None:
     import httpx2
 
-    from astro_mcp.simulator import DEMO_TOKEN
+    from astro_mcp.sim.app import DEMO_TOKEN
 
     args = {"start_time": start_time} | ({"interval": interval} if interval else {})
     result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot", **args})

@@ -16,15 +16,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from astro_mcp.errors import MissingTokenError
+from astro_mcp.errors import HOW_TO_LOG_IN, MissingTokenError
 
 logger = logging.getLogger(__name__)
-
-HOW_TO_LOG_IN = (
-    "Run `ast login` (astro-mcp reads the token it saves in ~/.ast/credentials.json), or set "
-    'ASTRO_ACCESS_TOKEN in this MCP server\'s environment (in Claude Desktop: the "env" block of its entry '
-    "in claude_desktop_config.json), then restart the server."
-)
 
 
 class _Account(BaseModel):

@@ -1,65 +1,59 @@
 """AstroClient: the one place that speaks HTTP to the Astro API.
 
-It owns the connection pool, retries, the response cache and the mapping of every failure into
-the `astro_mcp.errors` tree (in `_attempt`, the single choke point).
+One generic GET (route, params, wire model). It owns the connection pool, runs each request within
+the call budget (`retry`), and maps every failure into the `astro_mcp.errors` tree in `_attempt`,
+the single choke point.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from urllib.parse import quote
+from typing import TypeVar
 
 import anyio
 import httpx2
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from astro_mcp import __version__
-from astro_mcp.cache import SingleFlightCache
+from astro_mcp.api.credentials import TokenSource
+from astro_mcp.api.retry import parse_retry_after, within_budget
+from astro_mcp.api.wire import ErrorBody
 from astro_mcp.config import Settings
-from astro_mcp.credentials import TokenSource
 from astro_mcp.errors import (
     API_ERRORS,
     ApiError,
-    AstroError,
     ConnectionFailedError,
     InvalidResponseError,
     RateLimitedError,
     RequestTimeoutError,
     UpstreamError,
 )
-from astro_mcp.models import ErrorBody, MetricsResponse
-from astro_mcp.query import MetricsQuery, check_slug, rfc3339
 
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 504})
-MAX_RETRY_AFTER = 10.0
-_BACKOFF_CAP = 4.0
-_CACHE_WEIGHT = 250_000  # buckets held at most: about 100 MiB at some 400 bytes a parsed bucket
+M = TypeVar("M", bound=BaseModel)
 _TAGS = re.compile(r"<[^>]*>")
 
 
 class AstroClient:
-    """Reads agent metrics from the Astro API. Create once per server lifetime; `aclose()` at the end."""
+    """Speaks to the Astro API. Create once per server lifetime; `aclose()` at the end."""
 
     def __init__(
         self,
         settings: Settings,
         tokens: TokenSource,
         *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self._settings = settings
+        self._clock = clock
         self._tokens = tokens
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
-        self._cache: SingleFlightCache[MetricsQuery, MetricsResponse] = SingleFlightCache(
-            _CACHE_WEIGHT, lambda response: len(response.buckets) + 1
-        )
 
     def _client(self) -> httpx2.AsyncClient:
         # Created on first use: building the TLS context costs tens of milliseconds that the
@@ -81,59 +75,30 @@ class AstroClient:
             await self._http.aclose()
             self._http = None
 
-    async def get_metrics(self, query: MetricsQuery, now: datetime) -> tuple[MetricsResponse, bool]:
-        """Metrics for a resolved query, and whether they came from the cache.
+    async def get(self, route: str, params: Mapping[str, str], model: type[M]) -> M:
+        """GET `route` (below the API base) and decode the 200 body into `model`, retrying within the budget.
 
         Raises:
             AstroError: any failure, already mapped (see `astro_mcp.errors`).
         """
-        ttl = self._settings.live_cache_ttl if query.is_live(now) else self._settings.cache_ttl
-        return await self._cache.get(query, ttl, lambda: self._fetch(query, now))
-
-    async def _fetch(self, query: MetricsQuery, now: datetime) -> MetricsResponse:
-        token = self._tokens.token(now)
-        path = "/agents/{}/{}/observability/metrics".format(
-            *(quote(check_slug(f, v), safe="") for f, v in (("account", query.account), ("name", query.name)))
-        )
-        params = {
-            "start_time": rfc3339(query.start),
-            "end_time": rfc3339(query.end),
-            "interval": str(query.interval_minutes),
-        }
+        token = self._tokens.token(self._clock())
         headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
-        budget = self._settings.call_budget
-        deadline = anyio.current_time() + budget
-        for attempt in range(1, self._settings.max_attempts + 1):
-            remaining = deadline - anyio.current_time()
-            started = anyio.current_time()
-            try:
-                response = await self._attempt(path, params, headers, min(self._settings.read_timeout, remaining))
-            except (RateLimitedError, UpstreamError, ConnectionFailedError) as err:
-                if isinstance(err, ApiError) and err.status_code not in RETRY_STATUSES:
-                    raise
-                delay = self._backoff(attempt, err)
-                if attempt == self._settings.max_attempts or delay >= deadline - anyio.current_time():
-                    raise
-                logger.warning("attempt %d for %s failed (%s); retrying in %.2fs", attempt, path, err, delay)
-                await anyio.sleep(delay)
-                continue
-            elapsed = (anyio.current_time() - started) * 1000
-            logger.info("GET %s -> %d buckets in %.0f ms", path, len(response.buckets), elapsed)
-            return response
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        s = self._settings
+        return await within_budget(
+            lambda: self._attempt(route, params, headers, model),
+            budget=s.call_budget,
+            max_attempts=s.max_attempts,
+            base_backoff=s.retry_backoff,
+            what=route,
+        )
 
-    def _backoff(self, attempt: int, err: AstroError) -> float:
-        if isinstance(err, RateLimitedError) and err.retry_after is not None:
-            return min(err.retry_after, MAX_RETRY_AFTER)
-        ceiling = min(_BACKOFF_CAP, self._settings.retry_backoff * 2 ** (attempt - 1))
-        return random.uniform(0, ceiling)
-
-    async def _attempt(
-        self, path: str, params: dict[str, str], headers: dict[str, str], seconds: float
-    ) -> MetricsResponse:
+    async def _attempt(self, route: str, params: Mapping[str, str], headers: dict[str, str], model: type[M]) -> M:
+        """One request, decoded; every failure is mapped here, the single choke point."""
+        started = anyio.current_time()
         limit = self._settings.max_response_bytes
+        seconds = self._settings.read_timeout
         try:
-            async with self._client().stream("GET", path, params=params, headers=headers, timeout=seconds) as resp:
+            async with self._client().stream("GET", route, params=params, headers=headers) as resp:
                 declared = resp.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
                     raise InvalidResponseError(_too_large(limit))
@@ -153,8 +118,9 @@ class AstroClient:
         body = b"".join(chunks)
         if resp.status_code != 200:
             raise _api_error(resp, body)
+        logger.info("GET %s -> %d bytes in %.0f ms", route, len(body), (anyio.current_time() - started) * 1000)
         try:
-            return MetricsResponse.model_validate_json(body)
+            return model.model_validate_json(body)
         except ValidationError as err:
             raise InvalidResponseError(_describe_invalid(err, resp)) from None
 
@@ -167,19 +133,8 @@ def _api_error(resp: httpx2.Response, body: bytes) -> ApiError:
         error, details = f"HTTP {resp.status_code} {resp.reason_phrase}".strip(), _excerpt(body)
     cls = API_ERRORS.get(resp.status_code, UpstreamError)
     if cls is RateLimitedError:
-        return RateLimitedError(resp.status_code, error, details, _retry_after(resp.headers.get("retry-after")))
+        return RateLimitedError(resp.status_code, error, details, parse_retry_after(resp.headers.get("retry-after")))
     return cls(resp.status_code, error, details)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 def _excerpt(body: bytes) -> str:

@@ -6,22 +6,18 @@ number silently becomes 60, `time_range` echoes the query strings, an empty answ
 whatever was asked, and errors come in both body shapes (`{error, details}` and the auth
 middleware's `{error, error_description}`).
 
-Data is generated per minute, seeded by agent and day, and summed into the requested buckets, so the
-same window has the same totals at every interval. Incidents are placed relative to an `anchor`
-time (by default the simulator's start), so a demo of "the last 24 hours" always contains them.
+Its agents and their data are in `sim.data`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
-import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import anyio
 import httpx2
@@ -34,68 +30,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from astro_mcp.config import Settings
+from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, DEMO_AGENTS, Agent, Series, generate
 
 DEMO_TOKEN = "demo-token"
 API_PREFIX = "/api/v1"
-_DAY = 1440
 _MAX_DAYS = 400
-
-
-@dataclass(frozen=True)
-class Incident:
-    """From `anchor + begins` for `lasts`: errors at `error_rate`, latency times `latency_factor`."""
-
-    begins: timedelta
-    lasts: timedelta
-    error_rate: float | None = None
-    latency_factor: float = 1.0
-
-
-@dataclass(frozen=True)
-class Agent:
-    description: str
-    peak_per_minute: float
-    error_rate: float = 0.01
-    latency_ms: float = 240.0
-    input_tokens: int = 900
-    output_tokens: int = 350
-    incidents: tuple[Incident, ...] = ()
-    # (period, active) in minutes: traffic only in the first `active` minutes of every `period`.
-    duty_cycle: tuple[int, int] | None = None
-
-
-DEMO_AGENTS: dict[str, dict[str, Agent]] = {
-    "astro-team": {
-        "weather-agent": Agent("healthy: a steady daily rhythm, peaking mid-afternoon UTC", 4.0),
-        "support-bot": Agent(
-            "an error spike: 6 hours before the anchor, an hour at about 35% errors",
-            3.0,
-            incidents=(Incident(timedelta(hours=-6), timedelta(minutes=60), error_rate=0.35),),
-        ),
-        "checkout-agent": Agent(
-            "a latency regression: latency 2.5x since 10 hours before the anchor",
-            2.5,
-            latency_ms=310.0,
-            incidents=(Incident(timedelta(hours=-10), timedelta(days=3650), latency_factor=2.5),),
-        ),
-        "batch-agent": Agent(
-            "bursty: runs 30 minutes every 4 hours, idle in between", 6.0, duty_cycle=(240, 30), latency_ms=1800.0
-        ),
-        "new-agent": Agent("deployed, but has served no traces yet", 0.0),
-        "broken-backend": Agent("its tracing backend fails: 502", 0.0),
-    },
-}
-_ACCOUNT_ERRORS: dict[str, tuple[int, dict[str, str]]] = {
-    "locked-org": (403, {"error": "insufficient permissions"}),
-    "fresh-org": (
-        503,
-        {"error": "observability not configured", "details": "langfuse not configured for this account"},
-    ),
-    "expired-session": (401, {"error": "authentication required"}),
-}
-_AGENT_ERRORS: dict[tuple[str, str], tuple[int, dict[str, str]]] = {
-    ("astro-team", "broken-backend"): (502, {"error": "failed to query observability backend"}),
-}
 
 
 @dataclass(frozen=True)
@@ -117,19 +56,6 @@ class Recorded:
     client: tuple[str, int] | None
 
 
-class _Series:
-    """Per-minute columns for one day of one agent."""
-
-    __slots__ = ("errors", "input_tokens", "latency_sum", "output_tokens", "traces")
-
-    def __init__(self) -> None:
-        self.traces = [0] * _DAY
-        self.errors = [0] * _DAY
-        self.latency_sum = [0.0] * _DAY
-        self.input_tokens = [0] * _DAY
-        self.output_tokens = [0] * _DAY
-
-
 class Simulator:
     """The simulated API: its data, its token check, its request log and its fault script."""
 
@@ -148,11 +74,17 @@ class Simulator:
         self.requests: list[Recorded] = []
         self.disconnects = 0
         self._script: dict[tuple[str, str], list[Scripted]] = {}
-        self._days: dict[tuple[str, str, int], _Series] = {}
+        self._days: dict[tuple[str, str, int], Series] = {}
         self._rendered: dict[tuple[str, str, int, int], list[str]] = {}
         self.app = Starlette(
             routes=[Route(API_PREFIX + "/agents/{account}/{name}/observability/metrics", self._metrics)]
         )
+
+    def reset(self) -> None:
+        """Forget the requests seen and any script not yet played (between tests)."""
+        self.requests.clear()
+        self.disconnects = 0
+        self._script.clear()
 
     def script(self, account: str, name: str, *responses: Scripted) -> None:
         """Serve `responses`, in order, to the next requests for this agent."""
@@ -169,7 +101,7 @@ class Simulator:
             return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
         if scripted := self._script.get((account, name)):
             return await self._play(request, scripted.pop(0))
-        failure = _ACCOUNT_ERRORS.get(account) or _AGENT_ERRORS.get((account, name))
+        failure = ACCOUNT_ERRORS.get(account) or AGENT_ERRORS.get((account, name))
         if failure is None and account not in self.agents:
             failure = (404, {"error": "account not found"})
         if failure is None and name not in self.agents[account]:
@@ -212,15 +144,15 @@ class Simulator:
         """The non-empty buckets of [start, end) as JSON, aligned to multiples of `interval` since the epoch."""
         first = math.ceil(start.timestamp() / 60)
         last = min(math.ceil(end.timestamp() / 60), math.floor(self.clock().timestamp() / 60))  # none from the future
-        if _DAY % interval:
+        if DAY % interval:
             return self._render(agent, account, name, first, last, interval)
         # Buckets never cross midnight: whole days are rendered once and kept.
         parts: list[str] = []
         minute = first
         while minute < last:
-            day = minute // _DAY
-            stop = min(last, (day + 1) * _DAY)
-            if minute == day * _DAY and stop == (day + 1) * _DAY:
+            day = minute // DAY
+            stop = min(last, (day + 1) * DAY)
+            if minute == day * DAY and stop == (day + 1) * DAY:
                 key = (account, name, day, interval)
                 if key not in self._rendered:
                     if len(self._rendered) > 4096:
@@ -236,9 +168,9 @@ class Simulator:
         sums: dict[int, list[float]] = {}
         minute = first
         while minute < last:
-            day, offset = divmod(minute, _DAY)
+            day, offset = divmod(minute, DAY)
             series = self._day(agent, account, name, day)
-            for m in range(offset, min(last - day * _DAY, _DAY)):
+            for m in range(offset, min(last - day * DAY, DAY)):
                 traces = series.traces[m]
                 if traces:
                     row = (
@@ -248,10 +180,10 @@ class Simulator:
                         series.input_tokens[m],
                         series.output_tokens[m],
                     )
-                    acc = sums.setdefault((day * _DAY + m) // interval * interval, [0, 0, 0.0, 0, 0])
+                    acc = sums.setdefault((day * DAY + m) // interval * interval, [0, 0, 0.0, 0, 0])
                     for i, value in enumerate(row):
                         acc[i] += value
-            minute = (day + 1) * _DAY
+            minute = (day + 1) * DAY
         return [
             f'{{"timestamp":"{datetime.fromtimestamp(key * 60, UTC):%Y-%m-%dT%H:%M:%SZ}","trace_count":{int(a[0])},'
             f'"avg_latency_ms":{round(a[2] / a[0], 1)},"input_tokens":{int(a[3])},"output_tokens":{int(a[4])},'
@@ -259,42 +191,12 @@ class Simulator:
             for key, a in sorted(sums.items())
         ]
 
-    def _day(self, agent: Agent, account: str, name: str, day: int) -> _Series:
+    def _day(self, agent: Agent, account: str, name: str, day: int) -> Series:
         key = (account, name, day)
         series = self._days.get(key)
         if series is None:
-            series = self._days[key] = _generate(agent, f"{account}/{name}", day, self.anchor)
+            series = self._days[key] = generate(agent, f"{account}/{name}", day, self.anchor)
         return series
-
-
-def _generate(agent: Agent, seed: str, day: int, anchor: datetime) -> _Series:
-    rng = random.Random(hashlib.sha256(f"{seed}/{day}".encode()).digest())
-    series = _Series()
-    anchor_minute = math.floor(anchor.timestamp() / 60)
-    windows = [
-        (anchor_minute + int(i.begins.total_seconds() // 60), int(i.lasts.total_seconds() // 60), i)
-        for i in agent.incidents
-    ]
-    for m in range(_DAY):
-        minute = day * _DAY + m
-        if agent.duty_cycle and minute % agent.duty_cycle[0] >= agent.duty_cycle[1]:
-            continue
-        # A daily rhythm peaking at 15:00 UTC, a fifth of the peak at its lowest.
-        rate = agent.peak_per_minute * (0.6 + 0.4 * math.cos((m / 60 - 15) * math.pi / 12))
-        traces = max(0, round(rng.gauss(rate, math.sqrt(rate)))) if rate else 0
-        if not traces:
-            continue
-        error_rate, latency = agent.error_rate, agent.latency_ms * rng.lognormvariate(0, 0.15)
-        for begins, lasts, incident in windows:
-            if begins <= minute < begins + lasts:
-                error_rate = incident.error_rate if incident.error_rate is not None else error_rate
-                latency *= incident.latency_factor
-        series.traces[m] = traces
-        series.errors[m] = sum(rng.random() < error_rate for _ in range(traces))
-        series.latency_sum[m] = latency * traces
-        series.input_tokens[m] = round(traces * agent.input_tokens * rng.uniform(0.7, 1.3))
-        series.output_tokens[m] = round(traces * agent.output_tokens * rng.uniform(0.7, 1.3))
-    return series
 
 
 def in_process(settings: Settings) -> tuple[Settings, httpx2.ASGITransport]:

@@ -9,7 +9,8 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
-from astro_mcp.simulator import DEMO_AGENTS, DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.data import DEMO_AGENTS
 
 ARGUMENTS = {"account": "astro-team", "name": "support-bot", "start_time": "now-24h"}
 BAD_ARGUMENTS = {"account": "Astro Team", "name": "support-bot", "start_time": "yesterday"}

@@ -35,23 +35,23 @@ class SingleFlightCache(Generic[K, V]):
         self._weight = 0
         self._flights: dict[K, _Flight[V]] = {}
 
-    async def get(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]]) -> tuple[V, bool]:
-        """Return `(value, from_cache)`; `fetch` runs only when no fresh value and no flight exists."""
+    async def get(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]]) -> V:
+        """The value for `key`; `fetch` runs only when no fresh value and no flight exists."""
         while True:
             entry = self._entries.get(key)
             if entry is not None:
                 if entry[0] > self._clock():
                     self._entries.move_to_end(key)
-                    return entry[2], True
+                    return entry[2]
                 self._evict(key)
             flight = self._flights.get(key)
             if flight is None:
-                return await self._lead(key, ttl, fetch), False
+                return await self._lead(key, ttl, fetch)
             await flight.done.wait()
             if flight.error is not None:
                 raise flight.error
             if flight.value is not None:
-                return flight.value, True
+                return flight.value
             # The leader was cancelled before it had an answer: go round and fetch.
 
     async def _lead(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]]) -> V:

@@ -1,0 +1,80 @@
+"""What a model is told when a call fails: what went wrong, and the one thing to do next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from astro_mcp.errors import (
+    HOW_TO_LOG_IN,
+    ApiError,
+    AstroError,
+    ConnectionFailedError,
+    ForbiddenError,
+    InvalidResponseError,
+    MissingTokenError,
+    NotConfiguredError,
+    NotFoundError,
+    QueryError,
+    RateLimitedError,
+    RequestTimeoutError,
+    UnauthorizedError,
+)
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the advice may mention: where the token came from, the user's accounts, the API's address."""
+
+    token_source: str
+    accounts: Sequence[str]
+    api_url: str
+
+
+def explain(err: AstroError, account: str, situation: Situation) -> str:
+    """What failed and what to do next, for the model (and the person behind it)."""
+    said = f" (the API said: {err.api_message})" if isinstance(err, ApiError) else ""
+    match err:
+        case QueryError() | MissingTokenError():
+            return str(err)
+        case UnauthorizedError():
+            return (
+                f"The Astro API rejected the access token from {situation.token_source}{said}: it is missing, expired "
+                f"(tokens last about an hour) or invalid. {HOW_TO_LOG_IN}"
+            )
+        case ForbiddenError():
+            mine = situation.accounts
+            known = f" Accounts this login belongs to: {', '.join(mine[:10])}." if mine else ""
+            return (
+                f"No access to account '{account}'{said}: the signed-in Astro user is not a member of it. Check "
+                f"the account slug, or ask an admin of '{account}' to add you.{known}"
+            )
+        case NotFoundError():
+            return (
+                f"Astro knows no such account or agent{said}. Check the account slug and the agent name (both are "
+                "lowercase slugs such as 'astro-team' and 'weather-agent'); the agent must be deployed."
+            )
+        case NotConfiguredError():
+            return (
+                f"Observability is not set up for account '{account}'{said}. This usually means the account has "
+                "not deployed an agent yet, or its tracing (Langfuse) is not configured. Deploy an agent or set up "
+                "observability in Astro first; calling again will not help until then."
+            )
+        case RateLimitedError():
+            wait = f"{err.retry_after:.0f} seconds" if err.retry_after is not None else "a minute"
+            return f"The Astro API is rate limiting requests{said}, and retrying did not help. Wait {wait}, then retry."
+        case ApiError():
+            return (
+                f"The Astro API failed with HTTP {err.status_code}{said}, also after retrying. The problem is on "
+                "Astro's side: try again in a minute, or with a shorter window."
+            )
+        case RequestTimeoutError():
+            return (
+                f"The call gave up: {err}. A long window at a fine interval is the heaviest query; try a shorter "
+                "window or a coarser interval, or try again."
+            )
+        case ConnectionFailedError():
+            return f"The call failed: {err}. Check the network, or ASTRO_API_URL ({situation.api_url}) if it was set."
+        case InvalidResponseError():
+            return f"The answer could not be used: {err}. This is a problem on the API's side; try again later."
+    return str(err)

@@ -1,0 +1,111 @@
+"""Checked values shared by every layer: an agent, a resolved metrics query, a bucket of the series.
+
+A value of these types has passed its checks once, where it was made; nothing downstream checks it
+again. `rfc3339` is the one machine form of a time (what the API is sent and what results carry).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field
+from typing_extensions import TypedDict
+
+from astro_mcp.errors import QueryError
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_SLUG = re.compile(SLUG_PATTERN)
+LIVE = timedelta(minutes=5)  # traces this recent may not be ingested yet
+
+Count = Annotated[int, Field(ge=0, strict=True)]
+
+
+class Bucket(TypedDict):
+    """One bucket of the metrics series as the API sends it; buckets with no traces are left out.
+
+    A `TypedDict` rather than a model: a 30-day window at 1-minute buckets has 43,200 of them, and
+    pydantic validates typed dicts from JSON about three times faster than model instances.
+    """
+
+    timestamp: AwareDatetime
+    trace_count: Count
+    avg_latency_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    input_tokens: Count
+    output_tokens: Count
+    error_count: Count
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC, whole seconds, with a `Z`: the form the API is always sent."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_slug(field_name: str, value: str) -> str:
+    """Return `value`, trimmed, if it is a plain slug.
+
+    Raises:
+        QueryError: it is not; the message suggests a corrected slug where one is obvious.
+    """
+    trimmed = value.strip()
+    if _SLUG.fullmatch(trimmed):
+        return trimmed
+    shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "..."
+    kind = "account slug" if field_name == "account" else "agent name"
+    message = (
+        f"{field_name}={shown} is not a valid Astro {kind}: use 1-64 characters of lowercase letters, digits, "
+        "'-' and '_', starting with a letter or digit (for example 'astro-team' or 'weather-agent')."
+    )
+    suggestion = re.sub(r"[\s.]+", "-", trimmed.lower())
+    if suggestion != value and _SLUG.fullmatch(suggestion):
+        message += f" Did you mean {field_name}='{suggestion}'?"
+    raise QueryError(message)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRef:
+    """An agent, by account slug and name, both checked."""
+
+    account: str
+    name: str
+
+    @classmethod
+    def checked(cls, account: str, name: str) -> AgentRef:
+        """Raises: QueryError: either slug is refused (the message says which and how to fix it)."""
+        head, slash, tail = name.strip().partition("/")
+        if slash and _SLUG.fullmatch(head.strip()) and _SLUG.fullmatch(tail.strip()):
+            raise QueryError(_split_hint(head.strip(), tail.strip(), name))
+        return cls(check_slug("account", account), check_slug("name", name))
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.name}"
+
+
+def _split_hint(account: str, agent: str, name: str) -> str:
+    return f"name={name!r} holds both the account and the agent: split it, account='{account}', name='{agent}'."
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsQuery:
+    """A resolved, checked query: UTC, minute-aligned, ready for the API. Hashable: a cache key.
+
+    `live` says whether the window ends so recently (within `LIVE` of the clock reading it was resolved
+    with) that its data may still be arriving.
+    """
+
+    agent: AgentRef
+    start: datetime
+    end: datetime
+    interval_minutes: int
+    live: bool = field(default=False, compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def account(self) -> str:
+        return self.agent.account
+
+    @property
+    def name(self) -> str:
+        return self.agent.name

@@ -1,0 +1,78 @@
+"""The MCP server: `create_server` builds it from settings; the tools, resources and prompts live beside it.
+
+Nothing touches the network until the first call. The service (client, cache, agents seen) lives for
+the server's lifetime; the lifespan hands it to every call and closes it when the last user leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import httpx2
+from mcp.server import MCPServer
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from astro_mcp import __version__
+from astro_mcp.config import Settings
+from astro_mcp.server import prompts, resources
+from astro_mcp.server.http import AUTH, StaticTokenVerifier
+from astro_mcp.server.tools import tools
+from astro_mcp.service import Clock, Service
+
+INSTRUCTIONS = """\
+Reads the production metrics of agents deployed on Astro AI. Call get_agent_metrics with the agent's \
+account slug and name; by default it covers the last 24 hours. Its answer is already computed from \
+every bucket: exact totals, error rate, trace-weighted latency, the worst periods, anomalies, the trend \
+and idle time. Quote those figures rather than re-deriving them from the table. To look into an \
+anomaly, call it again with a narrower window around it (start_time, end_time) and a smaller interval; \
+for a trend, widen the window (start_time='7d'). Times are UTC.\
+"""
+
+
+def create_server(
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    clock: Clock = lambda: datetime.now(UTC),
+    known_agents: Mapping[str, set[str]] | None = None,
+) -> MCPServer[Service]:
+    """Build the server. `transport` and `clock` stand in for the network and the time in tests and the demo."""
+    service = Service(settings, clock, transport=transport, known_agents=known_agents)
+    users = 0
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Service]) -> AsyncIterator[Service]:
+        # SSE runs the lifespan once per connection: the last one out closes the shared client.
+        nonlocal users
+        users += 1
+        try:
+            yield service
+        finally:
+            users -= 1
+            if users == 0:
+                await service.aclose()
+
+    verifier = StaticTokenVerifier(settings.auth_token) if settings.auth_token is not None else None
+    mcp = MCPServer(
+        "astro",
+        title="Astro AI agent metrics",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        log_level=settings.log_level,
+        token_verifier=verifier,
+        auth=AUTH if verifier is not None else None,
+        tools=tools(),
+    )
+    resources.register(mcp)
+    prompts.register(mcp, service)
+    mcp.custom_route("/healthz", methods=["GET"])(healthz)
+    return mcp
+
+
+async def healthz(_: Request) -> Response:
+    """Liveness for load balancers; it needs no token and tells nothing about the server."""
+    return PlainTextResponse("ok")

@@ -1,0 +1,51 @@
+"""Resource templates: the summary and the raw buckets, addressable by URI for clients that read resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError
+
+from astro_mcp.server.tools import RAW_TEMPLATE, astro_errors, service_of
+from astro_mcp.service import Service
+
+TEMPLATE = "astro://agents/{account}/{name}/metrics{?start_time,end_time,interval}"
+TEMPLATES = (TEMPLATE, RAW_TEMPLATE)
+
+
+async def agent_metrics(
+    account: str,
+    name: str,
+    ctx: Context[Service, Any],
+    start_time: str | None = None,
+    end_time: str | None = None,
+    interval: str | None = None,
+) -> str:
+    """The summary get_agent_metrics gives, as JSON (default window: the last 24 hours)."""
+    service = service_of(ctx)
+    with astro_errors(service, account, ResourceError):
+        summary = await service.summary(service.resolve(account, name, start_time, end_time, interval))
+    return summary.model_dump_json()
+
+
+async def agent_metrics_raw(
+    account: str,
+    name: str,
+    ctx: Context[Service, Any],
+    start_time: str | None = None,
+    end_time: str | None = None,
+    interval: str | None = None,
+) -> str:
+    """Every bucket as the Astro API returned it (buckets with no traces are left out), as JSON."""
+    service = service_of(ctx)
+    with astro_errors(service, account, ResourceError):
+        response = await service.metrics(service.resolve(account, name, start_time, end_time, interval))
+    return response.model_dump_json()
+
+
+def register(mcp: MCPServer[Service]) -> None:
+    mime = "application/json"
+    mcp.resource(TEMPLATE, name="agent_metrics", title="Agent metrics summary", mime_type=mime)(agent_metrics)
+    mcp.resource(RAW_TEMPLATE, name="agent_metrics_raw", title="Agent metrics, raw", mime_type=mime)(agent_metrics_raw)

@@ -1,0 +1,116 @@
+"""The simulated agents and their data: per-minute series, seeded by agent and day.
+
+Data is generated per minute and summed into the requested buckets, so the same window has the same
+totals at every interval. Incidents are placed relative to an `anchor` time (by default the
+simulator's start), so a demo of "the last 24 hours" always contains them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+DAY = 1440
+
+
+@dataclass(frozen=True)
+class Incident:
+    """From `anchor + begins` for `lasts`: errors at `error_rate`, latency times `latency_factor`."""
+
+    begins: timedelta
+    lasts: timedelta
+    error_rate: float | None = None
+    latency_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class Agent:
+    description: str
+    peak_per_minute: float
+    error_rate: float = 0.01
+    latency_ms: float = 240.0
+    input_tokens: int = 900
+    output_tokens: int = 350
+    incidents: tuple[Incident, ...] = ()
+    # (period, active) in minutes: traffic only in the first `active` minutes of every `period`.
+    duty_cycle: tuple[int, int] | None = None
+
+
+DEMO_AGENTS: dict[str, dict[str, Agent]] = {
+    "astro-team": {
+        "weather-agent": Agent("healthy: a steady daily rhythm, peaking mid-afternoon UTC", 4.0),
+        "support-bot": Agent(
+            "an error spike: 6 hours before the anchor, an hour at about 35% errors",
+            3.0,
+            incidents=(Incident(timedelta(hours=-6), timedelta(minutes=60), error_rate=0.35),),
+        ),
+        "checkout-agent": Agent(
+            "a latency regression: latency 2.5x since 10 hours before the anchor",
+            2.5,
+            latency_ms=310.0,
+            incidents=(Incident(timedelta(hours=-10), timedelta(days=3650), latency_factor=2.5),),
+        ),
+        "batch-agent": Agent(
+            "bursty: runs 30 minutes every 4 hours, idle in between", 6.0, duty_cycle=(240, 30), latency_ms=1800.0
+        ),
+        "new-agent": Agent("deployed, but has served no traces yet", 0.0),
+        "broken-backend": Agent("its tracing backend fails: 502", 0.0),
+    },
+}
+ACCOUNT_ERRORS: dict[str, tuple[int, dict[str, str]]] = {
+    "locked-org": (403, {"error": "insufficient permissions"}),
+    "fresh-org": (
+        503,
+        {"error": "observability not configured", "details": "langfuse not configured for this account"},
+    ),
+    "expired-session": (401, {"error": "authentication required"}),
+}
+AGENT_ERRORS: dict[tuple[str, str], tuple[int, dict[str, str]]] = {
+    ("astro-team", "broken-backend"): (502, {"error": "failed to query observability backend"}),
+}
+
+
+class Series:
+    """Per-minute columns for one day of one agent."""
+
+    __slots__ = ("errors", "input_tokens", "latency_sum", "output_tokens", "traces")
+
+    def __init__(self) -> None:
+        self.traces = [0] * DAY
+        self.errors = [0] * DAY
+        self.latency_sum = [0.0] * DAY
+        self.input_tokens = [0] * DAY
+        self.output_tokens = [0] * DAY
+
+
+def generate(agent: Agent, seed: str, day: int, anchor: datetime) -> Series:
+    rng = random.Random(hashlib.sha256(f"{seed}/{day}".encode()).digest())
+    series = Series()
+    anchor_minute = math.floor(anchor.timestamp() / 60)
+    windows = [
+        (anchor_minute + int(i.begins.total_seconds() // 60), int(i.lasts.total_seconds() // 60), i)
+        for i in agent.incidents
+    ]
+    for m in range(DAY):
+        minute = day * DAY + m
+        if agent.duty_cycle and minute % agent.duty_cycle[0] >= agent.duty_cycle[1]:
+            continue
+        # A daily rhythm peaking at 15:00 UTC, a fifth of the peak at its lowest.
+        rate = agent.peak_per_minute * (0.6 + 0.4 * math.cos((m / 60 - 15) * math.pi / 12))
+        traces = max(0, round(rng.gauss(rate, math.sqrt(rate)))) if rate else 0
+        if not traces:
+            continue
+        error_rate, latency = agent.error_rate, agent.latency_ms * rng.lognormvariate(0, 0.15)
+        for begins, lasts, incident in windows:
+            if begins <= minute < begins + lasts:
+                error_rate = incident.error_rate if incident.error_rate is not None else error_rate
+                latency *= incident.latency_factor
+        series.traces[m] = traces
+        series.errors[m] = sum(rng.random() < error_rate for _ in range(traces))
+        series.latency_sum[m] = latency * traces
+        series.input_tokens[m] = round(traces * agent.input_tokens * rng.uniform(0.7, 1.3))
+        series.output_tokens[m] = round(traces * agent.output_tokens * rng.uniform(0.7, 1.3))
+    return series
