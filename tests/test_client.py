@@ -128,7 +128,7 @@ async def test_path_segments_that_are_not_plain_slugs_never_reach_the_network(
     client: AstroClient, simulator: Simulator, bad: str
 ) -> None:
     for account, name in ((bad, "weather-agent"), ("astro-team", bad)):
-        with pytest.raises(QueryError, match="lowercase letters, digits|split it, account="):
+        with pytest.raises(QueryError, match=r"lowercase letters, digits|split it, account="):
             await routes.metrics(client, MetricsQuery(AgentRef.checked(account, name), DAY.start, DAY.end, 60))
     assert simulator.requests == []
 
