@@ -1,0 +1,100 @@
+import {
+  App,
+  applyDocumentTheme,
+  applyHostFonts,
+  applyHostStyleVariables,
+  type McpUiHostContext,
+} from "@modelcontextprotocol/ext-apps";
+import type { CallToolResult } from "@modelcontextprotocol/client";
+import { h } from "./dom";
+import { button, metricsView, tracesList, type EpisodeWithCall } from "./metrics";
+import { overviewView } from "./overview";
+import { isMetrics, isOverview, isTraces, type Overview, type OverviewAgent } from "./types";
+
+const root = document.getElementById("root") as HTMLElement;
+const app = new App({ name: "astro-mcp chart", version: "1.0.0" });
+
+let current: CallToolResult | null = null;
+let overview: Overview | null = null; // kept while an agent opened from it is shown, for "back"
+let drawnWidth = 0;
+
+function width(): number {
+  return Math.max(320, Math.floor(root.clientWidth));
+}
+
+function textOf(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+}
+
+function notice(message: string, detail?: string): HTMLElement {
+  return h("div", { class: "notice" }, h("p", {}, message), detail ? h("pre", {}, detail) : null);
+}
+
+function render(result: CallToolResult): void {
+  current = result;
+  const data = result.structuredContent;
+  root.dataset.state = "ready";
+  if (result.isError) {
+    root.replaceChildren(notice("The tool reported an error.", textOf(result)));
+  } else if (isOverview(data)) {
+    overview = data;
+    root.replaceChildren(overviewView(data, openAgent));
+  } else if (isMetrics(data)) {
+    drawnWidth = width();
+    const view = metricsView(data, drawnWidth, (e) => void showTraces(e, view.showTraces));
+    const back = overview ? button("← All agents", () => overview && render({ content: [], structuredContent: overview as unknown as Record<string, unknown> }), { class: "back" }) : null;
+    root.replaceChildren(...(back ? [back] : []), view.element);
+  } else {
+    // Some hosts drop structuredContent: say so instead of showing an empty frame.
+    root.replaceChildren(notice("This host passed no structured result, so there is no chart; the text answer has the figures.", textOf(result)));
+  }
+}
+
+async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await app.callServerTool({ name, arguments: args })) as CallToolResult;
+}
+
+async function showTraces(e: EpisodeWithCall, show: (n: Node) => void): Promise<void> {
+  show(h("p", { class: "subline" }, `Asking for the failing traces of the ${e.label.toLowerCase()}…`));
+  try {
+    const result = await call("get_agent_traces", { ...e.call });
+    const data = result.structuredContent;
+    show(result.isError || !isTraces(data) ? notice("The traces could not be listed.", textOf(result)) : tracesList(data));
+  } catch (err) {
+    show(notice("The host did not run the traces tool.", String(err)));
+  }
+}
+
+async function openAgent(a: OverviewAgent): Promise<void> {
+  if (!overview) return;
+  root.dataset.state = "loading";
+  root.replaceChildren(h("p", { class: "subline" }, `Loading the chart of ${a.name}…`));
+  const { account, window } = overview;
+  try {
+    render(await call("get_agent_metrics", { account, name: a.name, start_time: window.start, end_time: window.end }));
+  } catch (err) {
+    root.replaceChildren(notice(`The chart of ${a.name} could not be loaded.`, String(err)));
+  }
+}
+
+function applyContext(ctx: McpUiHostContext | undefined): void {
+  if (!ctx) return;
+  if (ctx.theme) applyDocumentTheme(ctx.theme);
+  if (ctx.styles?.variables) applyHostStyleVariables(ctx.styles.variables);
+  if (ctx.styles?.css?.fonts) applyHostFonts(ctx.styles.css.fonts);
+}
+
+app.ontoolinput = ({ arguments: args }) => {
+  if (current) return;
+  const name = typeof args?.name === "string" ? ` of ${args.name}` : "";
+  root.replaceChildren(h("p", { class: "subline" }, `Loading the metrics${name}…`));
+};
+app.ontoolresult = (result) => render(result as CallToolResult);
+app.onhostcontextchanged = applyContext;
+
+new ResizeObserver(() => {
+  // Redraw the chart at a new width; height changes are the App's auto-resize to report.
+  if (current && width() !== drawnWidth && isMetrics(current.structuredContent)) render(current);
+}).observe(root);
+
+void app.connect().then(() => applyContext(app.getHostContext()));

@@ -1,0 +1,104 @@
+// The structured results the view reads (RESULTS-SPEC). Every field the milestone adds is optional:
+// an older server sends only today's MetricsSummary, and the view must still draw from it.
+
+export type Status = "healthy" | "degraded" | "incident" | "no_traffic" | "failed" | "not_deployed";
+
+export type Row = [start: string, traces: number, errors: number, latencyMs: number | null, ...tokens: number[]];
+export type ComparisonRow = [traces: number, errors: number, latencyMs: number | null];
+
+export interface TracesCall {
+  account: string;
+  name: string;
+  start_time: string;
+  end_time: string | null;
+  status: "error";
+}
+
+export interface Incident {
+  kind: "spike" | "regression";
+  ongoing: boolean;
+  start: string;
+  end: string | null;
+  metrics: string[];
+  headline?: string;
+  traces_call?: TracesCall;
+}
+
+export interface Anomaly {
+  metric: "error_rate" | "avg_latency_ms";
+  start: string;
+  end: string;
+  peak: number;
+  baseline: number;
+  trace_count: number;
+  error_count: number;
+}
+
+export interface Metrics {
+  account: string;
+  name: string;
+  status?: Status | null;
+  headline?: string | null;
+  window: { start: string; end: string; interval_minutes: number; bucket_count: number };
+  totals: { trace_count: number; error_count: number };
+  error_rate: number | null;
+  avg_latency_ms: number | null;
+  p95_latency_ms?: number | null;
+  incidents?: Incident[] | null;
+  anomalies?: Anomaly[] | null;
+  comparison?: { label: string; start: string; end: string; rows: ComparisonRow[] } | null;
+  idle?: { idle_buckets: number } | null;
+  notes?: string[] | null;
+  table: { interval_minutes: number; columns: string[]; rows: Row[] };
+}
+
+export interface OverviewAgent {
+  name: string;
+  status: Status;
+  headline?: string | null;
+  reason?: string | null;
+  trace_count?: number | null;
+  error_rate?: number | null;
+  avg_latency_ms?: number | null;
+  sparkline?: number[] | null;
+  error?: string | null;
+}
+
+export interface Overview {
+  account: string;
+  window: { start: string; end: string };
+  status?: Status | null;
+  headline?: string | null;
+  agents: OverviewAgent[];
+  more_agents?: number;
+}
+
+export interface Trace {
+  trace_id: string;
+  name: string;
+  status: string;
+  latency_ms: number | null;
+  timestamp: string;
+}
+
+export interface Traces {
+  account: string;
+  name: string;
+  window: { start: string; end: string };
+  total: number;
+  traces: Trace[];
+  groups?: { name: string; count: number }[] | null;
+  next_offset?: number | null;
+}
+
+export function isMetrics(data: unknown): data is Metrics {
+  return typeof data === "object" && data !== null && "table" in data && "window" in data;
+}
+
+export function isOverview(data: unknown): data is Overview {
+  return typeof data === "object" && data !== null && Array.isArray((data as Overview).agents);
+}
+
+export function isTraces(data: unknown): data is Traces {
+  return typeof data === "object" && data !== null && Array.isArray((data as Traces).traces);
+}
