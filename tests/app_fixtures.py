@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from astro_mcp.query import rfc3339
+from astro_mcp.domain import rfc3339
 
 Result = dict[str, Any]
 

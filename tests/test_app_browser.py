@@ -25,7 +25,7 @@ from pydantic import SecretStr
 
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
-from astro_mcp.simulator import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
 from tests.app_fixtures import OVERVIEW_ROWS, overview_result, traces_result
 from tests.conftest import ANCHOR, NOW
 

@@ -304,3 +304,14 @@ async def test_a_window_that_ends_in_the_future_is_clamped_with_a_note(client: C
     assert result.structured_content is not None
     assert result.structured_content["window"]["end"] == "2026-11-25T09:52:00Z"
     assert "is in the future; the window ends now" in text_of(result)
+
+
+async def test_the_chart_is_bound_to_get_agent_metrics_and_served_as_an_mcp_app(client: Client) -> None:
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert tools["get_agent_metrics"].meta == {"ui": {"resourceUri": "ui://astro/metrics.html"}}
+    (view,) = [r for r in (await client.list_resources()).resources if r.uri == "ui://astro/metrics.html"]
+    assert view.mime_type == "text/html;profile=mcp-app"
+    (content,) = (await client.read_resource("ui://astro/metrics.html")).contents
+    assert isinstance(content, TextResourceContents)
+    assert content.text.startswith("<!doctype html>") or content.text.lower().startswith("<!doctype html>")
+    assert "https://" not in content.text.split("<script", 1)[0]  # nothing fetched before the inline script

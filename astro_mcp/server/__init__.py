@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from astro_mcp import __version__
 from astro_mcp.config import Settings
 from astro_mcp.server import prompts, resources
+from astro_mcp.server.app import apps
 from astro_mcp.server.http import AUTH, StaticTokenVerifier
 from astro_mcp.server.tools import tools
 from astro_mcp.service import Clock, Service
@@ -66,6 +67,7 @@ def create_server(
         token_verifier=verifier,
         auth=AUTH if verifier is not None else None,
         tools=tools(),
+        extensions=[apps()],
     )
     resources.register(mcp)
     prompts.register(mcp, service)

@@ -21,6 +21,7 @@ from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.domain import rfc3339
 from astro_mcp.errors import AstroError
 from astro_mcp.render.metrics import render
+from astro_mcp.server.app import VIEW_META
 from astro_mcp.server.args import Account, AgentName, EndTime, Interval, StartTime
 from astro_mcp.server.schema import self_contained
 from astro_mcp.service import Service
@@ -76,11 +77,12 @@ async def get_agent_metrics(
     )
 
 
-def _tool(fn: Callable[..., Any], title: str) -> Tool:
+def _tool(fn: Callable[..., Any], title: str, meta: dict[str, Any] | None = None) -> Tool:
     """A read-only tool whose output schema every client can read (no `$ref`s)."""
     tool = Tool.from_function(
         fn,
         title=title,
+        meta=meta,
         description=inspect.cleandoc(fn.__doc__ or ""),  # Python < 3.13 keeps the indentation
         annotations=ToolAnnotations(
             title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
@@ -93,4 +95,4 @@ def _tool(fn: Callable[..., Any], title: str) -> Tool:
 
 def tools() -> list[Tool]:
     """Every tool the server offers, in the order a model should reach for them."""
-    return [_tool(get_agent_metrics, "Get agent metrics")]
+    return [_tool(get_agent_metrics, "Get agent metrics", VIEW_META)]
