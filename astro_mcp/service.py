@@ -72,7 +72,7 @@ class Service:
         return explain(err, account, situation)
 
     def resolve(
-        self, account: str, name: str, start: str | None, end: str | None, interval: int | str | None
+        self, account: str, name: str, start: str | float | None, end: str | float | None, interval: int | str | None
     ) -> MetricsQuery:
         """Check the arguments against one reading of the clock; raises `QueryError`."""
         s = self.settings

@@ -81,8 +81,8 @@ def test_the_default_interval_gives_a_readable_number_of_buckets(start: str, int
     ("args", "expected"),
     [
         (
-            ("yesterday",),
-            ["start_time='yesterday' is not a time I can read", "'now-6h'", "Example: start_time='now-24h'"],
+            ("the other day",),  # 'yesterday' is understood (midnight UTC): see test_arguments
+            ["start_time='the other day' is not a time I can read", "'now-6h'", "Example: start_time='now-24h'"],
         ),
         ((None, "noon"), ["end_time='noon' is not a time", "Example: end_time='now'"]),
         ((None, "24h"), ["end_time='24h' is a duration", "Example: start_time='24h', end_time='now'"]),

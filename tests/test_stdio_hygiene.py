@@ -20,7 +20,7 @@ SECRET = "tok-SECRET-stdio-77e1"
 CALLS: list[dict[str, Any]] = [
     {"account": "astro-team", "name": "support-bot"},
     {"account": "Bad Slug", "name": "x"},
-    {"account": "astro-team", "name": "support-bot", "start_time": "yesterday"},
+    {"account": "astro-team", "name": "support-bot", "start_time": "last tuesday"},
     {"account": "astro-team", "name": "support-bot", "interval": 0},
     {"account": "astro-team", "name": "support-bot", "start_time": "now-200d"},
     {"account": 42},

@@ -43,8 +43,8 @@ def _smallest_interval_fitting(window: timedelta, max_buckets: int) -> int:
 def resolve_query(
     account: str,
     name: str,
-    start_time: str | None,
-    end_time: str | None,
+    start_time: str | float | None,
+    end_time: str | float | None,
     interval: int | float | str | None,
     *,
     now: datetime,
@@ -61,10 +61,13 @@ def resolve_query(
     """
     agent = AgentRef.checked(account, name)
     # Models often send an optional argument as an empty string: that means the default.
-    start_time, end_time = (t if t is None or t.strip() else None for t in (start_time, end_time))
+    start_time, end_time = (None if isinstance(t, str) and not t.strip() else t for t in (start_time, end_time))
     interval = None if isinstance(interval, str) and not interval.strip() else interval
     notes: list[str] = []
     end = now if end_time is None else parse_time("end_time", end_time, now, None)
+    if start_time is None and end > now:  # the default window then ends now, not 24 hours after it
+        notes.append(f"end_time {rfc3339(end)} is in the future; the window ends now ({rfc3339(now)}) instead.")
+        end = now
     start = end - timedelta(hours=24) if start_time is None else parse_time("start_time", start_time, now, end)
     if start >= now:
         raise QueryError(

@@ -6,48 +6,81 @@ published so that clients can check before they call.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from astro_mcp.domain import SLUG_PATTERN
 
 
 def _slug(description: str, example: str) -> Any:
-    # The pattern is published for clients; query.check_slug enforces it with a message a model can act on.
+    # The pattern is published for clients; domain.check_slug enforces it with a message a model can act on.
     return Field(
-        description=description, examples=[example], json_schema_extra={"pattern": SLUG_PATTERN, "maxLength": 64}
+        description=description,
+        examples=[example],
+        json_schema_extra={"pattern": SLUG_PATTERN, "maxLength": 64},
     )
 
 
 Account = Annotated[
-    str,
+    StrictStr,
     _slug(
         "Account slug of the agent's owner on Astro AI, e.g. 'astro-team' (lowercase, digits, '-', '_').", "astro-team"
     ),
 ]
-AgentName = Annotated[str, _slug("The agent's name within the account, e.g. 'weather-agent'.", "weather-agent")]
+AgentName = Annotated[StrictStr, _slug("The agent's name within the account, e.g. 'weather-agent'.", "weather-agent")]
 StartTime = Annotated[
-    str | None,
+    StrictStr | StrictFloat | None,
     Field(
         description="Start of the window. RFC 3339 ('2026-11-24T09:00:00Z' or with an offset; without an offset "
-        "it is UTC), 'now', a relative time ('now-15m', 'now-6h', 'now-7d', 'now-2w'), or a duration before "
-        "end_time ('24h', '7d'). Default: 24 hours before end_time.",
+        "it is UTC), 'now', a relative time ('now-6h', 'now-7d', '-24h', '2 hours ago'), 'today' or 'yesterday' "
+        "(midnight UTC), epoch seconds, or a duration before end_time ('24h', '7d', 'P1D'). "
+        "Default: 24 hours before end_time.",
         examples=["now-24h", "7d", "2026-11-24T09:00:00Z"],
     ),
 ]
 EndTime = Annotated[
-    str | None,
+    StrictStr | StrictFloat | None,
     Field(
-        description="End of the window: RFC 3339, 'now' or a relative time such as 'now-1h'. Default: now.",
+        description="End of the window: RFC 3339, 'now', a relative time such as 'now-1h', 'today', or epoch "
+        "seconds. Default: now.",
         examples=["now", "now-1d", "2026-11-25T00:00:00Z"],
     ),
 ]
 Interval = Annotated[
-    int | str | None,
+    StrictInt | StrictStr | None,
     Field(
-        description="Bucket size in minutes: 60, '15m', '1h' or '1d'. Default: a round size giving at most "
-        "about 36 buckets (60 for a 24-hour window).",
+        description="Bucket size in minutes: 60, '15m', '1h', '1d', 'hourly' or 'daily'. Default: a round size "
+        "giving at most about 36 buckets (60 for a 24-hour window).",
         examples=[60, "15m", "1h"],
     ),
 ]
+
+_EXPECTED = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false"}
+
+
+def explain_invalid(err: ValidationError, schema: dict[str, Any]) -> str:
+    """Pydantic's refusal of a tool's arguments, said the way the rest of our refusals are: per argument,
+    what was sent, what is expected, and an example."""
+    properties: dict[str, Any] = schema.get("properties", {})
+    lines = []
+    seen: set[str] = set()
+    for problem in err.errors(include_url=False):
+        name = str(problem["loc"][0]) if problem["loc"] else "arguments"
+        if name in seen:  # a union reports each of its branches: one line per argument is enough
+            continue
+        seen.add(name)
+        spec = properties.get(name, {})
+        example = next(iter(spec.get("examples", [])), None)
+        fix = f" Example: {name}={example!r}." if example is not None else ""
+        what = spec.get("description", "")
+        if problem["type"] == "missing":
+            lines.append(f"{name} is missing: it is required. {what}{fix}")
+            continue
+        kinds = [b.get("type") for b in spec.get("anyOf", [spec]) if b.get("type") not in (None, "null")]
+        expected = " or ".join(_EXPECTED.get(str(k), str(k)) for k in kinds) or "another value"
+        sent = json.dumps(problem.get("input"), default=str)
+        sent = sent if len(sent) <= 60 else sent[:60] + "..."
+        lines.append(f"{name}={sent} is not accepted: send {expected}. {what}{fix}")
+    return " ".join(lines)

@@ -16,13 +16,14 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import ValidationError
 
 from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.domain import rfc3339
 from astro_mcp.errors import AstroError
 from astro_mcp.render.metrics import render
 from astro_mcp.server.app import VIEW_META
-from astro_mcp.server.args import Account, AgentName, EndTime, Interval, StartTime
+from astro_mcp.server.args import Account, AgentName, EndTime, Interval, StartTime, explain_invalid
 from astro_mcp.server.schema import self_contained
 from astro_mcp.service import Service
 
@@ -77,9 +78,20 @@ async def get_agent_metrics(
     )
 
 
+class CheckedTool(Tool):
+    """A tool whose argument refusals speak our language, not pydantic's."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            self.fn_metadata.validate_arguments(arguments)
+        except ValidationError as err:
+            raise ToolError(explain_invalid(err, self.parameters)) from err
+        return await super().run(arguments, context, convert_result)
+
+
 def _tool(fn: Callable[..., Any], title: str, meta: dict[str, Any] | None = None) -> Tool:
     """A read-only tool whose output schema every client can read (no `$ref`s)."""
-    tool = Tool.from_function(
+    tool = CheckedTool.from_function(
         fn,
         title=title,
         meta=meta,

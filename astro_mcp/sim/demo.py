@@ -13,7 +13,7 @@ from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
 from astro_mcp.sim.data import DEMO_AGENTS
 
 ARGUMENTS = {"account": "astro-team", "name": "support-bot", "start_time": "now-24h"}
-BAD_ARGUMENTS = {"account": "Astro Team", "name": "support-bot", "start_time": "yesterday"}
+BAD_ARGUMENTS = {"account": "Astro Team", "name": "support-bot", "start_time": "last tuesday"}
 
 
 def _out(text: str = "") -> None:
