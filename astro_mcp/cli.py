@@ -90,6 +90,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     else:
         server = create_server(settings)
     if args.transport == "stdio":
+        if sys.stdin.isatty():  # a person ran it in a terminal; an MCP client would have piped stdin
+            sys.stderr.write(
+                "astro-mcp is waiting for an MCP client on stdin/stdout (Claude Desktop and other hosts start it "
+                "this way). Press Ctrl+C to quit. To see what it does, run `astro-mcp demo`.\n"
+            )
         server.run()
         return 0
     from astro_mcp.server.http import serve_http

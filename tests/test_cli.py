@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import socket
 import subprocess
@@ -96,3 +97,22 @@ async def test_the_example_claude_desktop_config_starts_the_server() -> None:
         templates = (await client.list_resource_templates()).resource_templates
     assert [t.name for t in tools] == ["get_agent_metrics"]
     assert len(templates) == 2
+
+
+def test_stdio_run_by_a_person_in_a_terminal_says_it_waits_for_a_client_and_how_to_quit() -> None:
+    primary, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASTRO")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "astro_mcp"], stdin=secondary, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline().decode()
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        os.close(primary)
+        os.close(secondary)
+    assert "waiting for an MCP client" in line
+    assert "Ctrl+C to quit" in line
+    assert process.stdout is not None and process.stdout.read() == b""  # stdout stays the protocol's
