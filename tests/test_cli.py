@@ -115,4 +115,5 @@ def test_stdio_run_by_a_person_in_a_terminal_says_it_waits_for_a_client_and_how_
         os.close(secondary)
     assert "waiting for an MCP client" in line
     assert "Ctrl+C to quit" in line
-    assert process.stdout is not None and process.stdout.read() == b""  # stdout stays the protocol's
+    assert process.stdout is not None
+    assert process.stdout.read() == b""  # stdout stays the protocol's
