@@ -23,6 +23,9 @@ class _Flight(Generic[V]):
 class SingleFlightCache(Generic[K, V]):
     """Values expire after a per-entry TTL; the cache holds at most `max_weight` (sum of `weigh`).
 
+    Expired entries are dropped whenever a new one is stored, not only when their key is asked again,
+    so what the cache holds is bounded by live entries alone.
+
     Failures are shared with the callers waiting on the same flight but never cached. If the caller
     doing the fetch is cancelled, a waiting caller takes over and fetches again.
     """
@@ -74,7 +77,10 @@ class SingleFlightCache(Generic[K, V]):
         if weight > self._max_weight:
             return
         self._evict(key)
-        self._entries[key] = (self._clock() + ttl, weight, value)
+        now = self._clock()
+        for stale in [k for k, (expires, _, _) in self._entries.items() if expires <= now]:
+            self._evict(stale)
+        self._entries[key] = (now + ttl, weight, value)
         self._weight += weight
         while self._weight > self._max_weight:
             self._evict(next(iter(self._entries)))
