@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -45,7 +46,6 @@ _ENV = {
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
 MIN_AUTH_TOKEN = 16
-_LOOPBACK_URL = re.compile(r"^http://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)", re.IGNORECASE)
 _SCHEME = re.compile(r"^bearer(\s+|$)", re.IGNORECASE)
 
 
@@ -107,8 +107,11 @@ class Settings(BaseModel):
     @model_validator(mode="after")
     def _no_token_in_clear(self) -> Settings:
         """The access token must not cross a network unencrypted; loopback (the simulator) is fine."""
-        url = self.api_url
-        if url.lower().startswith("http://") and not _LOOPBACK_URL.match(url) and not self.allow_insecure_api_url:
+        url = urlsplit(self.api_url)
+        loopback = url.hostname is not None and (
+            url.hostname in ("localhost", "::1") or url.hostname.startswith("127.")
+        )
+        if url.scheme == "http" and not loopback and not self.allow_insecure_api_url:
             raise ValueError(
                 "ASTRO_API_URL uses http:// on a non-loopback host, which would send the access token in clear; "
                 "use https://, or set ASTRO_MCP_ALLOW_INSECURE_API_URL=1 if that is really intended"

@@ -38,6 +38,11 @@ class SingleFlightCache(Generic[K, V]):
         self._weight = 0
         self._flights: dict[K, _Flight[V]] = {}
 
+    @property
+    def weight(self) -> int:
+        """The sum of the weights of the entries held."""
+        return self._weight
+
     async def get(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]]) -> V:
         """The value for `key`; `fetch` runs only when no fresh value and no flight exists."""
         while True:

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 _TAGS = re.compile(r"<[^>]*>")
 _ERROR_BODY_BYTES = 65536  # an error body is read this far at most: its first words are what matter
-_SLOT_WAIT = 5.0  # the longest a call waits for an upstream slot
+_SLOT_WAIT = 5.0  # the longest a call waits for an upstream slot (and never more than a quarter of its budget)
 
 
 class AstroClient:
@@ -103,7 +103,7 @@ class AstroClient:
         if self._slots is None:  # made on first use: it needs the running event loop
             self._slots = anyio.CapacityLimiter(s.max_upstream_requests)
         acquired = False
-        with anyio.move_on_after(min(_SLOT_WAIT, s.call_budget)):
+        with anyio.move_on_after(min(_SLOT_WAIT, s.call_budget / 4)):
             await self._slots.acquire()
             acquired = True
         if not acquired:
