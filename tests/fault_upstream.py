@@ -7,6 +7,7 @@ error, the request's own headers sent back. Set `behaviour` (or `script` a seque
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -83,10 +84,9 @@ class FaultUpstream:
             request = head.decode("latin-1")
             self.requests.append(request)
             step = self._script.pop(0) if self._script else self.behaviour
-            try:
+            # The client may give up first: that is what the drips are for.
+            with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
                 await self._answer(stream, step, request)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                pass  # the client gave up first: that is what the drips are for
 
     async def _answer(self, stream: SocketStream, step: Behaviour, request: str) -> None:
         match step:

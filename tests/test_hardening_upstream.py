@@ -13,6 +13,7 @@ from datetime import timedelta
 import anyio
 import pytest
 from mcp import Client
+from mcp.server import MCPServer
 from pydantic import SecretStr
 
 from astro_mcp.api.cache import SingleFlightCache
@@ -37,7 +38,7 @@ async def upstream() -> AsyncIterator[tuple[FaultUpstream, str]]:
         yield faults, url
 
 
-def server_for(url: str, **updates: object) -> object:
+def server_for(url: str, **updates: object) -> MCPServer[Service]:
     settings = Settings(api_url=url, access_token=SecretStr(TOKEN), retry_backoff=0.01).model_copy(update=updates)
     return create_server(settings, clock=lambda: NOW)
 
@@ -52,7 +53,7 @@ async def timed_call(client: Client, args: dict[str, str] = AGENT) -> tuple[floa
 async def test_a_dripping_answer_ends_at_the_call_budget(upstream: tuple[FaultUpstream, str], head: bool) -> None:
     faults, url = upstream
     faults.script(Drip(head=head, every=0.1))
-    async with Client(server_for(url, call_budget=2, read_timeout=1)) as client:  # type: ignore[arg-type]
+    async with Client(server_for(url, call_budget=2, read_timeout=1)) as client:
         elapsed, text, failed = await timed_call(client)
         _, _, after_failed = await timed_call(client)
     assert failed
@@ -65,7 +66,7 @@ async def test_slow_answers_cannot_starve_the_other_calls(upstream: tuple[FaultU
     faults, url = upstream
     faults.script(*[Drip(every=0.2)] * 3)
     results: list[tuple[float, str, bool]] = []
-    async with Client(server_for(url, call_budget=4, max_upstream_requests=3, max_attempts=1)) as client:  # type: ignore[arg-type]
+    async with Client(server_for(url, call_budget=4, max_upstream_requests=3, max_attempts=1)) as client:
 
         async def call(name: str) -> None:
             results.append(await timed_call(client, {**AGENT, "name": name}))
@@ -91,7 +92,7 @@ async def test_retry_after_is_capped_and_an_odd_value_is_harmless(
 ) -> None:
     faults, url = upstream
     faults.behaviour = Reply(429, error_body("slow down"), {"Retry-After": value})
-    async with Client(server_for(url, call_budget=2)) as client:  # type: ignore[arg-type]
+    async with Client(server_for(url, call_budget=2)) as client:
         elapsed, text, failed = await timed_call(client)
         faults.behaviour = Reply()
         _, _, after_failed = await timed_call(client)
@@ -107,7 +108,7 @@ async def test_a_huge_error_body_gives_a_short_message_and_short_logs(
     faults, url = upstream
     faults.script(*[Reply(500, error_body("x" * 20_000_000))] * 3)
     caplog.set_level(logging.DEBUG)
-    async with Client(server_for(url)) as client:  # type: ignore[arg-type]
+    async with Client(server_for(url)) as client:
         _, text, failed = await timed_call(client)
         _, _, after_failed = await timed_call(client)
     assert failed
@@ -123,7 +124,7 @@ async def test_an_echoed_authorization_header_never_reaches_the_result(
     faults, url = upstream
     faults.script(*[Echo()] * 3)
     caplog.set_level(logging.DEBUG)
-    async with Client(server_for(url)) as client:  # type: ignore[arg-type]
+    async with Client(server_for(url)) as client:
         _, text, failed = await timed_call(client)
     assert failed
     assert "[redacted]" in text  # the echo did come back, masked
@@ -136,7 +137,7 @@ async def test_credentials_in_the_api_url_never_appear(upstream: tuple[FaultUpst
     faults, url = upstream
     faults.behaviour = Reset()
     with_secrets = url.replace("http://", "http://someone:pa55-w0rd@") + "?key=q-secret-42"
-    async with Client(server_for(with_secrets)) as client:  # type: ignore[arg-type]
+    async with Client(server_for(with_secrets)) as client:
         _, text, failed = await timed_call(client)
     assert failed
     assert "connection to the Astro API broke" in text
@@ -149,7 +150,7 @@ async def test_a_token_http_cannot_carry_is_not_sent_nor_retried(
 ) -> None:
     faults, url = upstream
     caplog.set_level(logging.DEBUG)
-    async with Client(server_for(url, access_token=SecretStr("abc\r\nX-Injected: 1"))) as client:  # type: ignore[arg-type]
+    async with Client(server_for(url, access_token=SecretStr("abc\r\nX-Injected: 1"))) as client:
         _, text, failed = await timed_call(client)
     assert failed
     assert "could not be sent" in text
@@ -185,7 +186,7 @@ def metrics_body(**changes: object) -> Reply:
 async def test_implausible_numbers_are_named(upstream: tuple[FaultUpstream, str], body: Reply, words: str) -> None:
     faults, url = upstream
     faults.script(body)
-    async with Client(server_for(url)) as client:  # type: ignore[arg-type]
+    async with Client(server_for(url)) as client:
         _, text, failed = await timed_call(client)
         _, _, after_failed = await timed_call(client)
     assert failed
@@ -197,11 +198,13 @@ async def test_implausible_numbers_are_named(upstream: tuple[FaultUpstream, str]
 async def test_the_cache_holds_no_more_bytes_than_its_cap(upstream: tuple[FaultUpstream, str]) -> None:
     """20 distinct answers of 10,000 buckets (some 5 MB each once parsed) through a cache capped at 8 MB."""
     faults, url = upstream
-    bucket = '{"timestamp": "%s", "trace_count": 1, "avg_latency_ms": 1, "input_tokens": 1, "output_tokens": 1, '
-    bucket += '"error_count": 0}'
-    faults.behaviour = Reply(
-        200, lambda q: ('{"buckets": [%s]}' % ",".join([bucket % q["start_time"]] * 10_000)).encode()
-    )
+
+    def answer(query: dict[str, str]) -> bytes:
+        bucket = {"timestamp": query["start_time"], "trace_count": 1, "avg_latency_ms": 1}
+        bucket |= {"input_tokens": 1, "output_tokens": 1, "error_count": 0}
+        return json.dumps({"buckets": [bucket] * 10_000}).encode()
+
+    faults.behaviour = Reply(200, answer)
     settings = Settings(api_url=url, access_token=SecretStr(TOKEN), cache_mb=8)
     service = Service(settings, lambda: NOW)
     gc.collect()
