@@ -9,6 +9,7 @@ from astro_mcp.errors import (
     HOW_TO_LOG_IN,
     ApiError,
     AstroError,
+    BusyError,
     ConnectionFailedError,
     ForbiddenError,
     InvalidResponseError,
@@ -17,6 +18,7 @@ from astro_mcp.errors import (
     NotFoundError,
     QueryError,
     RateLimitedError,
+    RequestNotSentError,
     RequestTimeoutError,
     UnauthorizedError,
 )
@@ -73,6 +75,10 @@ def explain(err: AstroError, account: str, situation: Situation) -> str:
                 f"The call gave up: {err}. A long window at a fine interval is the heaviest query; try a shorter "
                 "window or a coarser interval, or try again."
             )
+        case BusyError():
+            return f"The call was not made: {err}. Try again in a minute, with fewer calls at once."
+        case RequestNotSentError():
+            return f"The call was not made: {err}. Fix it in this MCP server's environment, then restart the server."
         case ConnectionFailedError():
             return f"The call failed: {err}. Check the network, or ASTRO_API_URL ({situation.api_url}) if it was set."
         case InvalidResponseError():

@@ -12,6 +12,7 @@ import anyio
 
 from astro_mcp import __version__
 from astro_mcp.config import ConfigError, Settings
+from astro_mcp.redaction import install_log_filter, remember
 
 logger = logging.getLogger("astro_mcp")
 
@@ -55,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # it logs every request at INFO
+    install_log_filter()
+    remember(*(t.get_secret_value() for t in (settings.access_token, settings.auth_token) if t is not None))
     try:
         match args.command:
             case "simulate":

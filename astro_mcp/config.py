@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 DEFAULT_API_URL = "https://astropods.com/api/v1"
 
@@ -31,9 +34,19 @@ _ENV = {
     "ASTRO_MCP_ALLOWED_ORIGINS": "allowed_origins",
     "ASTRO_MCP_MAX_REQUEST_KB": "max_request_kb",
     "ASTRO_MCP_LOG_LEVEL": "log_level",
+    "ASTRO_MCP_MAX_UPSTREAM_REQUESTS": "max_upstream_requests",
+    "ASTRO_MCP_CACHE_MB": "cache_mb",
+    "ASTRO_MCP_MAX_CONNECTIONS": "max_connections",
+    "ASTRO_MCP_HEADER_TIMEOUT": "header_timeout",
+    "ASTRO_MCP_KEEP_ALIVE_TIMEOUT": "keep_alive_timeout",
+    "ASTRO_MCP_MAX_SESSIONS": "max_sessions",
+    "ASTRO_MCP_SESSION_IDLE_TIMEOUT": "session_idle_timeout",
+    "ASTRO_MCP_ALLOW_INSECURE_API_URL": "allow_insecure_api_url",
 }
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
+MIN_AUTH_TOKEN = 16
+_SCHEME = re.compile(r"^bearer(\s+|$)", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -63,15 +76,47 @@ class Settings(BaseModel):
     allowed_origins: tuple[str, ...] = ()
     max_request_kb: Annotated[int, Field(ge=1, le=65536)] = 256
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Limits: what one client, or a slow API, can take of this server.
+    max_upstream_requests: Annotated[int, Field(ge=1, le=1000)] = 32
+    cache_mb: Annotated[float, Field(ge=0, le=16384)] = 64.0
+    max_connections: Annotated[int, Field(ge=8, le=100_000)] = 256
+    header_timeout: Seconds = 10.0
+    keep_alive_timeout: Annotated[int, Field(ge=1, le=600)] = 5
+    max_sessions: Annotated[int, Field(ge=1, le=100_000)] = 100
+    session_idle_timeout: Annotated[float, Field(gt=0, le=86_400)] = 600.0
+    allow_insecure_api_url: bool = False
 
     @field_validator("access_token", "auth_token")
     @classmethod
     def _bare_token(cls, token: SecretStr | None) -> SecretStr | None:
-        """A token pasted with its scheme ("Bearer eyJ...") still works."""
+        """A token pasted with its scheme ("Bearer eyJ...") still works; a scheme with nothing after it is refused."""
         if token is None:
             return None
-        bare = token.get_secret_value().strip().removeprefix("Bearer ").strip()
-        return SecretStr(bare) if bare else None
+        bare = _SCHEME.sub("", token.get_secret_value().strip()).strip()
+        if not bare:
+            raise ValueError('holds no token (only "Bearer"; was the variable after it unset?)')
+        return SecretStr(bare)
+
+    @field_validator("auth_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_AUTH_TOKEN:
+            raise ValueError(f"must be at least {MIN_AUTH_TOKEN} characters long, so that it cannot be guessed")
+        return token
+
+    @model_validator(mode="after")
+    def _no_token_in_clear(self) -> Settings:
+        """The access token must not cross a network unencrypted; loopback (the simulator) is fine."""
+        url = urlsplit(self.api_url)
+        loopback = url.hostname is not None and (
+            url.hostname in ("localhost", "::1") or url.hostname.startswith("127.")
+        )
+        if url.scheme == "http" and not loopback and not self.allow_insecure_api_url:
+            raise ValueError(
+                "ASTRO_API_URL uses http:// on a non-loopback host, which would send the access token in clear; "
+                "use https://, or set ASTRO_MCP_ALLOW_INSECURE_API_URL=1 if that is really intended"
+            )
+        return self
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -94,12 +139,22 @@ class Settings(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as err:
-            fields = {v: k for k, v in _ENV.items()}
-            problems = "; ".join(
-                f"{fields.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in err.errors(include_input=False)
-            )
+            problems = "; ".join(_problem(e) for e in err.errors(include_input=False))
             raise ConfigError(f"invalid configuration: {problems}") from None
+
+    @property
+    def cache_bytes(self) -> int:
+        return int(self.cache_mb * 1024 * 1024)
 
     @property
     def max_response_bytes(self) -> int:
         return int(self.max_response_mb * 1024 * 1024)
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One refused setting, named by its environment variable."""
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:
+        return message  # a check across settings names its variables itself
+    field = str(error["loc"][0])
+    return f"{next((var for var, f in _ENV.items() if f == field), field)}: {message}"

@@ -20,7 +20,11 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _SLUG = re.compile(SLUG_PATTERN)
 LIVE = timedelta(minutes=5)  # traces this recent may not be ingested yet
 
-Count = Annotated[int, Field(ge=0, strict=True)]
+# Bounds of plausibility rather than of the contract: a trillion traces in one bucket, or a mean latency
+# of almost three hours, is a broken upstream; refusing it here keeps every sum and ratio finite.
+MAX_COUNT = 10**12
+MAX_LATENCY_MS = 1e7
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)]
 
 
 class Bucket(TypedDict):
@@ -32,7 +36,7 @@ class Bucket(TypedDict):
 
     timestamp: AwareDatetime
     trace_count: Count
-    avg_latency_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    avg_latency_ms: Annotated[float, Field(ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False)]
     input_tokens: Count
     output_tokens: Count
     error_count: Count

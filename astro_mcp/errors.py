@@ -12,7 +12,9 @@
     │   └── UpstreamError           any other status, 5xx included
     ├── TransportError          no HTTP answer at all
     │   ├── RequestTimeoutError     the API did not answer in time
-    │   └── ConnectionFailedError   the API could not be reached, or the connection broke
+    │   ├── ConnectionFailedError   the API could not be reached, or the connection broke
+    │   ├── RequestNotSentError     the request could not be written (a header or URL HTTP forbids)
+    │   └── BusyError               too many calls are already waiting on the API
     └── InvalidResponseError    the API answered 200 with something that is not the contract
 
 Every message is safe to show a model: none carries a token or a header.
@@ -96,6 +98,14 @@ class RequestTimeoutError(TransportError):
 
 class ConnectionFailedError(TransportError):
     """The API could not be reached (DNS, refused), or the connection broke mid-answer."""
+
+
+class RequestNotSentError(TransportError):
+    """The request could not be sent as built; trying again cannot help."""
+
+
+class BusyError(TransportError):
+    """Every upstream slot stayed taken for as long as a call may wait for one."""
 
 
 class InvalidResponseError(AstroError):

@@ -23,12 +23,20 @@ from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.config import Settings
 from astro_mcp.domain import MetricsQuery
 from astro_mcp.errors import AstroError
+from astro_mcp.redaction import redact
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-_CACHE_BUCKETS = 250_000  # buckets held at most: about 100 MiB at some 400 bytes a parsed bucket
+# What a parsed bucket takes in memory (measured with tracemalloc: some 480 bytes), with headroom. The wire
+# models bound every field of a bucket and ignore everything else, so this is the real size of an answer.
+BUCKET_BYTES = 512
 _CACHE_SUMMARIES = 1024
+
+
+def response_bytes(response: MetricsResponse) -> int:
+    """The memory an answer holds, for the cache's byte cap."""
+    return (len(response.buckets) + 1) * BUCKET_BYTES
 
 
 class Service:
@@ -49,7 +57,7 @@ class Service:
         # Agents this server has answered for, for completions.
         self.agents: dict[str, set[str]] = {a: set(names) for a, names in (known_agents or {}).items()}
         self._responses: SingleFlightCache[MetricsQuery, MetricsResponse] = SingleFlightCache(
-            _CACHE_BUCKETS, lambda response: len(response.buckets) + 1
+            settings.cache_bytes, response_bytes
         )
         self._summaries: SingleFlightCache[MetricsQuery, MetricsSummary] = SingleFlightCache(
             _CACHE_SUMMARIES, lambda _: 1
@@ -69,7 +77,7 @@ class Service:
     def explain(self, err: AstroError, account: str) -> str:
         """What failed and what to do next, for the model."""
         situation = Situation(self.tokens.source, self.tokens.accounts(), self.settings.api_url)
-        return explain(err, account, situation)
+        return redact(explain(err, account, situation))
 
     def resolve(
         self, account: str, name: str, start: str | float | None, end: str | float | None, interval: int | str | None

@@ -38,7 +38,9 @@ def test_the_platform_cli_variables_and_our_prefixed_ones_are_read() -> None:
 
 
 def test_tokens_never_show_in_a_repr_or_a_dump() -> None:
-    settings = Settings.from_env({"ASTRO_ACCESS_TOKEN": "secret-token-1", "ASTRO_MCP_AUTH_TOKEN": "secret-token-2"})
+    settings = Settings.from_env(
+        {"ASTRO_ACCESS_TOKEN": "secret-token-1", "ASTRO_MCP_AUTH_TOKEN": "secret-token-2-long-enough"}
+    )
     shown = repr(settings) + str(settings) + settings.model_dump_json()
     assert "secret-token-1" not in shown
     assert "secret-token-2" not in shown

@@ -23,6 +23,9 @@ class _Flight(Generic[V]):
 class SingleFlightCache(Generic[K, V]):
     """Values expire after a per-entry TTL; the cache holds at most `max_weight` (sum of `weigh`).
 
+    Expired entries are dropped whenever a new one is stored, not only when their key is asked again,
+    so what the cache holds is bounded by live entries alone.
+
     Failures are shared with the callers waiting on the same flight but never cached. If the caller
     doing the fetch is cancelled, a waiting caller takes over and fetches again.
     """
@@ -34,6 +37,11 @@ class SingleFlightCache(Generic[K, V]):
         self._entries: OrderedDict[K, tuple[float, int, V]] = OrderedDict()
         self._weight = 0
         self._flights: dict[K, _Flight[V]] = {}
+
+    @property
+    def weight(self) -> int:
+        """The sum of the weights of the entries held."""
+        return self._weight
 
     async def get(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]]) -> V:
         """The value for `key`; `fetch` runs only when no fresh value and no flight exists."""
@@ -74,7 +82,10 @@ class SingleFlightCache(Generic[K, V]):
         if weight > self._max_weight:
             return
         self._evict(key)
-        self._entries[key] = (self._clock() + ttl, weight, value)
+        now = self._clock()
+        for stale in [k for k, (expires, _, _) in self._entries.items() if expires <= now]:
+            self._evict(stale)
+        self._entries[key] = (now + ttl, weight, value)
         self._weight += weight
         while self._weight > self._max_weight:
             self._evict(next(iter(self._entries)))

@@ -3,6 +3,10 @@
 One generic GET (route, params, wire model). It owns the connection pool, runs each request within
 the call budget (`retry`), and maps every failure into the `astro_mcp.errors` tree in `_attempt`,
 the single choke point.
+
+At most `max_upstream_requests` calls talk to the API at once, over a pool just as large; a call that
+finds every slot taken waits a few seconds at most, then fails with `BusyError`, so slow answers
+cannot hold every other call hostage. Every string the API sends back goes through `upstream_text`.
 """
 
 from __future__ import annotations
@@ -25,17 +29,22 @@ from astro_mcp.config import Settings
 from astro_mcp.errors import (
     API_ERRORS,
     ApiError,
+    BusyError,
     ConnectionFailedError,
     InvalidResponseError,
     RateLimitedError,
+    RequestNotSentError,
     RequestTimeoutError,
     UpstreamError,
 )
+from astro_mcp.redaction import remember, remember_url, upstream_text
 
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 _TAGS = re.compile(r"<[^>]*>")
+_ERROR_BODY_BYTES = 65536  # an error body is read this far at most: its first words are what matter
+_SLOT_WAIT = 5.0  # the longest a call waits for an upstream slot (and never more than a quarter of its budget)
 
 
 class AstroClient:
@@ -54,6 +63,8 @@ class AstroClient:
         self._tokens = tokens
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
+        self._slots: anyio.CapacityLimiter | None = None
+        remember_url(settings.api_url)
 
     def _client(self) -> httpx2.AsyncClient:
         # Created on first use: building the TLS context costs tens of milliseconds that the
@@ -64,7 +75,11 @@ class AstroClient:
                 base_url=s.api_url,
                 headers={"User-Agent": f"astro-mcp/{__version__}", "Accept": "application/json"},
                 timeout=httpx2.Timeout(s.read_timeout, connect=s.connect_timeout, pool=s.call_budget),
-                limits=httpx2.Limits(max_connections=16, max_keepalive_connections=16, keepalive_expiry=30),
+                limits=httpx2.Limits(
+                    max_connections=s.max_upstream_requests,
+                    max_keepalive_connections=s.max_upstream_requests,
+                    keepalive_expiry=30,
+                ),
                 follow_redirects=False,
                 transport=self._transport,
             )
@@ -81,16 +96,31 @@ class AstroClient:
         Raises:
             AstroError: any failure, already mapped (see `astro_mcp.errors`).
         """
-        token = self._tokens.token(self._clock())
-        headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
+        token = self._tokens.token(self._clock()).get_secret_value()
+        remember(token)
+        headers = {"Authorization": f"Bearer {token}"}
         s = self._settings
-        return await within_budget(
-            lambda: self._attempt(route, params, headers, model),
-            budget=s.call_budget,
-            max_attempts=s.max_attempts,
-            base_backoff=s.retry_backoff,
-            what=route,
-        )
+        if self._slots is None:  # made on first use: it needs the running event loop
+            self._slots = anyio.CapacityLimiter(s.max_upstream_requests)
+        acquired = False
+        with anyio.move_on_after(min(_SLOT_WAIT, s.call_budget / 4)):
+            await self._slots.acquire()
+            acquired = True
+        if not acquired:
+            raise BusyError(
+                f"astro-mcp already has {s.max_upstream_requests} requests waiting on the Astro API, which is "
+                "answering slowly (ASTRO_MCP_MAX_UPSTREAM_REQUESTS)"
+            )
+        try:
+            return await within_budget(
+                lambda: self._attempt(route, params, headers, model),
+                budget=s.call_budget,
+                max_attempts=s.max_attempts,
+                base_backoff=s.retry_backoff,
+                what=route,
+            )
+        finally:
+            self._slots.release()
 
     async def _attempt(self, route: str, params: Mapping[str, str], headers: dict[str, str], model: type[M]) -> M:
         """One request, decoded; every failure is mapped here, the single choke point."""
@@ -109,8 +139,15 @@ class AstroClient:
                     if size > limit:
                         raise InvalidResponseError(_too_large(limit))
                     chunks.append(chunk)
+                    if resp.status_code != 200 and size >= _ERROR_BODY_BYTES:
+                        break
         except httpx2.TimeoutException:
             raise RequestTimeoutError(f"the Astro API did not answer within {round(seconds, 1):g} s") from None
+        except (httpx2.LocalProtocolError, httpx2.UnsupportedProtocol):
+            raise RequestNotSentError(
+                "the request to the Astro API could not be sent: the access token or ASTRO_API_URL holds characters "
+                "that HTTP does not allow"
+            ) from None
         except httpx2.DecodingError:
             raise InvalidResponseError("the Astro API's answer could not be decoded") from None
         except httpx2.RequestError as err:
@@ -128,9 +165,9 @@ class AstroClient:
 def _api_error(resp: httpx2.Response, body: bytes) -> ApiError:
     try:
         parsed = ErrorBody.model_validate_json(body)
-        error, details = parsed.error or resp.reason_phrase, parsed.detail
+        error, details = upstream_text(parsed.error or resp.reason_phrase), upstream_text(parsed.detail)
     except ValidationError:
-        error, details = f"HTTP {resp.status_code} {resp.reason_phrase}".strip(), _excerpt(body)
+        error, details = f"HTTP {resp.status_code} {upstream_text(resp.reason_phrase)}".strip(), _excerpt(body)
     cls = API_ERRORS.get(resp.status_code, UpstreamError)
     if cls is RateLimitedError:
         return RateLimitedError(resp.status_code, error, details, parse_retry_after(resp.headers.get("retry-after")))
@@ -139,9 +176,7 @@ def _api_error(resp: httpx2.Response, body: bytes) -> ApiError:
 
 def _excerpt(body: bytes) -> str:
     """A short, single-line, tag-free glimpse of a non-JSON body (a gateway's HTML page, say)."""
-    text = _TAGS.sub(" ", body[:2000].decode("utf-8", "replace"))
-    text = " ".join(text.split())
-    return text[:160] + ("..." if len(text) > 160 else "")
+    return upstream_text(_TAGS.sub(" ", body[:2000].decode("utf-8", "replace")), 160)
 
 
 def _too_large(limit: int) -> str:
@@ -156,10 +191,16 @@ def _connection_message(err: httpx2.RequestError, api_url: str) -> str:
     return f"the request to the Astro API failed ({type(err).__name__})"
 
 
+# Values the wire models bound for sanity rather than by the contract (see `domain.Bucket`).
+_IMPLAUSIBLE = frozenset({"less_than_equal", "finite_number"})
+
+
 def _describe_invalid(err: ValidationError, resp: httpx2.Response) -> str:
     first = err.errors(include_url=False, include_input=False)[0]
     if first["type"] in ("json_invalid", "json_type"):
-        kind = resp.headers.get("content-type", "unknown").split(";")[0]
+        kind = upstream_text(resp.headers.get("content-type", "unknown").split(";")[0], 80)
         return f"the Astro API answered 200 with a body that is not JSON (content-type {kind})"
     where = ".".join(str(part) for part in first["loc"]) or "body"
+    if first["type"] in _IMPLAUSIBLE or where == "interval_minutes":
+        return f"the Astro API answered with implausible data ({where}: {first['msg']})"
     return f"the Astro API answered 200 with data that breaks its contract ({where}: {first['msg']})"

@@ -6,7 +6,7 @@ come as `{error, details}` or `{error, error_description}`.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from astro_mcp.domain import Bucket
 
@@ -17,7 +17,7 @@ class MetricsResponse(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     buckets: list[Bucket]
-    interval_minutes: int = 60
+    interval_minutes: int = Field(default=60, ge=1, le=366 * 24 * 60)  # 0 would divide by zero downstream
 
 
 class ErrorBody(BaseModel):

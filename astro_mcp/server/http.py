@@ -3,6 +3,10 @@
 Host and Origin are always checked (DNS-rebinding protection): loopback names, the address bound, and
 whatever ASTRO_MCP_ALLOWED_HOSTS / ASTRO_MCP_ALLOWED_ORIGINS add. With ASTRO_MCP_AUTH_TOKEN set, every
 MCP request needs `Authorization: Bearer <it>`; that token is ours alone and never reaches the Astro API.
+
+Limits (all settings): stateful streamable HTTP keeps at most ASTRO_MCP_MAX_SESSIONS sessions and ends
+one idle for ASTRO_MCP_SESSION_IDLE_TIMEOUT seconds (`--stateless` keeps none); connections are capped
+and must send their headers in time (`server.guard`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from astro_mcp.config import Settings
+from astro_mcp.server.guard import guarded_h11
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +69,12 @@ def build_app(
     if transport == "sse":
         return server.sse_app(transport_security=security, host=host, max_request_body_size=limit)
     return server.streamable_http_app(
-        stateless_http=stateless, transport_security=security, host=host, max_request_body_size=limit
+        stateless_http=stateless,
+        transport_security=security,
+        host=host,
+        max_request_body_size=limit,
+        session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
     )
 
 
@@ -76,5 +86,16 @@ async def serve_http(
     shown = f"[{host}]" if ":" in host else host
     auth = "bearer token required" if settings.auth_token else "no token: loopback only"
     logger.warning("astro-mcp %s on http://%s:%d%s (%s)", transport, shown, port, path, auth)
-    # log_config=None: uvicorn's loggers go through ours, to stderr like everything else.
-    await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None)).serve()
+    await uvicorn.Server(uvicorn_config(app, settings, host, port)).serve()
+
+
+def uvicorn_config(app: Starlette, settings: Settings, host: str, port: int) -> uvicorn.Config:
+    """uvicorn with our connection limits; log_config=None: its loggers go through ours, to stderr."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        http=guarded_h11(settings.max_connections, settings.header_timeout),
+        timeout_keep_alive=settings.keep_alive_timeout,
+    )

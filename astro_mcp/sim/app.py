@@ -227,9 +227,15 @@ def serve_simulator(simulator: Simulator, host: str = "127.0.0.1", port: int = 0
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, prefix: str = "") -> AsyncIterator[str]:
-    """Run any ASGI app on uvicorn inside the current event loop (port 0: any free one); yield its URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+async def serve_app(
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, prefix: str = "", config: uvicorn.Config | None = None
+) -> AsyncIterator[str]:
+    """Run any ASGI app on uvicorn inside the current event loop (port 0: any free one); yield its URL.
+
+    `config`, when given, is used instead of a default one (and its app, host and port with it).
+    """
+    config = config or uvicorn.Config(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve)
         with anyio.fail_after(10):
@@ -237,6 +243,6 @@ async def serve_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, prefix
                 await anyio.sleep(0.005)
         bound_port = server.servers[0].sockets[0].getsockname()[1]
         try:
-            yield f"http://{host}:{bound_port}{prefix}"
+            yield f"http://{config.host}:{bound_port}{prefix}"
         finally:
             server.should_exit = True
