@@ -27,8 +27,10 @@ from astro_mcp.errors import (
     ApiError,
     ConnectionFailedError,
     InvalidResponseError,
+    NotFoundError,
     RateLimitedError,
     RequestTimeoutError,
+    RouteNotFoundError,
     UpstreamError,
 )
 
@@ -131,6 +133,8 @@ def _api_error(resp: httpx2.Response, body: bytes) -> ApiError:
         error, details = parsed.error or resp.reason_phrase, parsed.detail
     except ValidationError:
         error, details = f"HTTP {resp.status_code} {resp.reason_phrase}".strip(), _excerpt(body)
+        if resp.status_code == NotFoundError.status:
+            return RouteNotFoundError(resp.status_code, error, details)
     cls = API_ERRORS.get(resp.status_code, UpstreamError)
     if cls is RateLimitedError:
         return RateLimitedError(resp.status_code, error, details, parse_retry_after(resp.headers.get("retry-after")))
