@@ -44,3 +44,11 @@ async def deployment_metrics(
     """`GET /deployments/{id}/observability/metrics`, the newer servers' route (no `interval`, a granularity)."""
     route = f"/deployments/{quote(deployment_id, safe='')}/observability/metrics"
     return await client.get(route, {**_window(query), "granularity": granularity}, MetricsResponse)
+
+
+def granularity_for(interval_minutes: int) -> Granularity:
+    """The granularity nearest to an interval, by ratio (15 minutes -> hour, 6 hours -> day)."""
+    return min(
+        GRANULARITY_MINUTES,
+        key=lambda g: max(interval_minutes, GRANULARITY_MINUTES[g]) / min(interval_minutes, GRANULARITY_MINUTES[g]),
+    )
