@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.results import Anomaly, Change, MetricsSummary
+from astro_mcp.analysis.results import Anomaly, MetricsSummary
 
 RowStatus = Literal["incident", "failed", "degraded", "no_traffic", "healthy", "not_deployed"]
 # Worst first: what needs a person now, then what could not be read, then the rest.
@@ -41,7 +41,7 @@ class AgentRow(BaseModel):
     trace_count: int | None = Field(description="traces in the window; null when unknown")
     error_rate: float | None = Field(description="0..1; null without traces, or when the route counts no errors")
     avg_latency_ms: float | None = Field(description="trace-weighted mean; null without traces")
-    change: str | None = Field(description="how the window's second half compares with its first; null if unknown")
+    change: str | None = Field(description="against the period before the window; null when unknown")
     sparkline: list[int] = Field(description="trace counts per period of the window")
     error: str | None = Field(description="why its metrics could not be read (status failed)")
 
@@ -181,21 +181,16 @@ def _sentence(text: str) -> str:
 
 
 def _change(s: MetricsSummary) -> str | None:
-    """The window's second half against its first (switch to the period before once summaries compare with it)."""
-    parts = [
-        _moved("traffic", s.trend.traces_per_hour),
-        _moved("error rate", s.trend.error_rate),
-        _moved("latency", s.trend.avg_latency_ms),
-    ]
-    known = [p for p in parts if p is not None]
-    return ", ".join(known) if known else None
+    """Against the period before, when the summary carries that comparison; else unknown.
 
-
-def _moved(label: str, c: Change) -> str | None:
-    if c.first_half is None or c.second_half is None or c.direction == "unknown":
+    The window's own halves are no substitute: over a day they mostly show the daily rhythm.
+    """
+    before: Any = getattr(s, "comparison", None)  # MetricsSummary.comparison, where the server computes it
+    if before is None or not before.trace_count or not s.totals.trace_count:
         return None
-    if c.direction == "steady":
-        return f"{label} steady"
-    if c.first_half == 0:
-        return f"{label} {c.direction}"
-    return f"{label} {c.second_half / c.first_half:.1f}x"
+    parts = [f"traffic {s.totals.trace_count / before.trace_count:.1f}x"]
+    if s.error_rate is not None and before.error_rate is not None:
+        parts.append(f"error rate {fmt.pct(before.error_rate)} → {fmt.pct(s.error_rate)}")
+    if s.avg_latency_ms is not None and before.avg_latency_ms:
+        parts.append(f"latency {s.avg_latency_ms / before.avg_latency_ms:.1f}x")
+    return f"vs {before.label}: " + ", ".join(parts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.fleet import Fleet, FleetAccount
 
-MAX_AGENTS_LISTED = 60  # per account; the rest are counted (all are in structuredContent)
+MAX_NAMES = 40  # per account and state; the rest are counted (all are in structuredContent)
 
 
 def render(fleet: Fleet) -> str:
@@ -26,13 +26,18 @@ def _account(a: FleetAccount) -> list[str]:
     kind = ", ".join(part for part in (a.type, f"role {a.role}" if a.role else None) if part)
     deployed = sum(agent.deployed for agent in a.agents)
     head = f"{a.name} ({kind}): " if kind else f"{a.name}: "
-    head += f"{fmt.plural(len(a.agents), 'agent')}, {deployed} deployed"
-    lines = [head]
+    lines = [head + f"{fmt.plural(len(a.agents), 'agent')}, {deployed} deployed"]
     if a.error is not None:
         lines.append(f"  deployments could not be read: {a.error}")
-    for agent in a.agents[:MAX_AGENTS_LISTED]:
+    groups: dict[str, list[str]] = {}
+    for agent in a.agents:
         state = f"deployed, {agent.status or 'status unknown'}" if agent.deployed else "registered, not deployed"
-        lines.append(f"  - {agent.name}: {state}")
-    if len(a.agents) > MAX_AGENTS_LISTED:
-        lines.append(f"  - and {len(a.agents) - MAX_AGENTS_LISTED} more (all in structuredContent)")
+        groups.setdefault(state, []).append(agent.name)
+    lines += [f"  {state}: {_names(names)}" for state, names in groups.items()]
     return lines
+
+
+def _names(names: list[str]) -> str:
+    shown = names[:MAX_NAMES]
+    more = f", and {len(names) - len(shown)} more (all in structuredContent)" if len(names) > len(shown) else ""
+    return ", ".join(shown) + more

@@ -50,8 +50,8 @@ def _row(r: AgentRow) -> str:
         figures.append(fmt.sparkline([float(v) for v in r.sparkline]))
     if r.change:
         figures.append(r.change)
-    said = r.reason or r.headline
-    body = f"{_MARK[r.status]} {r.name} [{r.status.replace('_', ' ')}] {said}"
+    said = r.reason or ("" if r.status == "healthy" else r.headline)  # a healthy row's figures say it all
+    body = f"{_MARK[r.status]} {r.name} [{r.status.replace('_', ' ')}] {said}".rstrip()
     return _cut(f"{body} | {', '.join(figures)}" if figures else body, ROW_CHARS)
 
 
