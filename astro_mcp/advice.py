@@ -84,3 +84,20 @@ def explain(err: AstroError, account: str, situation: Situation) -> str:
         case InvalidResponseError():
             return f"The answer could not be used: {err}. This is a problem on the API's side; try again later."
     return str(err)
+
+
+def brief(err: AstroError) -> str:
+    """One line on why one agent of several could not be read (an overview row, not a whole answer)."""
+    said = err.api_message if isinstance(err, ApiError) else str(err)
+    match err:
+        case NotFoundError():
+            return f"not found (HTTP 404: {said})"
+        case ForbiddenError() | UnauthorizedError():
+            return f"access refused (HTTP {err.status_code}: {said})"
+        case NotConfiguredError():
+            return f"observability not set up (HTTP 503: {said})"
+        case ApiError():
+            return f"the Astro API failed (HTTP {err.status_code}: {said}); retry later"
+        case RequestTimeoutError():
+            return f"timed out ({said}); retry later"
+    return said

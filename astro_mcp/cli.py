@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="run the bundled Astro API simulator on loopback")
     simulate.add_argument("--host", default="127.0.0.1")
     simulate.add_argument("--port", type=int, default=8765)
+    simulate.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer by this much (default 0)")
+    simulate.add_argument(
+        "--generation",
+        choices=("agent", "deployment"),
+        default="agent",
+        help="deployment: a newer server without the per-agent metrics route",
+    )
     return parser
 
 
@@ -63,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "simulate":
                 from astro_mcp.sim.demo import run_simulator
 
-                anyio.run(run_simulator, args.host, args.port)
+                anyio.run(run_simulator, args.host, args.port, args.latency_ms, args.generation)
             case "demo":
                 from astro_mcp.sim.demo import run_demo
 

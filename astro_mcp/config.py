@@ -29,6 +29,7 @@ _ENV = {
     "ASTRO_MCP_MAX_BUCKETS": "max_buckets",
     "ASTRO_MCP_CACHE_TTL": "cache_ttl",
     "ASTRO_MCP_LIVE_CACHE_TTL": "live_cache_ttl",
+    "ASTRO_MCP_MAX_CONCURRENCY": "max_concurrency",
     "ASTRO_MCP_AUTH_TOKEN": "auth_token",
     "ASTRO_MCP_ALLOWED_HOSTS": "allowed_hosts",
     "ASTRO_MCP_ALLOWED_ORIGINS": "allowed_origins",
@@ -71,6 +72,7 @@ class Settings(BaseModel):
     max_buckets: Annotated[int, Field(ge=10, le=1_000_000)] = 50_000
     cache_ttl: Annotated[float, Field(ge=0, le=86_400)] = 300.0
     live_cache_ttl: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    max_concurrency: Annotated[int, Field(ge=1, le=64)] = 8  # upstream requests in flight for one fan-out
     auth_token: SecretStr | None = None
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()

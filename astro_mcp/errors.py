@@ -7,6 +7,7 @@
     │   ├── UnauthorizedError       401: missing, expired or invalid token
     │   ├── ForbiddenError          403: the token's user is not a member of the account
     │   ├── NotFoundError           404: unknown account or agent
+    │   │   └── RouteNotFoundError      404 from a router, not the API: this server version lacks the route
     │   ├── RateLimitedError        429: slow down (carries Retry-After)
     │   ├── NotConfiguredError      503: observability is not set up for the account
     │   └── UpstreamError           any other status, 5xx included
@@ -70,6 +71,10 @@ class ForbiddenError(ApiError):
 
 class NotFoundError(ApiError):
     status = 404
+
+
+class RouteNotFoundError(NotFoundError):
+    """A 404 whose body is not the API's JSON error: a router that does not serve this route at all."""
 
 
 class RateLimitedError(ApiError):

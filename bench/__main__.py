@@ -1,6 +1,7 @@
 """`uv run python -m bench [section ...]`: every benchmark, against the bundled simulator on loopback.
 
-Sections: coldstart, latency (also context cost, repeated calls and memory), scaling, load. Default: all.
+Sections: coldstart, latency (also context cost, repeated calls and memory), scaling, load, fleet
+(`bench/fleet.py`: the account overview's fan-out against a simulator that delays every answer). Default: all.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
 
@@ -373,7 +374,7 @@ async def sequential_stdio(
 
 
 async def main(sections: Sequence[str]) -> None:
-    chosen = set(sections) or {"coldstart", "latency", "scaling", "load"}
+    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet"}
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.machine()}"
@@ -389,6 +390,10 @@ async def main(sections: Sequence[str]) -> None:
             scaling()
         if "load" in chosen:
             await load(url, simulator)
+    if "fleet" in chosen:
+        from bench.fleet import fleet
+
+        await fleet()
 
 
 if __name__ == "__main__":

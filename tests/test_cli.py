@@ -27,7 +27,7 @@ def test_demo_prints_what_the_model_receives_and_exits_0() -> None:
         [sys.executable, "-m", "astro_mcp", "demo"], capture_output=True, text=True, timeout=120, cwd=REPO, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "tools: get_agent_metrics" in done.stdout
+    assert "tools: list_agents, get_account_overview, get_agent_metrics" in done.stdout
     assert "⚠ Error spike" in done.stdout
     assert "Traces: " in done.stdout
     assert "Did you mean account='astro-team'?" in done.stdout
@@ -95,7 +95,7 @@ async def test_the_example_claude_desktop_config_starts_the_server() -> None:
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
         templates = (await client.list_resource_templates()).resource_templates
-    assert [t.name for t in tools] == ["get_agent_metrics"]
+    assert [t.name for t in tools] == ["list_agents", "get_account_overview", "get_agent_metrics"]
     assert len(templates) == 2
 
 

@@ -47,8 +47,7 @@ async def raw_buckets(api_url: str, agent: str, start: str, end: str, interval: 
 
 
 async def test_the_tool_publishes_a_described_flat_input_schema_and_an_output_schema(client: Client) -> None:
-    (tool,) = (await client.list_tools()).tools
-    assert tool.name == "get_agent_metrics"
+    (tool,) = [t for t in (await client.list_tools()).tools if t.name == "get_agent_metrics"]
     assert tool.title == "Get agent metrics"
     assert tool.annotations is not None
     assert tool.annotations.read_only_hint is True
@@ -278,18 +277,18 @@ async def test_completions_offer_the_logins_accounts_and_the_agents_already_seen
         windows = await client.complete(
             PromptReference(type="ref/prompt", name="investigate_agent"), {"name": "window", "value": "2"}
         )
-    assert accounts.completion.values == ["acme", "astro-team"]
+    assert accounts.completion.values == ["astro-team", "ada-lovelace", "acme"]  # the API's first, then the login's
     assert names.completion.values == ["support-bot"]
     assert windows.completion.values == ["24h"]
 
 
 async def test_known_agents_seed_completions_in_demo_mode(settings: Settings) -> None:
-    server = create_server(settings, known_agents={"astro-team": {"weather-agent", "batch-agent"}})
+    server = create_server(settings, known_agents={"other-team": {"weather-agent", "batch-agent"}})
     async with Client(server) as client:
         names = await client.complete(
             ResourceTemplateReference(type="ref/resource", uri=RAW_TEMPLATE),
             {"name": "name", "value": ""},
-            context_arguments={"account": "astro-team"},
+            context_arguments={"account": "other-team"},  # unknown to the API: the seeds are all there is
         )
     assert names.completion.values == ["batch-agent", "weather-agent"]
 

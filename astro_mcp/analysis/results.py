@@ -105,7 +105,12 @@ class MetricsSummary(BaseModel):
     name: str
     window: Window
     totals: Totals
-    error_rate: float | None = Field(description="errors / traces over the window, 0..1; null without traces")
+    error_rate: float | None = Field(
+        description="errors / traces over the window, 0..1; null without traces or when errors_available is false"
+    )
+    errors_available: bool = Field(
+        default=True, description="false when the API's route counts no errors: error figures are then unknown, not 0"
+    )
     avg_latency_ms: float | None = Field(description="trace-weighted mean latency; null without traces")
     tokens_per_trace: TokensPerTrace | None
     traces_per_hour: float

@@ -32,9 +32,11 @@ from astro_mcp.errors import (
     BusyError,
     ConnectionFailedError,
     InvalidResponseError,
+    NotFoundError,
     RateLimitedError,
     RequestNotSentError,
     RequestTimeoutError,
+    RouteNotFoundError,
     UpstreamError,
 )
 from astro_mcp.redaction import remember, remember_url, upstream_text
@@ -168,6 +170,8 @@ def _api_error(resp: httpx2.Response, body: bytes) -> ApiError:
         error, details = upstream_text(parsed.error or resp.reason_phrase), upstream_text(parsed.detail)
     except ValidationError:
         error, details = f"HTTP {resp.status_code} {upstream_text(resp.reason_phrase)}".strip(), _excerpt(body)
+        if resp.status_code == NotFoundError.status:
+            return RouteNotFoundError(resp.status_code, error, details)
     cls = API_ERRORS.get(resp.status_code, UpstreamError)
     if cls is RateLimitedError:
         return RateLimitedError(resp.status_code, error, details, parse_retry_after(resp.headers.get("retry-after")))

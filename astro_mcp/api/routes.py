@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import quote
 
 from astro_mcp.api.client import AstroClient
-from astro_mcp.api.wire import MetricsResponse
+from astro_mcp.api.wire import DeploymentsResponse, MeResponse, MetricsResponse
 from astro_mcp.domain import AgentRef, MetricsQuery, rfc3339
+
+Granularity = Literal["hour", "day", "week", "month"]
+GRANULARITY_MINUTES: dict[Granularity, int] = {"hour": 60, "day": 1440, "week": 10080, "month": 43200}
 
 
 def agent_route(agent: AgentRef, leaf: str) -> str:
@@ -14,11 +18,37 @@ def agent_route(agent: AgentRef, leaf: str) -> str:
     return f"/agents/{quote(agent.account, safe='')}/{quote(agent.name, safe='')}/{leaf}"
 
 
+def _window(query: MetricsQuery) -> dict[str, str]:
+    return {"start_time": rfc3339(query.start), "end_time": rfc3339(query.end)}
+
+
 async def metrics(client: AstroClient, query: MetricsQuery) -> MetricsResponse:
     """`GET /agents/{account}/{name}/observability/metrics` for a resolved query."""
-    params = {
-        "start_time": rfc3339(query.start),
-        "end_time": rfc3339(query.end),
-        "interval": str(query.interval_minutes),
-    }
+    params = {**_window(query), "interval": str(query.interval_minutes)}
     return await client.get(agent_route(query.agent, "observability/metrics"), params, MetricsResponse)
+
+
+async def me(client: AstroClient) -> MeResponse:
+    """`GET /me`: the signed-in user's accounts, with the user's role and the agents of each."""
+    return await client.get("/me", {}, MeResponse)
+
+
+async def deployments(client: AstroClient, account: str) -> DeploymentsResponse:
+    """`GET /deployments?account=`: the account's active deployments."""
+    return await client.get("/deployments", {"account": account}, DeploymentsResponse)
+
+
+async def deployment_metrics(
+    client: AstroClient, deployment_id: str, query: MetricsQuery, granularity: Granularity
+) -> MetricsResponse:
+    """`GET /deployments/{id}/observability/metrics`, the newer servers' route (no `interval`, a granularity)."""
+    route = f"/deployments/{quote(deployment_id, safe='')}/observability/metrics"
+    return await client.get(route, {**_window(query), "granularity": granularity}, MetricsResponse)
+
+
+def granularity_for(interval_minutes: int) -> Granularity:
+    """The granularity nearest to an interval, by ratio (15 minutes -> hour, 6 hours -> day)."""
+    return min(
+        GRANULARITY_MINUTES,
+        key=lambda g: max(interval_minutes, GRANULARITY_MINUTES[g]) / min(interval_minutes, GRANULARITY_MINUTES[g]),
+    )

@@ -32,3 +32,52 @@ class ErrorBody(BaseModel):
     @property
     def detail(self) -> str:
         return self.details or self.error_description
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class MeAgent(_Lenient):
+    name: str
+    registry: str | None = None
+    build_count: int | None = None
+    published_version_count: int | None = None
+
+
+class MeAccount(_Lenient):
+    name: str
+    id: str | None = None
+    type: str | None = None
+    role: str | None = None
+    agents: list[MeAgent] = []
+
+
+class MeResponse(_Lenient):
+    """The 200 body of `GET /me`: the signed-in user's accounts and their agents (the user is not read)."""
+
+    accounts: list[MeAccount] = []
+
+
+class Deployment(_Lenient):
+    """One active deployment, in the docs' shape or the CLI's (`id`, `display_name`): both are optional here."""
+
+    name: str = ""
+    id: str | None = None
+    display_name: str | None = None
+    build_id: str | None = None
+    namespace: str | None = None
+    status: str | None = None
+    replicas: int | None = None
+    ready: int | None = None
+    created_at: str | None = None
+
+    def serves(self, agent: str) -> bool:
+        """Whether this deployment runs `agent`, matched by name or display name as the CLI does."""
+        return agent in (self.name, self.display_name)
+
+
+class DeploymentsResponse(_Lenient):
+    """The 200 body of `GET /deployments?account=`."""
+
+    deployments: list[Deployment] = []

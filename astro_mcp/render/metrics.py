@@ -34,11 +34,15 @@ def render(summary: MetricsSummary, raw_uri: str) -> str:
     per_trace = s.tokens_per_trace
     # With traces, these are never None: the summary sets them whenever trace_count > 0.
     assert per_trace is not None
-    assert s.error_rate is not None
     assert s.avg_latency_ms is not None
+    errors = (
+        f"Errors: {t.error_count:,} (error rate {fmt.pct(s.error_rate)})"
+        if s.error_rate is not None
+        else "Errors: not available (see the notes)"
+    )
     lines += [
-        f"Traces: {t.trace_count:,} ({fmt.num(s.traces_per_hour)}/hour). Errors: {t.error_count:,} "
-        f"(error rate {fmt.pct(s.error_rate)}). Mean latency: {fmt.ms(s.avg_latency_ms)} (trace-weighted).",
+        f"Traces: {t.trace_count:,} ({fmt.num(s.traces_per_hour)}/hour). {errors}. "
+        f"Mean latency: {fmt.ms(s.avg_latency_ms)} (trace-weighted).",
         f"Tokens: {t.input_tokens:,} input + {t.output_tokens:,} output "
         f"({fmt.num(per_trace.input)} in / {fmt.num(per_trace.output)} out per trace).",
     ]
@@ -104,7 +108,7 @@ def _trend(s: MetricsSummary) -> str:
     return "; ".join(
         (
             _change("traffic", s.trend.traces_per_hour, lambda v: f"{fmt.num(v)} traces/hour"),
-            _change("error rate", s.trend.error_rate, fmt.pct),
+            _change("error rate", s.trend.error_rate, fmt.pct) if s.errors_available else "error rate: not available",
             _change("latency", s.trend.avg_latency_ms, fmt.ms),
         )
     )
@@ -143,7 +147,7 @@ def _table(s: MetricsSummary, raw_uri: str) -> list[str]:
         size = fmt.minutes(s.window.interval_minutes, adjective=True)
         head += f", re-aggregated from {s.window.bucket_count:,} {size} buckets"
     traces = [float(r[1]) for r in rows]
-    rates = [r[2] / r[1] if r[1] else None for r in rows]
+    rates = [r[2] / r[1] if r[1] and s.errors_available else None for r in rows]
     latencies = [r[3] for r in rows]
     lines = [
         head + ":",
@@ -153,9 +157,10 @@ def _table(s: MetricsSummary, raw_uri: str) -> list[str]:
         f"{'start (UTC)':<13}{'traces':>8}{'errors':>7}{'err %':>7}{'lat ms':>9}",
     ]
     for start, count, errors, latency, _, _ in rows:
-        rate = f"{errors / count * 100:.1f}" if count else "-"
+        rate = f"{errors / count * 100:.1f}" if count and s.errors_available else "-"
         shown = f"{latency:.1f}" if latency is not None else "-"
-        lines.append(f"{fmt.clock(start, with_day=True):<13}{count:>8,}{errors:>7,}{rate:>7}{shown:>9}")
+        counted = f"{errors:,}" if s.errors_available else "-"
+        lines.append(f"{fmt.clock(start, with_day=True):<13}{count:>8,}{counted:>7}{rate:>7}{shown:>9}")
     more = "For finer detail, call again with a narrower window"
     more += " or a smaller interval" if coarser else ""
     lines.append(f"{more}; every bucket as the API sent it: read {raw_uri}")

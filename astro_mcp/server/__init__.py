@@ -24,12 +24,14 @@ from astro_mcp.server.tools import tools
 from astro_mcp.service import Clock, Service
 
 INSTRUCTIONS = """\
-Reads the production metrics of agents deployed on Astro AI. Call get_agent_metrics with the agent's \
-account slug and name; by default it covers the last 24 hours. Its answer is already computed from \
-every bucket: exact totals, error rate, trace-weighted latency, the worst periods, anomalies, the trend \
-and idle time. Quote those figures rather than re-deriving them from the table. To look into an \
-anomaly, call it again with a narrower window around it (start_time, end_time) and a smaller interval; \
-for a trend, widen the window (start_time='7d'). Times are UTC.\
+Reads the production metrics of agents deployed on Astro AI. For "how are my agents doing?": call \
+list_agents if the account slug is not known, then get_account_overview(account), which ranks every \
+agent worst first with the reason each needs attention; then get_agent_metrics(account, name) for one \
+agent (default: the last 24 hours). Its answer is already computed from every bucket: exact totals, \
+error rate, trace-weighted latency, the worst periods, anomalies, the trend and idle time. Quote those \
+figures rather than re-deriving them from the table. To look into an anomaly, call it again with a \
+narrower window around it (start_time, end_time) and a smaller interval; for a trend, widen the window \
+(start_time='7d'). Times are UTC.\
 """
 
 

@@ -29,6 +29,10 @@ Account = Annotated[
         "Account slug of the agent's owner on Astro AI, e.g. 'astro-team' (lowercase, digits, '-', '_').", "astro-team"
     ),
 ]
+AnyAccount = Annotated[
+    StrictStr | None,
+    _slug("Only this account (slug, e.g. 'astro-team'). Default: every account of the signed-in user.", "astro-team"),
+]
 AgentName = Annotated[StrictStr, _slug("The agent's name within the account, e.g. 'weather-agent'.", "weather-agent")]
 StartTime = Annotated[
     StrictStr | StrictFloat | None,

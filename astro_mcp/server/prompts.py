@@ -66,9 +66,9 @@ def register(mcp: MCPServer[Service], service: Service) -> None:
         chosen = (context.arguments or {}) if context else {}
         match argument.name:
             case "account":
-                options = service.known_accounts()
+                options = await service.known_accounts()
             case "name":
-                options = service.known_agents(chosen.get("account", ""))
+                options = await service.known_agents(chosen.get("account", ""))
             case other:
                 options = _OPTIONS.get(other, [])
         values = [o for o in options if o.startswith(argument.value)]

@@ -18,12 +18,16 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
+from astro_mcp.analysis.fleet import Fleet
+from astro_mcp.analysis.overview import AccountOverview
 from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.domain import rfc3339
 from astro_mcp.errors import AstroError
+from astro_mcp.render import agents as agents_text
+from astro_mcp.render import overview as overview_text
 from astro_mcp.render.metrics import render
 from astro_mcp.server.app import VIEW_META
-from astro_mcp.server.args import Account, AgentName, EndTime, Interval, StartTime, explain_invalid
+from astro_mcp.server.args import Account, AgentName, AnyAccount, EndTime, Interval, StartTime, explain_invalid
 from astro_mcp.server.schema import self_contained
 from astro_mcp.service import Service
 
@@ -66,8 +70,9 @@ async def get_agent_metrics(
     errors and latency against the typical value, anomalies, the trend (first half against second),
     idle time, and a table of at most 48 rows. Quote these figures; do not re-add the table.
 
-    Use it for "how is agent X doing?", "did errors spike last night?", "is it slower than last
-    week?". To zoom into an anomaly, call again with a narrower window and a smaller interval.
+    Use it for one agent, "how is agent X doing?", "did errors spike last night?", "is it slower than
+    last week?" (for all of an account's agents at once, get_account_overview). To zoom into an
+    anomaly, call again with a narrower window and a smaller interval.
     """
     service = service_of(ctx)
     with astro_errors(service, account):
@@ -75,6 +80,40 @@ async def get_agent_metrics(
     return CallToolResult(
         content=[TextContent(type="text", text=render(summary, raw_uri(summary)))],
         structured_content=summary.model_dump(mode="json"),
+    )
+
+
+async def list_agents(ctx: Context[Service, Any], account: AnyAccount = None) -> Annotated[CallToolResult, Fleet]:
+    """List the signed-in user's Astro accounts (with the user's role) and each account's agents.
+
+    Says for each agent whether it is deployed (Running, Pending, Stopped) or only registered. Call it
+    first when the account or agent names are not known, then get_account_overview for an account.
+    """
+    service = service_of(ctx)
+    with astro_errors(service, account or ""):
+        fleet = await service.list_agents(account.strip() if account else None)
+    return CallToolResult(
+        content=[TextContent(type="text", text=agents_text.render(fleet))],
+        structured_content=fleet.model_dump(mode="json"),
+    )
+
+
+async def get_account_overview(
+    ctx: Context[Service, Any], account: Account, start_time: StartTime = None, end_time: EndTime = None
+) -> Annotated[CallToolResult, AccountOverview]:
+    """How every agent of an Astro account is doing, in one call: start here for "how are my agents doing?".
+
+    One row per deployed agent, worst first: status (incident, failed, degraded, no_traffic, healthy,
+    not_deployed), traces, error rate, mean latency, the change over the window, and one line on why it
+    needs attention. An agent whose metrics could not be read is a row that says why. Default window:
+    the last 24 hours. Then call get_agent_metrics for an agent that needs attention.
+    """
+    service = service_of(ctx)
+    with astro_errors(service, account):
+        result = await service.overview(account, start_time, end_time)
+    return CallToolResult(
+        content=[TextContent(type="text", text=overview_text.render(result))],
+        structured_content=result.model_dump(mode="json"),
     )
 
 
@@ -107,4 +146,8 @@ def _tool(fn: Callable[..., Any], title: str, meta: dict[str, Any] | None = None
 
 def tools() -> list[Tool]:
     """Every tool the server offers, in the order a model should reach for them."""
-    return [_tool(get_agent_metrics, "Get agent metrics", VIEW_META)]
+    return [
+        _tool(list_agents, "List my agents"),
+        _tool(get_account_overview, "Account overview", VIEW_META),
+        _tool(get_agent_metrics, "Get agent metrics", VIEW_META),
+    ]

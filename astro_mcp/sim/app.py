@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 import anyio
 import httpx2
@@ -25,12 +26,13 @@ import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from astro_mcp.config import Settings
-from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, DEMO_AGENTS, Agent, Series, generate
+from astro_mcp.sim import fleet
+from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, Agent, Series, generate
 
 DEMO_TOKEN = "demo-token"
 API_PREFIX = "/api/v1"
@@ -65,33 +67,43 @@ class Simulator:
         anchor: datetime | None = None,
         tokens: frozenset[str] = frozenset({DEMO_TOKEN}),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        agents: dict[str, dict[str, Agent]] = DEMO_AGENTS,
+        agents: dict[str, dict[str, Agent]] = fleet.ALL_AGENTS,
+        accounts: dict[str, fleet.SimAccount] = fleet.ACCOUNTS,
+        latency_ms: float = 0.0,
+        generation: Literal["agent", "deployment"] = "agent",
     ) -> None:
         self.clock = clock
         self.anchor = (anchor or clock()).replace(second=0, microsecond=0)
         self.tokens = tokens
         self.agents = agents
+        self.accounts = accounts
+        self.latency_ms = latency_ms  # added to every answer
+        # "deployment": a newer server, without the per-agent metrics route (a router's plain-text 404).
+        self.generation = generation
+        self._defaults = (latency_ms, generation)
+        self.in_flight = self.max_in_flight = 0
         self.requests: list[Recorded] = []
         self.disconnects = 0
         self._script: dict[tuple[str, str], list[Scripted]] = {}
-        self._days: dict[tuple[str, str, int], Series] = {}
+        self._days: dict[tuple[str, int], Series] = {}
         self._rendered: dict[tuple[str, str, int, int], list[str]] = {}
-        self.app = Starlette(
-            routes=[Route(API_PREFIX + "/agents/{account}/{name}/observability/metrics", self._metrics)]
-        )
+        metrics = Route(API_PREFIX + "/agents/{account}/{name}/observability/metrics", self._metrics)
+        self.app = fleet.Paced(Starlette(routes=[metrics, *fleet.routes(self, API_PREFIX)]), self)
 
     def reset(self) -> None:
         """Forget the requests seen and any script not yet played (between tests)."""
         self.requests.clear()
         self.disconnects = 0
         self._script.clear()
+        self.latency_ms, self.generation = self._defaults
+        self.max_in_flight = 0
 
     def script(self, account: str, name: str, *responses: Scripted) -> None:
         """Serve `responses`, in order, to the next requests for this agent."""
         self._script.setdefault((account, name), []).extend(responses)
 
-    async def _metrics(self, request: Request) -> Response:
-        account, name = request.path_params["account"], request.path_params["name"]
+    def admit(self, request: Request) -> Response | None:
+        """Record the request; the 401 answer when its token is not accepted, else None."""
         auth = request.headers.get("authorization", "")
         client = (request.client.host, request.client.port) if request.client else None
         self.requests.append(
@@ -99,16 +111,45 @@ class Simulator:
         )
         if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in self.tokens:
             return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
+        return None
+
+    def account_failure(self, account: str) -> tuple[int, dict[str, str]] | None:
+        """The error an account's routes answer with, if any."""
+        if failure := ACCOUNT_ERRORS.get(account):
+            return failure
+        return None if account in self.agents else (404, {"error": "account not found"})
+
+    def deployment(self, deployment_id: str) -> tuple[str, str] | None:
+        """The (account, agent) a deployment id names."""
+        return next(
+            (
+                (a, n)
+                for a, acc in self.accounts.items()
+                for n in acc.deployed
+                if fleet.deployment_id(a, n) == deployment_id
+            ),
+            None,
+        )
+
+    async def _metrics(self, request: Request) -> Response:
+        if self.generation == "deployment":
+            self.admit(request)
+            return PlainTextResponse("404 page not found", 404)  # a router without the route: no JSON, no auth
+        if refused := self.admit(request):
+            return refused
+        account, name = request.path_params["account"], request.path_params["name"]
+        return await self.serve(request, account, name, request.query_params.get)
+
+    async def serve(self, request: Request, account: str, name: str, param: Callable[[str], str | None]) -> Response:
+        """An agent's metrics answer: a scripted one, its account's or its own failure, or its data."""
         if scripted := self._script.get((account, name)):
             return await self._play(request, scripted.pop(0))
-        failure = ACCOUNT_ERRORS.get(account) or AGENT_ERRORS.get((account, name))
-        if failure is None and account not in self.agents:
-            failure = (404, {"error": "account not found"})
+        failure = self.account_failure(account) or AGENT_ERRORS.get((account, name))
         if failure is None and name not in self.agents[account]:
             failure = (404, {"error": "agent not found"})
         if failure is not None:
             return JSONResponse(failure[1], failure[0])
-        return self._answer(self.agents[account][name], account, name, request.query_params.get)
+        return self._answer(self.agents[account][name], account, name, param)
 
     async def _play(self, request: Request, scripted: Scripted) -> Response:
         if scripted.delay:
@@ -192,10 +233,11 @@ class Simulator:
         ]
 
     def _day(self, agent: Agent, account: str, name: str, day: int) -> Series:
-        key = (account, name, day)
+        seed = agent.seed or f"{account}/{name}"
+        key = (seed, day)
         series = self._days.get(key)
         if series is None:
-            series = self._days[key] = generate(agent, f"{account}/{name}", day, self.anchor)
+            series = self._days[key] = generate(agent, seed, day, self.anchor)
         return series
 
 

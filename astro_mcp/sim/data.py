@@ -37,6 +37,8 @@ class Agent:
     incidents: tuple[Incident, ...] = ()
     # (period, active) in minutes: traffic only in the first `active` minutes of every `period`.
     duty_cycle: tuple[int, int] | None = None
+    # Agents sharing a seed share their data: hundreds of them cost a few generated days.
+    seed: str | None = None
 
 
 DEMO_AGENTS: dict[str, dict[str, Agent]] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Literal
 
 import anyio
 from mcp import Client, StdioServerParameters
@@ -11,6 +12,7 @@ from mcp.types import TextContent
 
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
 from astro_mcp.sim.data import DEMO_AGENTS
+from astro_mcp.sim.fleet import ACCOUNTS
 
 ARGUMENTS = {"account": "astro-team", "name": "support-bot", "start_time": "now-24h"}
 BAD_ARGUMENTS = {"account": "Astro Team", "name": "support-bot", "start_time": "last tuesday"}
@@ -54,13 +56,17 @@ async def run_demo() -> int:
     return 0
 
 
-async def run_simulator(host: str, port: int) -> None:
+async def run_simulator(
+    host: str, port: int, latency_ms: float = 0.0, generation: Literal["agent", "deployment"] = "agent"
+) -> None:
     """Serve the simulator until interrupted; print its URL, its token and its agents."""
-    async with serve_simulator(Simulator(), host, port) as url:
+    async with serve_simulator(Simulator(latency_ms=latency_ms, generation=generation), host, port) as url:
         _out(url)
         _out(f"token: {DEMO_TOKEN}   (try: ASTRO_API_URL={url} ASTRO_ACCESS_TOKEN={DEMO_TOKEN} astro-mcp)")
         for account, agents in DEMO_AGENTS.items():
             for name, agent in agents.items():
                 _out(f"  {account}/{name}: {agent.description}")
         _out("  locked-org/*: 403; fresh-org/*: 503; expired-session/*: 401; any other account: 404")
+        _out(f"  also: {', '.join(a for a in ACCOUNTS if a != 'astro-team')} (see /me and /deployments)")
+        _out(f"  every answer waits {latency_ms:g} ms; server generation: {generation}")
         await anyio.sleep_forever()

@@ -1,0 +1,196 @@
+"""An account at a glance: one row per agent, worst first, each with the reason it needs attention.
+
+`row_of` is the one place that reads a `MetricsSummary` to judge an agent; the rest of the overview
+(ranking, headline, the size bound) sees only rows. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from astro_mcp import formats as fmt
+from astro_mcp.analysis.results import Anomaly, MetricsSummary
+
+RowStatus = Literal["incident", "failed", "degraded", "no_traffic", "healthy", "not_deployed"]
+# Worst first: what needs a person now, then what could not be read, then the rest.
+RANK: dict[RowStatus, int] = {
+    "incident": 0,
+    "failed": 1,
+    "degraded": 2,
+    "no_traffic": 3,
+    "healthy": 4,
+    "not_deployed": 5,
+}
+NEEDS_ATTENTION = frozenset({"incident", "failed", "degraded", "no_traffic"})
+
+MAX_CHARS = 12_000  # the whole text answer, for 1 agent or 500
+ROW_CHARS = 200  # one agent's line of text, at most
+HEAD_CHARS = 1_600  # everything but the rows: heading, notes, the count of rows left out, the hint
+ROWS_SHOWN = (MAX_CHARS - HEAD_CHARS) // (ROW_CHARS + 1)
+
+
+class AgentRow(BaseModel):
+    name: str
+    status: RowStatus = Field(description="failed: its metrics could not be read; not_deployed: registered only")
+    headline: str = Field(description="one sentence for a person")
+    reason: str | None = Field(description="why it needs attention, in one line; null when it does not")
+    trace_count: int | None = Field(description="traces in the window; null when unknown")
+    error_rate: float | None = Field(description="0..1; null without traces, or when the route counts no errors")
+    avg_latency_ms: float | None = Field(description="trace-weighted mean; null without traces")
+    change: str | None = Field(description="against the period before the window; null when unknown")
+    sparkline: list[int] = Field(description="trace counts per period of the window")
+    error: str | None = Field(description="why its metrics could not be read (status failed)")
+
+
+class OverviewWindow(BaseModel):
+    start: AwareDatetime = Field(description="UTC")
+    end: AwareDatetime = Field(description="UTC, exclusive")
+
+
+class AccountOverview(BaseModel):
+    """Every agent of one account over one window, worst first."""
+
+    account: str
+    window: OverviewWindow
+    status: RowStatus = Field(description="the worst status among the agents")
+    headline: str
+    agents: list[AgentRow] = Field(description="every agent, worst first")
+    more_agents: int = Field(description="agents left out of the text answer for its size (all are listed here)")
+    notes: list[str]
+
+
+def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) -> AgentRow:
+    """Judge one agent from its summary: the single adapter between a summary and a row."""
+    s = summary
+    traces = s.totals.trace_count
+    row = AgentRow(
+        name=name,
+        status="healthy",
+        headline="",
+        reason=None,
+        trace_count=traces,
+        error_rate=s.error_rate,
+        avg_latency_ms=s.avg_latency_ms,
+        change=_change(s),
+        sparkline=[r[1] for r in s.table.rows],
+        error=None,
+    )
+    if traces == 0:
+        if (deployment_status or "").lower() == "stopped":
+            return row.model_copy(update={"status": "no_traffic", "headline": "Deployment stopped; no traces."})
+        reason = f"deployed ({deployment_status or 'status unknown'}) but served no traces in the window"
+        return row.model_copy(update={"status": "no_traffic", "headline": _sentence(reason), "reason": reason})
+    if s.anomalies:
+        first = s.anomalies[0]
+        ongoing = first.end >= s.window.end
+        others = len(s.anomalies) - 1 + s.more_anomalies
+        reason = _anomaly(first, ongoing) + (f" (+{others} more)" if others else "")
+        status = "incident" if ongoing else "degraded"
+        return row.model_copy(update={"status": status, "headline": _sentence(reason), "reason": reason})
+    errors = f", {fmt.pct(s.error_rate)} errors" if s.error_rate is not None else ""
+    latency = f", {fmt.ms(s.avg_latency_ms)} mean latency" if s.avg_latency_ms is not None else ""
+    return row.model_copy(
+        update={"headline": f"Healthy: {fmt.plural(traces, 'trace')}{errors}{latency}; nothing stood out."}
+    )
+
+
+def failed_row(name: str, error: str) -> AgentRow:
+    """An agent whose metrics could not be read: its failure is its row, never the overview's."""
+    return AgentRow(
+        name=name,
+        status="failed",
+        headline=f"Its metrics could not be read: {error}",
+        reason=error,
+        trace_count=None,
+        error_rate=None,
+        avg_latency_ms=None,
+        change=None,
+        sparkline=[],
+        error=error,
+    )
+
+
+def not_deployed_row(name: str) -> AgentRow:
+    return AgentRow(
+        name=name,
+        status="not_deployed",
+        headline="Registered, not deployed: no metrics.",
+        reason=None,
+        trace_count=None,
+        error_rate=None,
+        avg_latency_ms=None,
+        change=None,
+        sparkline=[],
+        error=None,
+    )
+
+
+def overview(window: OverviewWindow, account: str, rows: Sequence[AgentRow], notes: Sequence[str]) -> AccountOverview:
+    """Rank the rows worst first and say, in one sentence, how the account is doing."""
+    ranked = sorted(rows, key=_severity)
+    status: RowStatus = ranked[0].status if ranked else "not_deployed"
+    return AccountOverview(
+        account=account,
+        window=window,
+        status=status,
+        headline=_headline(ranked),
+        agents=ranked,
+        more_agents=max(0, len(ranked) - ROWS_SHOWN),
+        notes=list(notes),
+    )
+
+
+def counts(rows: Sequence[AgentRow]) -> str:
+    """'370 healthy, 10 no traffic': rows by status, in rank order."""
+    by = Counter(r.status for r in rows)
+    return ", ".join(f"{by[s]} {s.replace('_', ' ')}" for s in RANK if by[s])
+
+
+def _severity(row: AgentRow) -> tuple[int, float, int, str]:
+    # Within a status: the higher error rate first, then the busier agent (more people affected).
+    return (RANK[row.status], -(row.error_rate or 0.0), -(row.trace_count or 0), row.name)
+
+
+def _headline(ranked: Sequence[AgentRow]) -> str:
+    deployed = [r for r in ranked if r.status != "not_deployed"]
+    attention = [r for r in deployed if r.status in NEEDS_ATTENTION and r.reason is not None]
+    if not deployed:
+        return "No deployed agents: nothing to measure."
+    if not attention:
+        return f"All {fmt.plural(len(deployed), 'deployed agent')} look healthy ({counts(deployed)})."
+    worst = attention[0]
+    return (
+        f"{len(attention)} of {fmt.plural(len(deployed), 'deployed agent')} need attention "
+        f"({counts(deployed)}); worst: {worst.name}, {worst.reason}."
+    )
+
+
+def _anomaly(a: Anomaly, ongoing: bool) -> str:
+    when = f"since {fmt.when(a.start)}, still going" if ongoing else fmt.span(a.start, a.end)
+    if a.metric == "error_rate":
+        return f"error rate up to {fmt.pct(a.peak)} (typical {fmt.pct(a.baseline)}) {when}"
+    return f"latency up to {fmt.ms(a.peak)} (typical {fmt.ms(a.baseline)}) {when}"
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + "."
+
+
+def _change(s: MetricsSummary) -> str | None:
+    """Against the period before, when the summary carries that comparison; else unknown.
+
+    The window's own halves are no substitute: over a day they mostly show the daily rhythm.
+    """
+    before: Any = getattr(s, "comparison", None)  # MetricsSummary.comparison, where the server computes it
+    if before is None or not before.trace_count or not s.totals.trace_count:
+        return None
+    parts = [f"traffic {s.totals.trace_count / before.trace_count:.1f}x"]
+    if s.error_rate is not None and before.error_rate is not None:
+        parts.append(f"error rate {fmt.pct(before.error_rate)} → {fmt.pct(s.error_rate)}")
+    if s.avg_latency_ms is not None and before.avg_latency_ms:
+        parts.append(f"latency {s.avg_latency_ms / before.avg_latency_ms:.1f}x")
+    return f"vs {before.label}: " + ", ".join(parts)

@@ -1,0 +1,59 @@
+"""An `AccountOverview` as text: the headline, the agents needing attention with their reason, then the rest.
+
+The text stays under `MAX_CHARS` whatever the number of agents: every line of a row is cut at
+`ROW_CHARS`, at most `ROWS_SHOWN` rows are written, and the rows left out are counted by status.
+"""
+
+from __future__ import annotations
+
+from astro_mcp import formats as fmt
+from astro_mcp.analysis.overview import HEAD_CHARS, NEEDS_ATTENTION, ROW_CHARS, AccountOverview, AgentRow, counts
+
+_MARK = {"incident": "⚠", "failed": "✗", "degraded": "⚠", "no_traffic": "·", "healthy": "✓", "not_deployed": "-"}
+
+
+def render(o: AccountOverview) -> str:
+    """The text block of a `get_account_overview` result."""
+    w = o.window
+    length = fmt.minutes(int((w.end - w.start).total_seconds() // 60))
+    head = [
+        f"{o.account}: {fmt.plural(len(o.agents), 'agent')}, {fmt.when(w.start)} → {fmt.when(w.end)} ({length}).",
+        o.headline,
+        *(f"Note: {note}" for note in o.notes),
+    ]
+    head = [_cut(line, HEAD_CHARS // 5) for line in head[:4]]  # leaves room for the lines below
+    shown = o.agents[: len(o.agents) - o.more_agents]
+    lines = [*head, ""]
+    attention = [r for r in shown if r.status in NEEDS_ATTENTION and r.reason is not None]
+    if attention:
+        lines.append("Needs attention, worst first:")
+        lines += [_row(r) for r in attention]
+    rest = [r for r in shown if r not in attention]
+    if rest:
+        lines.append("The others:" if attention else "Agents:")
+        lines += [_row(r) for r in rest]
+    if o.more_agents:
+        left = o.agents[len(shown) :]
+        lines.append(f"... and {o.more_agents:,} more: {counts(left)} (every row is in structuredContent).")
+    lines.append("Next: get_agent_metrics(account, name) for one agent's anomalies, trend and series.")
+    return "\n".join(lines)
+
+
+def _row(r: AgentRow) -> str:
+    figures = []
+    if r.trace_count is not None:
+        figures.append(fmt.plural(r.trace_count, "trace"))
+        figures.append(f"err {fmt.pct(r.error_rate)}" if r.error_rate is not None else "err n/a")
+        if r.avg_latency_ms is not None:
+            figures.append(fmt.ms(r.avg_latency_ms))
+    if r.sparkline and any(r.sparkline):
+        figures.append(fmt.sparkline([float(v) for v in r.sparkline]))
+    if r.change:
+        figures.append(r.change)
+    said = r.reason or ("" if r.status == "healthy" else r.headline)  # a healthy row's figures say it all
+    body = f"{_MARK[r.status]} {r.name} [{r.status.replace('_', ' ')}] {said}".rstrip()
+    return _cut(f"{body} | {', '.join(figures)}" if figures else body, ROW_CHARS)
+
+
+def _cut(line: str, limit: int) -> str:
+    return line if len(line) <= limit else line[: limit - 1] + "…"

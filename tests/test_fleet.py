@@ -1,0 +1,246 @@
+"""The fleet tools through a real in-memory client, against the simulator over loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.types import PromptReference, ResourceTemplateReference
+from pydantic import BaseModel
+
+from astro_mcp.analysis.overview import MAX_CHARS, row_of
+from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.summarize import summarize
+from astro_mcp.config import Settings
+from astro_mcp.domain import AgentRef, Bucket, MetricsQuery
+from astro_mcp.server.resources import TEMPLATE
+from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
+from tests.conftest import NOW, server_at_now, text_of
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Client]:
+    async with Client(server_at_now(settings)) as c:
+        yield c
+
+
+async def overview(client: Client, **arguments: Any) -> tuple[str, dict[str, Any]]:
+    result = await client.call_tool("get_account_overview", arguments)
+    assert not result.is_error, text_of(result)
+    assert result.structured_content is not None
+    return text_of(result), result.structured_content
+
+
+def rows_by_name(structured: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["name"]: row for row in structured["agents"]}
+
+
+async def test_the_tools_come_in_the_order_a_model_should_reach_for_them(client: Client) -> None:
+    tools = (await client.list_tools()).tools
+    assert [t.name for t in tools] == ["list_agents", "get_account_overview", "get_agent_metrics"]
+    assert all(t.output_schema is not None for t in tools)
+    assert "start here" in (tools[1].description or "")
+
+
+async def test_list_agents_gives_accounts_roles_and_which_agents_are_deployed(client: Client) -> None:
+    result = await client.call_tool("list_agents", {})
+    assert not result.is_error
+    assert result.structured_content is not None
+    accounts = {a["name"]: a for a in result.structured_content["accounts"]}
+    assert list(accounts) == ["astro-team", "data-team", "ada-lovelace", "large-org"]
+    assert (accounts["data-team"]["type"], accounts["data-team"]["role"]) == ("team", "member")
+    agents = {a["name"]: a for a in accounts["data-team"]["agents"]}
+    assert agents["sql-helper"]["deployed"] is False
+    assert agents["report-agent"]["status"] == "Stopped"
+    assert agents["etl-agent"]["deployment_id"] == "dep-data-team-etl-agent"
+    assert len(accounts["large-org"]["agents"]) == 500
+    text = text_of(result)
+    assert "data-team (team, role member): 4 agents, 3 deployed" in text
+    assert "registered, not deployed: sql-helper" in text
+    assert "and 460 more" in text
+    assert len(text) < 4000
+
+
+async def test_an_account_whose_deployments_cannot_be_read_says_why(client: Client) -> None:
+    result = await client.call_tool("list_agents", {"account": "locked-org"})
+    assert not result.is_error
+    assert "deployments could not be read: access refused (HTTP 403" in text_of(result)
+
+
+async def test_completions_offer_real_account_and_agent_names_from_the_api(client: Client) -> None:
+    template = ResourceTemplateReference(type="ref/resource", uri=TEMPLATE)
+    accounts = await client.complete(template, {"name": "account", "value": "d"})
+    names = await client.complete(template, {"name": "name", "value": ""}, context_arguments={"account": "data-team"})
+    prompt = await client.complete(
+        PromptReference(type="ref/prompt", name="investigate_agent"),
+        {"name": "name", "value": "check"},
+        context_arguments={"account": "astro-team"},
+    )
+    assert accounts.completion.values == ["data-team"]
+    assert names.completion.values == ["etl-agent", "report-agent", "sql-helper", "triage-agent"]
+    assert prompt.completion.values == ["checkout-agent"]
+
+
+async def test_the_overview_ranks_agents_worst_first_with_a_reason_each(client: Client) -> None:
+    text, s = await overview(client, account="astro-team")
+    statuses = [(row["name"], row["status"]) for row in s["agents"]]
+    assert statuses == [
+        ("checkout-agent", "incident"),
+        ("broken-backend", "failed"),
+        ("support-bot", "degraded"),
+        ("new-agent", "no_traffic"),
+        ("batch-agent", "healthy"),  # healthy too, but with the higher error rate
+        ("weather-agent", "healthy"),
+    ]
+    rows = rows_by_name(s)
+    assert rows["checkout-agent"]["reason"].startswith("latency up to")
+    assert "still going" in rows["checkout-agent"]["reason"]
+    assert rows["support-bot"]["reason"].startswith("error rate up to")
+    assert "HTTP 502" in rows["broken-backend"]["error"]
+    assert rows["weather-agent"]["reason"] is None
+    assert rows["weather-agent"]["trace_count"] > 1000
+    assert len(rows["weather-agent"]["sparkline"]) == 25
+    assert s["status"] == "incident"
+    assert s["more_agents"] == 0
+    assert s["headline"].startswith("4 of 6 deployed agents need attention")
+    attention = text.split("Needs attention, worst first:\n")[1].split("The others:")[0]
+    assert [line.split()[1] for line in attention.splitlines()] == [
+        "checkout-agent",
+        "broken-backend",
+        "support-bot",
+        "new-agent",
+    ]
+
+
+async def test_an_agent_that_times_out_is_a_row_not_a_failed_overview(settings: Settings, simulator: Simulator) -> None:
+    simulator.script("astro-team", "weather-agent", Scripted(delay=30))
+    async with Client(server_at_now(settings, call_budget=1.0, max_attempts=1)) as client:
+        _, s = await overview(client, account="astro-team")
+    row = rows_by_name(s)["weather-agent"]
+    assert row["status"] == "failed"
+    assert row["error"].startswith("timed out")
+    assert rows_by_name(s)["support-bot"]["status"] == "degraded"
+
+
+async def test_stopped_pending_and_undeployed_agents_each_say_so(client: Client) -> None:
+    _, s = await overview(client, account="data-team")
+    rows = rows_by_name(s)
+    assert rows["sql-helper"]["status"] == "not_deployed"
+    assert rows["report-agent"]["status"] == "no_traffic"
+    assert rows["report-agent"]["reason"] is None  # stopped on purpose: nothing to look into
+    assert rows["triage-agent"]["reason"] == "deployed (Pending) but served no traces in the window"
+    assert s["agents"][-1]["name"] == "sql-helper"
+
+
+async def test_an_overview_of_500_agents_stays_bounded_and_counts_the_rest(client: Client) -> None:
+    text, s = await overview(client, account="large-org", start_time="now-1h")
+    assert len(text) <= MAX_CHARS
+    assert len(s["agents"]) == 500
+    assert s["agents"][0]["name"] == "agent-013"
+    shown = sum(1 for line in text.splitlines() if line[:2] in ("⚠ ", "✓ ", "✗ ", "· ", "- "))
+    assert shown + s["more_agents"] == 500
+    assert f"... and {s['more_agents']} more: {s['more_agents']} healthy" in text
+
+
+async def test_the_fan_out_keeps_at_most_the_configured_requests_in_flight(
+    settings: Settings, simulator: Simulator
+) -> None:
+    simulator.latency_ms = 10
+    async with Client(server_at_now(settings, max_concurrency=4)) as client:
+        _, s = await overview(client, account="large-org", start_time="now-30m")
+    assert len(s["agents"]) == 500
+    assert simulator.max_in_flight == 4
+
+
+async def test_a_server_without_the_agent_route_is_read_per_deployment(
+    settings: Settings, simulator: Simulator
+) -> None:
+    simulator.generation = "deployment"
+    async with Client(server_at_now(settings)) as client:
+        first = await client.call_tool(
+            "get_agent_metrics", {"account": "astro-team", "name": "support-bot", "interval": "15m"}
+        )
+        second = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
+    assert not first.is_error, text_of(first)
+    assert not second.is_error
+    paths = [r.path.removeprefix("/api/v1") for r in simulator.requests]
+    assert paths == [
+        "/agents/astro-team/support-bot/observability/metrics",
+        "/deployments",
+        "/deployments/dep-astro-team-support-bot/observability/metrics",
+        "/deployments/dep-astro-team-weather-agent/observability/metrics",  # the choice is remembered
+    ]
+    assert simulator.requests[2].query["granularity"] == "hour"
+    text = text_of(first)
+    assert "Errors: not available" in text
+    assert "per-deployment route" in text
+    assert first.structured_content is not None
+    assert first.structured_content["error_rate"] is None
+    assert first.structured_content["errors_available"] is False
+    assert first.structured_content["totals"]["trace_count"] > 1000
+
+
+async def test_the_overview_works_against_either_server_generation(settings: Settings, simulator: Simulator) -> None:
+    simulator.generation = "deployment"
+    async with Client(server_at_now(settings)) as client:
+        text, s = await overview(client, account="astro-team")
+    rows = rows_by_name(s)
+    assert rows["checkout-agent"]["status"] == "incident"  # latency is still there
+    assert rows["weather-agent"]["error_rate"] is None
+    assert "err n/a" in text
+    assert any("no error counts" in note for note in s["notes"])
+
+
+async def test_me_and_deployments_agree_with_the_metrics_the_simulator_serves(
+    simulator: Simulator, api_url: str
+) -> None:
+    async with httpx2.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+        me = (await http.get("/me")).json()
+        for account in me["accounts"]:
+            listed = (await http.get("/deployments", params={"account": account["name"]})).json()["deployments"]
+            assert {d["name"] for d in listed} <= {a["name"] for a in account["agents"]}
+        assert (await http.get("/deployments")).status_code == 400
+        assert (await http.get("/deployments/dep-nope/observability/metrics")).status_code == 404
+        bad = await http.get(
+            "/deployments/dep-astro-team-support-bot/observability/metrics", params={"granularity": "5m"}
+        )
+        assert bad.json() == {"error": "invalid granularity; must be hour, day, week, or month"}
+        simulator.generation = "deployment"
+        gone = await http.get("/agents/astro-team/support-bot/observability/metrics")
+    assert (gone.status_code, gone.text) == (404, "404 page not found")
+
+
+def test_the_overview_row_reads_the_comparison_with_the_period_before_once_summaries_carry_it() -> None:
+    class Before(BaseModel):
+        label: str
+        trace_count: int
+        error_rate: float | None
+        avg_latency_ms: float | None
+
+    class Compared(MetricsSummary):
+        comparison: Before | None = None
+
+    query = MetricsQuery(AgentRef("astro-team", "bot"), NOW - timedelta(hours=2), NOW, 60)
+    bucket: Bucket = {
+        "timestamp": NOW - timedelta(hours=1),
+        "trace_count": 200,
+        "avg_latency_ms": 300.0,
+        "input_tokens": 1,
+        "output_tokens": 1,
+        "error_count": 4,
+    }
+    summary = summarize(query, [bucket], 60)
+    assert row_of("bot", summary, "Running").change is None
+    compared = Compared(
+        **summary.model_dump(),
+        comparison=Before(label="the previous 2 hours", trace_count=100, error_rate=0.01, avg_latency_ms=150.0),
+    )
+    assert row_of("bot", compared, "Running").change == (
+        "vs the previous 2 hours: traffic 2.0x, error rate 1.00% → 2.00%, latency 2.0x"
+    )
