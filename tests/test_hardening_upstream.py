@@ -28,7 +28,7 @@ pytestmark = pytest.mark.anyio
 
 AGENT = {"account": "astro-team", "name": "weather-agent"}
 TOKEN = "tok-SECRET-4f9a2c-never-shown"
-FLOOR = 0.75  # seconds a call may overrun its budget (scheduling, the MCP round trip)
+FLOOR = 2.0  # seconds a call may overrun its budget (scheduling and the MCP round trip on a loaded 2-core machine)
 
 
 @pytest.fixture
