@@ -30,6 +30,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from astro_mcp.config import Settings
+from astro_mcp.sim import traces as sim_traces
 from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, DEMO_AGENTS, Agent, Series, generate
 
 DEMO_TOKEN = "demo-token"
@@ -66,8 +67,10 @@ class Simulator:
         tokens: frozenset[str] = frozenset({DEMO_TOKEN}),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         agents: dict[str, dict[str, Agent]] = DEMO_AGENTS,
+        latency_ms: float = 0.0,
     ) -> None:
         self.clock = clock
+        self.latency_ms = latency_ms  # added to every answer, as a distant API would
         self.anchor = (anchor or clock()).replace(second=0, microsecond=0)
         self.tokens = tokens
         self.agents = agents
@@ -75,9 +78,14 @@ class Simulator:
         self.disconnects = 0
         self._script: dict[tuple[str, str], list[Scripted]] = {}
         self._days: dict[tuple[str, str, int], Series] = {}
+        self._latencies: dict[tuple[str, str], dict[int, list[float]]] = {}
         self._rendered: dict[tuple[str, str, int, int], list[str]] = {}
+        agent_routes = {"metrics": self._metrics, "traces": self._traces, "summary": self._summary}
         self.app = Starlette(
-            routes=[Route(API_PREFIX + "/agents/{account}/{name}/observability/metrics", self._metrics)]
+            routes=[
+                Route(f"{API_PREFIX}/agents/{{account}}/{{name}}/observability/{leaf}", handler)
+                for leaf, handler in agent_routes.items()
+            ]
         )
 
     def reset(self) -> None:
@@ -91,6 +99,39 @@ class Simulator:
         self._script.setdefault((account, name), []).extend(responses)
 
     async def _metrics(self, request: Request) -> Response:
+        checked = await self._check(request)
+        if isinstance(checked, Response):
+            return checked
+        account, name = request.path_params["account"], request.path_params["name"]
+        return self._answer(checked, account, name, request.query_params.get)
+
+    async def _traces(self, request: Request) -> Response:
+        checked = await self._check(request)
+        if isinstance(checked, Response):
+            return checked
+        return sim_traces.traces_response(self._view(request, checked), request.query_params.get)
+
+    async def _summary(self, request: Request) -> Response:
+        checked = await self._check(request)
+        if isinstance(checked, Response):
+            return checked
+        return sim_traces.summary_response(self._view(request, checked), request.query_params.get)
+
+    def _view(self, request: Request, agent: Agent) -> sim_traces.AgentView:
+        account, name = request.path_params["account"], request.path_params["name"]
+        return sim_traces.AgentView(
+            agent,
+            f"{account}/{name}",
+            lambda day: self._day(agent, account, name, day),
+            self.anchor,
+            self.clock(),
+            self._latencies.setdefault((account, name), {}),
+        )
+
+    async def _check(self, request: Request) -> Agent | Response:
+        """Log the request, then the agent it names, or the error response the real server would give."""
+        if self.latency_ms:
+            await anyio.sleep(self.latency_ms / 1000)
         account, name = request.path_params["account"], request.path_params["name"]
         auth = request.headers.get("authorization", "")
         client = (request.client.host, request.client.port) if request.client else None
@@ -108,7 +149,7 @@ class Simulator:
             failure = (404, {"error": "agent not found"})
         if failure is not None:
             return JSONResponse(failure[1], failure[0])
-        return self._answer(self.agents[account][name], account, name, request.query_params.get)
+        return self.agents[account][name]
 
     async def _play(self, request: Request, scripted: Scripted) -> Response:
         if scripted.delay:
@@ -126,7 +167,7 @@ class Simulator:
         if not start_raw or not end_raw:
             return JSONResponse(empty)
         try:
-            start, end = _parse(start_raw), _parse(end_raw)
+            start, end = sim_traces.parse_moment(start_raw), sim_traces.parse_moment(end_raw)
         except ValueError:
             return JSONResponse({"error": "failed to query metrics"}, 502)
         if (end - start).total_seconds() > _MAX_DAYS * 86400:
@@ -214,11 +255,6 @@ def _lenient_interval(raw: str | None) -> int:
     except ValueError:
         return 60
     return value if value > 0 else 60
-
-
-def _parse(raw: str) -> datetime:
-    moment = datetime.fromisoformat(raw)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def serve_simulator(simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> AsyncContextManager[str]:
