@@ -31,6 +31,7 @@ _ENV = {
     "ASTRO_MCP_ALLOWED_ORIGINS": "allowed_origins",
     "ASTRO_MCP_MAX_REQUEST_KB": "max_request_kb",
     "ASTRO_MCP_LOG_LEVEL": "log_level",
+    "ASTRO_MCP_TRACE_CONTENT": "trace_content",
 }
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
@@ -63,6 +64,8 @@ class Settings(BaseModel):
     allowed_origins: tuple[str, ...] = ()
     max_request_kb: Annotated[int, Field(ge=1, le=65536)] = 256
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Trace inputs and outputs are end users' words, often with personal data: shortened by default.
+    trace_content: Literal["full", "truncated", "off"] = "truncated"
 
     @field_validator("access_token", "auth_token")
     @classmethod
@@ -89,6 +92,8 @@ class Settings(BaseModel):
                 values[field] = tuple(part.strip() for part in raw.split(",") if part.strip())
             elif field == "log_level":
                 values[field] = raw.upper()
+            elif field == "trace_content":
+                values[field] = raw.lower()
             else:
                 values[field] = raw
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from astro_mcp.api.client import AstroClient
-from astro_mcp.api.wire import MetricsResponse
-from astro_mcp.domain import AgentRef, MetricsQuery, rfc3339
+from astro_mcp.api.wire import MetricsResponse, SummaryResponse, TracesResponse
+from astro_mcp.domain import AgentRef, MetricsQuery, TracesQuery, rfc3339
 
 
 def agent_route(agent: AgentRef, leaf: str) -> str:
@@ -22,3 +22,22 @@ async def metrics(client: AstroClient, query: MetricsQuery) -> MetricsResponse:
         "interval": str(query.interval_minutes),
     }
     return await client.get(agent_route(query.agent, "observability/metrics"), params, MetricsResponse)
+
+
+async def summary(client: AstroClient, query: MetricsQuery) -> SummaryResponse:
+    """`GET /agents/{account}/{name}/observability/summary` for the window of a resolved query."""
+    params = {"start_time": rfc3339(query.start), "end_time": rfc3339(query.end)}
+    return await client.get(agent_route(query.agent, "observability/summary"), params, SummaryResponse)
+
+
+async def traces(client: AstroClient, query: TracesQuery, limit: int) -> TracesResponse:
+    """`GET /agents/{account}/{name}/observability/traces`: `limit` traces from the query's offset."""
+    params = {
+        "start_time": rfc3339(query.start),
+        "end_time": rfc3339(query.end),
+        "limit": str(limit),
+        "offset": str(query.offset),
+    }
+    if query.status != "all":
+        params["status"] = query.status
+    return await client.get(agent_route(query.agent, "observability/traces"), params, TracesResponse)

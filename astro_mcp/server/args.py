@@ -6,7 +6,7 @@ published so that clients can check before they call.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -49,5 +49,21 @@ Interval = Annotated[
         description="Bucket size in minutes: 60, '15m', '1h' or '1d'. Default: a round size giving at most "
         "about 36 buckets (60 for a 24-hour window).",
         examples=[60, "15m", "1h"],
+    ),
+]
+TraceStatusArg = Annotated[
+    Literal["error", "ok", "all"],
+    Field(description="Which traces: 'error' (the default: what failed), 'ok', or 'all'."),
+]
+TraceLimit = Annotated[
+    int, Field(ge=1, le=50, description="How many traces to show, newest first: 1 to 50. Default 10.")
+]
+TraceOffset = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=1_000_000,
+        description="How many of the newest matching traces to skip: 0 for the newest; a previous answer's "
+        "next_offset for the next page.",
     ),
 ]
