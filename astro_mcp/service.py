@@ -132,6 +132,7 @@ class Service:
     async def summary_with_p95(self, query: MetricsQuery) -> tuple[MetricsSummary, float | None]:
         """The summary and the window's p95, fetched concurrently; raises `AstroError` for the summary only."""
         p95: float | None = None
+        summary: MetricsSummary | AstroError
 
         async def fetch_p95() -> None:
             nonlocal p95
@@ -139,7 +140,13 @@ class Service:
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(fetch_p95)
-            summary = await self.summary(query)
+            try:
+                summary = await self.summary(query)
+            except AstroError as err:  # raised here, it would reach the caller wrapped in an ExceptionGroup
+                summary = err
+                tg.cancel_scope.cancel()
+        if isinstance(summary, AstroError):
+            raise summary
         return summary, p95
 
     def resolve_traces(

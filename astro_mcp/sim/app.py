@@ -76,7 +76,7 @@ class Simulator:
         self.agents = agents
         self.requests: list[Recorded] = []
         self.disconnects = 0
-        self._script: dict[tuple[str, str], list[Scripted]] = {}
+        self._script: dict[tuple[str, str, str], list[Scripted]] = {}
         self._days: dict[tuple[str, str, int], Series] = {}
         self._latencies: dict[tuple[str, str], dict[int, list[float]]] = {}
         self._rendered: dict[tuple[str, str, int, int], list[str]] = {}
@@ -94,9 +94,13 @@ class Simulator:
         self.disconnects = 0
         self._script.clear()
 
-    def script(self, account: str, name: str, *responses: Scripted) -> None:
-        """Serve `responses`, in order, to the next requests for this agent."""
-        self._script.setdefault((account, name), []).extend(responses)
+    def requests_to(self, leaf: str) -> list[Recorded]:
+        """The requests seen for one endpoint: 'metrics', 'traces' or 'summary'."""
+        return [r for r in self.requests if r.path.rsplit("/", 1)[-1] == leaf]
+
+    def script(self, account: str, name: str, *responses: Scripted, leaf: str = "metrics") -> None:
+        """Serve `responses`, in order, to the next requests for this agent at `leaf` (metrics, traces, summary)."""
+        self._script.setdefault((account, name, leaf), []).extend(responses)
 
     async def _metrics(self, request: Request) -> Response:
         checked = await self._check(request)
@@ -140,7 +144,7 @@ class Simulator:
         )
         if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in self.tokens:
             return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
-        if scripted := self._script.get((account, name)):
+        if scripted := self._script.get((account, name, request.url.path.rsplit("/", 1)[-1])):
             return await self._play(request, scripted.pop(0))
         failure = ACCOUNT_ERRORS.get(account) or AGENT_ERRORS.get((account, name))
         if failure is None and account not in self.agents:
