@@ -1,6 +1,6 @@
 """`uv run python -m bench [section ...]`: every benchmark, against the bundled simulator on loopback.
 
-Sections: coldstart, latency (also context cost, repeated calls and memory), scaling, load. Default: all.
+Sections: coldstart, latency (also context cost, repeated calls and memory), scaling, load, traces. Default: all.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
 
@@ -29,6 +29,7 @@ from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.render.metrics import render
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from bench.traces import traces
 
 HERE = Path(__file__).parent
 INIT = {
@@ -373,7 +374,7 @@ async def sequential_stdio(
 
 
 async def main(sections: Sequence[str]) -> None:
-    chosen = set(sections) or {"coldstart", "latency", "scaling", "load"}
+    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "traces"}
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.machine()}"
@@ -389,6 +390,8 @@ async def main(sections: Sequence[str]) -> None:
             scaling()
         if "load" in chosen:
             await load(url, simulator)
+    if "traces" in chosen:
+        await traces()
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ class Simulator:
         self.disconnects = 0
         self._script: dict[tuple[str, str, str], list[Scripted]] = {}
         self._days: dict[tuple[str, str, int], Series] = {}
-        self._latencies: dict[tuple[str, str], dict[int, list[float]]] = {}
+        self._latencies: dict[tuple[str, str], dict[int, list[list[float]]]] = {}
         self._rendered: dict[tuple[str, str, int, int], list[str]] = {}
         agent_routes = {"metrics": self._metrics, "traces": self._traces, "summary": self._summary}
         self.app = Starlette(
