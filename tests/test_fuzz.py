@@ -23,7 +23,8 @@ from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
 from tests.conftest import ANCHOR, NOW, examples
 
-SENT_PATH = re.compile(r"^/api/v1/agents/[a-z0-9][a-z0-9_-]{0,63}/[a-z0-9][a-z0-9_-]{0,63}/observability/(metrics|summary)$")
+SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
+SENT_PATH = re.compile(rf"^/api/v1/agents/{SLUG}/{SLUG}/observability/(metrics|summary)$")
 SENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z$")
 
 Fuzz = tuple[BlockingPortal, Client, Simulator]
