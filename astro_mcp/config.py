@@ -43,6 +43,7 @@ _ENV = {
     "ASTRO_MCP_MAX_SESSIONS": "max_sessions",
     "ASTRO_MCP_SESSION_IDLE_TIMEOUT": "session_idle_timeout",
     "ASTRO_MCP_ALLOW_INSECURE_API_URL": "allow_insecure_api_url",
+    "ASTRO_MCP_TRACE_CONTENT": "trace_content",
 }
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
@@ -87,6 +88,8 @@ class Settings(BaseModel):
     max_sessions: Annotated[int, Field(ge=1, le=100_000)] = 100
     session_idle_timeout: Annotated[float, Field(gt=0, le=86_400)] = 600.0
     allow_insecure_api_url: bool = False
+    # Trace inputs and outputs are end users' words, often with personal data: shortened by default.
+    trace_content: Literal["full", "truncated", "off"] = "truncated"
 
     @field_validator("access_token", "auth_token")
     @classmethod
@@ -136,6 +139,8 @@ class Settings(BaseModel):
                 values[field] = tuple(part.strip() for part in raw.split(",") if part.strip())
             elif field == "log_level":
                 values[field] = raw.upper()
+            elif field == "trace_content":
+                values[field] = raw.lower()
             else:
                 values[field] = raw
         try:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 from typing_extensions import TypedDict
 
 from astro_mcp.errors import QueryError
@@ -113,3 +113,33 @@ class MetricsQuery:
     @property
     def name(self) -> str:
         return self.agent.name
+
+
+TraceStatus = Literal["error", "ok", "all"]
+
+
+class Trace(BaseModel):
+    """One trace as the traces endpoint sends it. Any field may be null; `input`/`output` may be any JSON."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    trace_id: str | None = None
+    name: str | None = None
+    status: str | None = None
+    latency_ms: float | None = None
+    input: JsonValue = None
+    output: JsonValue = None
+    timestamp: AwareDatetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TracesQuery:
+    """A checked traces query: the window resolved like a metrics query's, a status, and a page."""
+
+    agent: AgentRef
+    start: datetime
+    end: datetime
+    status: TraceStatus
+    limit: int
+    offset: int
+    notes: tuple[str, ...] = field(default=(), compare=False)

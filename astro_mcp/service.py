@@ -15,6 +15,7 @@ import anyio
 import httpx2
 
 from astro_mcp.advice import Situation, brief, explain
+from astro_mcp.analysis import traces as trace_analysis
 from astro_mcp.analysis.coverage import without_error_counts
 from astro_mcp.analysis.fleet import Fleet, FleetAccount, FleetAgent, merge_agents
 from astro_mcp.analysis.overview import (
@@ -29,15 +30,17 @@ from astro_mcp.analysis.overview import (
 from astro_mcp.analysis.query import resolve_query
 from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
+from astro_mcp.analysis.trace_results import TracesAnswer
 from astro_mcp.api import routes
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
 from astro_mcp.api.wire import Deployment, MeAccount, MeResponse, MetricsResponse
 from astro_mcp.config import Settings
-from astro_mcp.domain import AgentRef, MetricsQuery
+from astro_mcp.domain import AgentRef, MetricsQuery, TracesQuery, TraceStatus
 from astro_mcp.errors import AstroError, NotFoundError, RouteNotFoundError
 from astro_mcp.redaction import redact
+from astro_mcp.render import traces as trace_text
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,9 @@ T = TypeVar("T")
 def response_bytes(response: MetricsResponse) -> int:
     """The memory an answer holds, for the cache's byte cap."""
     return (len(response.buckets) + 1) * BUCKET_BYTES
+
+
+_GROUPED = 50  # traces fetched for the groups however few are shown: the API's own default page
 
 
 class Service:
@@ -84,6 +90,7 @@ class Service:
         # Accounts whose server has no per-agent metrics route (a router's 404): remembered for our lifetime.
         self.by_deployment: set[str] = set()
         self._limiter: anyio.CapacityLimiter | None = None
+        self._p95s: SingleFlightCache[MetricsQuery, float | None] = SingleFlightCache(_CACHE_SUMMARIES, lambda _: 1)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -257,6 +264,71 @@ class Service:
                 "(error rates are not available, not zero)."
             )
         return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
+
+    async def p95_latency(self, query: MetricsQuery) -> float | None:
+        """The window's p95 latency from the summary endpoint; None, logged, if that fails in any way.
+
+        The metrics answer must not depend on this second endpoint: an older server may lack it.
+        """
+
+        async def fetch() -> float | None:
+            try:
+                response = await routes.summary(self.client, query)
+            except AstroError as err:
+                logger.info("p95 not available for %s: %s", query.agent, err)
+                return None
+            return response.metrics.p95_latency_ms
+
+        return await self._p95s.get(query, self._ttl(query), fetch)
+
+    async def summary_with_p95(self, query: MetricsQuery) -> tuple[MetricsSummary, float | None]:
+        """The summary and the window's p95, fetched concurrently; raises `AstroError` for the summary only."""
+        p95: float | None = None
+        summary: MetricsSummary | AstroError
+
+        async def fetch_p95() -> None:
+            nonlocal p95
+            p95 = await self.p95_latency(query)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(fetch_p95)
+            try:
+                summary = await self.summary(query)
+            except AstroError as err:  # raised here, it would reach the caller wrapped in an ExceptionGroup
+                summary = err
+                tg.cancel_scope.cancel()
+        if isinstance(summary, AstroError):
+            raise summary
+        return summary, p95
+
+    def resolve_traces(
+        self,
+        account: str,
+        name: str,
+        start: str | float | None,
+        end: str | float | None,
+        status: TraceStatus,
+        limit: int,
+        offset: int,
+    ) -> TracesQuery:
+        """Check the arguments as `resolve` does (same slugs, times and window limits); raises `QueryError`."""
+        window = self.resolve(account, name, start, end, None)
+        return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes)
+
+    async def traces(self, query: TracesQuery) -> tuple[TracesAnswer, str]:
+        """A page of traces as a result and its text, within the answer bound; raises `AstroError`.
+
+        Not cached: trace content is end users' data, and is kept no longer than the call.
+        """
+        response = await routes.traces(self.client, query, max(query.limit, _GROUPED))
+        self.agents.setdefault(query.agent.account, set()).add(query.agent.name)
+        fetched = trace_analysis.prepare(response.traces)
+        mode = self.settings.trace_content
+        return trace_text.fitted(
+            lambda caps: trace_analysis.answer(query, fetched, response.total, mode, caps),
+            query.limit,
+            full=mode == "full",
+        )
 
 
 async def _gather(calls: Sequence[Awaitable[T]]) -> list[T]:

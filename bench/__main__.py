@@ -1,7 +1,8 @@
 """`uv run python -m bench [section ...]`: every benchmark, against the bundled simulator on loopback.
 
 Sections: coldstart, latency (also context cost, repeated calls and memory), scaling, load, fleet
-(`bench/fleet.py`: the account overview's fan-out against a simulator that delays every answer). Default: all.
+(`bench/fleet.py`: the account overview's fan-out against a simulator that delays every answer), traces
+(`bench/traces.py`: the p95 fetch's cost and the traces answer's size). Default: all.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
 
@@ -30,6 +31,7 @@ from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.render.metrics import render
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from bench.traces import traces
 
 HERE = Path(__file__).parent
 INIT = {
@@ -374,7 +376,7 @@ async def sequential_stdio(
 
 
 async def main(sections: Sequence[str]) -> None:
-    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet"}
+    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces"}
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.machine()}"
@@ -394,6 +396,8 @@ async def main(sections: Sequence[str]) -> None:
         from bench.fleet import fleet
 
         await fleet()
+    if "traces" in chosen:
+        await traces()
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ class FaultUpstream:
         self._script: list[Behaviour] = []
 
     def script(self, *steps: Behaviour) -> None:
-        """Behave as `steps` for the next requests, then as `behaviour` again."""
+        """Behave as `steps` for the next metrics requests, then as `behaviour` again (other routes: `behaviour`)."""
         self._script = list(steps)
 
     async def handle(self, stream: SocketStream) -> None:
@@ -83,7 +83,8 @@ class FaultUpstream:
                     return
             request = head.decode("latin-1")
             self.requests.append(request)
-            step = self._script.pop(0) if self._script else self.behaviour
+            metrics = "/observability/metrics" in request.split("\r\n", 1)[0]
+            step = self._script.pop(0) if self._script and metrics else self.behaviour
             # The client may give up first: that is what the drips are for.
             with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
                 await self._answer(stream, step, request)

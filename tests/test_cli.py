@@ -95,7 +95,7 @@ async def test_the_example_claude_desktop_config_starts_the_server() -> None:
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
         templates = (await client.list_resource_templates()).resource_templates
-    assert [t.name for t in tools] == ["list_agents", "get_account_overview", "get_agent_metrics"]
+    assert [t.name for t in tools] == ["list_agents", "get_account_overview", "get_agent_metrics", "get_agent_traces"]
     assert len(templates) == 2
 
 

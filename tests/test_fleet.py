@@ -43,7 +43,7 @@ def rows_by_name(structured: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 async def test_the_tools_come_in_the_order_a_model_should_reach_for_them(client: Client) -> None:
     tools = (await client.list_tools()).tools
-    assert [t.name for t in tools] == ["list_agents", "get_account_overview", "get_agent_metrics"]
+    assert [t.name for t in tools] == ["list_agents", "get_account_overview", "get_agent_metrics", "get_agent_traces"]
     assert all(t.output_schema is not None for t in tools)
     assert "start here" in (tools[1].description or "")
 
@@ -169,14 +169,15 @@ async def test_a_server_without_the_agent_route_is_read_per_deployment(
         second = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
     assert not first.is_error, text_of(first)
     assert not second.is_error
-    paths = [r.path.removeprefix("/api/v1") for r in simulator.requests]
+    paths = [r.path.removeprefix("/api/v1") for r in simulator.requests if not r.path.endswith("/summary")]
     assert paths == [
         "/agents/astro-team/support-bot/observability/metrics",
         "/deployments",
         "/deployments/dep-astro-team-support-bot/observability/metrics",
         "/deployments/dep-astro-team-weather-agent/observability/metrics",  # the choice is remembered
     ]
-    assert simulator.requests[2].query["granularity"] == "hour"
+    (per_deployment, *_) = [r for r in simulator.requests if r.path.startswith("/api/v1/deployments/")]
+    assert per_deployment.query["granularity"] == "hour"
     text = text_of(first)
     assert "Errors: not available" in text
     assert "per-deployment route" in text

@@ -23,7 +23,8 @@ from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
 from tests.conftest import ANCHOR, NOW, examples
 
-SENT_PATH = re.compile(r"^/api/v1/agents/[a-z0-9][a-z0-9_-]{0,63}/[a-z0-9][a-z0-9_-]{0,63}/observability/metrics$")
+SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
+SENT_PATH = re.compile(rf"^/api/v1/agents/{SLUG}/{SLUG}/observability/(metrics|summary)$")
 SENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z$")
 
 Fuzz = tuple[BlockingPortal, Client, Simulator]
@@ -148,4 +149,4 @@ def test_any_arguments_end_in_a_tool_result_and_nothing_refused_is_sent(fuzz: Fu
         assert SENT_PATH.match(request.path), request.path
         assert SENT_TIME.match(request.query["start_time"])
         assert SENT_TIME.match(request.query["end_time"])
-        assert request.query["interval"].isdigit()
+        assert request.path.endswith("/summary") or request.query["interval"].isdigit()

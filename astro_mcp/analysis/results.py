@@ -112,6 +112,11 @@ class MetricsSummary(BaseModel):
         default=True, description="false when the API's route counts no errors: error figures are then unknown, not 0"
     )
     avg_latency_ms: float | None = Field(description="trace-weighted mean latency; null without traces")
+    p95_latency_ms: float | None = Field(
+        default=None,
+        description="95th percentile latency over the whole window (the API's summary; buckets carry only means, "
+        "so there is no p95 per period); null when not available",
+    )
     tokens_per_trace: TokensPerTrace | None
     traces_per_hour: float
     analysis_minutes: int = Field(description="period length used for peaks and anomalies")

@@ -6,8 +6,8 @@ from typing import Literal
 from urllib.parse import quote
 
 from astro_mcp.api.client import AstroClient
-from astro_mcp.api.wire import DeploymentsResponse, MeResponse, MetricsResponse
-from astro_mcp.domain import AgentRef, MetricsQuery, rfc3339
+from astro_mcp.api.wire import DeploymentsResponse, MeResponse, MetricsResponse, SummaryResponse, TracesResponse
+from astro_mcp.domain import AgentRef, MetricsQuery, TracesQuery, rfc3339
 
 Granularity = Literal["hour", "day", "week", "month"]
 GRANULARITY_MINUTES: dict[Granularity, int] = {"hour": 60, "day": 1440, "week": 10080, "month": 43200}
@@ -52,3 +52,22 @@ def granularity_for(interval_minutes: int) -> Granularity:
         GRANULARITY_MINUTES,
         key=lambda g: max(interval_minutes, GRANULARITY_MINUTES[g]) / min(interval_minutes, GRANULARITY_MINUTES[g]),
     )
+
+
+async def summary(client: AstroClient, query: MetricsQuery) -> SummaryResponse:
+    """`GET /agents/{account}/{name}/observability/summary` for the window of a resolved query."""
+    params = {"start_time": rfc3339(query.start), "end_time": rfc3339(query.end)}
+    return await client.get(agent_route(query.agent, "observability/summary"), params, SummaryResponse)
+
+
+async def traces(client: AstroClient, query: TracesQuery, limit: int) -> TracesResponse:
+    """`GET /agents/{account}/{name}/observability/traces`: `limit` traces from the query's offset."""
+    params = {
+        "start_time": rfc3339(query.start),
+        "end_time": rfc3339(query.end),
+        "limit": str(limit),
+        "offset": str(query.offset),
+    }
+    if query.status != "all":
+        params["status"] = query.status
+    return await client.get(agent_route(query.agent, "observability/traces"), params, TracesResponse)

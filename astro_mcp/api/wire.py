@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from astro_mcp.domain import Bucket
+from astro_mcp.domain import Bucket, Trace
 
 
 class MetricsResponse(BaseModel):
@@ -18,6 +18,30 @@ class MetricsResponse(BaseModel):
 
     buckets: list[Bucket]
     interval_minutes: int = Field(default=60, ge=1, le=366 * 24 * 60)  # 0 would divide by zero downstream
+
+
+class TracesResponse(BaseModel):
+    """The 200 body of `GET /agents/{account}/{name}/observability/traces`: one page, in no promised order."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    traces: list[Trace] = []
+    total: int | None = None
+
+
+class SummaryMetrics(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    p95_latency_ms: float | None = None
+
+
+class SummaryResponse(BaseModel):
+    """The 200 body of `GET /agents/{account}/{name}/observability/summary`; only the p95 is read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    total_traces: int | None = None
+    metrics: SummaryMetrics = SummaryMetrics()
 
 
 class ErrorBody(BaseModel):

@@ -169,3 +169,10 @@ def _table(s: MetricsSummary, raw_uri: str) -> list[str]:
 
 def _span(a: Anomaly) -> str:
     return fmt.span(a.start, a.end)
+
+
+def p95_line(p95: float | None) -> str:
+    """The window's p95, labelled as such: the buckets carry only means, so there is none per period."""
+    if p95 is None:
+        return "p95: not available (the API's summary did not answer)."
+    return f"p95 latency over the whole window: {fmt.ms(p95)} (the periods carry only means, so no p95 per period)."

@@ -7,7 +7,7 @@ published so that clients can check before they call.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationError
 
@@ -88,3 +88,21 @@ def explain_invalid(err: ValidationError, schema: dict[str, Any]) -> str:
         sent = sent if len(sent) <= 60 else sent[:60] + "..."
         lines.append(f"{name}={sent} is not accepted: send {expected}. {what}{fix}")
     return " ".join(lines)
+
+
+TraceStatusArg = Annotated[
+    Literal["error", "ok", "all"],
+    Field(description="Which traces: 'error' (the default: what failed), 'ok', or 'all'."),
+]
+TraceLimit = Annotated[
+    int, Field(ge=1, le=50, description="How many traces to show, newest first: 1 to 50. Default 10.")
+]
+TraceOffset = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=1_000_000,
+        description="How many of the newest matching traces to skip: 0 for the newest; a previous answer's "
+        "next_offset for the next page.",
+    ),
+]

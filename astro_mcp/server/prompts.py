@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
+from mcp import MCPError
 from mcp.server import MCPServer
-from mcp.server.mcpserver import Message, UserMessage
+from mcp.server.mcpserver import Context, Message, UserMessage
+from mcp.server.mcpserver.prompts.base import Prompt
 from mcp.types import (
+    INVALID_PARAMS,
     Completion,
     CompletionArgument,
     CompletionContext,
@@ -15,43 +18,88 @@ from mcp.types import (
 )
 from pydantic import Field
 
+from astro_mcp.domain import AgentRef
+from astro_mcp.errors import QueryError
 from astro_mcp.server.resources import TEMPLATES
+from astro_mcp.server.tools import service_of
 from astro_mcp.service import Service
 
-Window = Literal["1h", "6h", "24h", "7d", "30d"]
-_PREVIOUS = {"1h": "2h", "6h": "12h", "24h": "48h", "7d": "14d", "30d": "60d"}
 _OPTIONS = {
-    "window": list(_PREVIOUS),
+    "window": ["1h", "6h", "24h", "3d", "7d", "30d"],
     "start_time": ["now-1h", "now-6h", "now-24h", "now-7d", "now-30d"],
     "end_time": ["now", "now-1h", "now-24h"],
     "interval": ["1", "5", "15", "60", "1440"],
 }
 
 
+class CheckedPrompt(Prompt):
+    """A prompt whose refusals reach the client as INVALID_PARAMS with their message.
+
+    The SDK reports a missing argument, or anything a prompt raises but `MCPError`, as a bare
+    "Internal server error"; a model cannot correct a call from that.
+    """
+
+    async def render(self, arguments: dict[str, Any] | None, context: Context[Any, Any]) -> Any:
+        missing = [a.name for a in self.arguments or [] if a.required and not (arguments or {}).get(a.name)]
+        if missing:
+            raise MCPError(INVALID_PARAMS, f"{self.name} needs {', '.join(missing)}: {_EXAMPLE}.")
+        return await super().render(arguments, context)
+
+
+_EXAMPLE = "for example account='astro-team', name='support-bot', window='24h'"
+
+
 def investigate_agent(
+    ctx: Context[Service, Any],
     account: Annotated[str, Field(description="Account slug, e.g. 'astro-team'")],
     name: Annotated[str, Field(description="Agent name, e.g. 'support-bot'")],
-    window: Annotated[Window, Field(description="How far back to look: 1h, 6h, 24h, 7d or 30d")] = "24h",
+    window: Annotated[
+        str, Field(description="How far back to look: any duration the tools accept, e.g. 6h, 48h, 3d, 1w")
+    ] = "24h",
 ) -> list[Message]:
-    """Check an agent's traffic, errors and latency over a window, find what changed, and say what to do."""
-    before = _PREVIOUS[window]
+    """Check an agent's health over a window, find what changed and what failed, and say what to do."""
+    agent, span = _checked(service_of(ctx), account, name, window)
+    amount, unit = span
+    call = f"account='{agent.account}', name='{agent.name}'"
     return [
         UserMessage(
-            f"Investigate how the Astro AI agent {account}/{name} has been doing over the last {window}.\n"
-            f"1. Call get_agent_metrics with account='{account}', name='{name}', start_time='now-{window}'.\n"
-            "2. For each anomaly it reports, call it again with start_time and end_time just around the "
-            "anomaly and a smaller interval, to find when it began and ended and how bad it got.\n"
-            f"3. Call it for the period before (start_time='now-{before}', end_time='now-{window}') to tell "
-            "a regression from the agent's usual rhythm.\n"
-            "4. Report: overall health (traffic, error rate, latency, tokens per trace), what changed and "
-            "when, how severe it is, and what to check next. Quote the tool's figures; do not recompute them."
+            f"Investigate how the Astro AI agent {agent} has been doing over the last {amount}{unit}.\n"
+            f"1. Call get_agent_metrics with {call}, start_time='now-{amount}{unit}'. Note its status, its "
+            "p95 (for the whole window) and each anomaly or incident.\n"
+            "2. For each incident or anomaly, call get_agent_traces with the arguments it carries (its "
+            "traces_call: its window, status='error'). Quote its groups: which operation failed, how many of "
+            "the errors, when; and quote two or three example traces.\n"
+            "3. If you need when it began and ended, call get_agent_metrics again with start_time and end_time "
+            "just around it and a smaller interval.\n"
+            f"4. Call get_agent_metrics for the period before (start_time='now-{2 * amount}{unit}', "
+            f"end_time='now-{amount}{unit}') to tell a regression from the agent's usual rhythm.\n"
+            "5. Report: overall health (traffic, error rate, latency, tokens per trace), what changed and when, "
+            "what failed and in which operation, how severe it is, and what to check next. Quote the tools' "
+            "figures; do not recompute them."
         )
     ]
 
 
+def _checked(service: Service, account: str, name: str, window: str) -> tuple[AgentRef, tuple[int, str]]:
+    """The agent and the window as (amount, unit), checked as the tools check them.
+
+    Raises:
+        MCPError: INVALID_PARAMS, with the tools' own explanation.
+    """
+    try:
+        agent = AgentRef.checked(account, name)
+        query = service.resolve(account, name, window, None, None)  # a window is a start_time before now
+    except QueryError as err:
+        raise MCPError(INVALID_PARAMS, f"investigate_agent: {err}") from None
+    minutes = int((query.end - query.start).total_seconds() // 60)
+    if minutes % 1440 == 0 and minutes >= 2880:
+        return agent, (minutes // 1440, "d")
+    return agent, ((minutes // 60, "h") if minutes % 60 == 0 else (minutes, "m"))
+
+
 def register(mcp: MCPServer[Service], service: Service) -> None:
     """The prompt, and one completion handler for the prompt's and the templates' arguments."""
-    mcp.prompt(title="Investigate an agent's health")(investigate_agent)
+    mcp.add_prompt(CheckedPrompt.from_function(investigate_agent, title="Investigate an agent's health"))
 
     @mcp.completion()
     async def complete(

@@ -21,13 +21,25 @@ from pydantic import ValidationError
 from astro_mcp.analysis.fleet import Fleet
 from astro_mcp.analysis.overview import AccountOverview
 from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.trace_results import TracesAnswer
 from astro_mcp.domain import rfc3339
 from astro_mcp.errors import AstroError
 from astro_mcp.render import agents as agents_text
 from astro_mcp.render import overview as overview_text
-from astro_mcp.render.metrics import render
+from astro_mcp.render.metrics import p95_line, render
 from astro_mcp.server.app import VIEW_META
-from astro_mcp.server.args import Account, AgentName, AnyAccount, EndTime, Interval, StartTime, explain_invalid
+from astro_mcp.server.args import (
+    Account,
+    AgentName,
+    AnyAccount,
+    EndTime,
+    Interval,
+    StartTime,
+    TraceLimit,
+    TraceOffset,
+    TraceStatusArg,
+    explain_invalid,
+)
 from astro_mcp.server.schema import self_contained
 from astro_mcp.service import Service
 
@@ -76,10 +88,39 @@ async def get_agent_metrics(
     """
     service = service_of(ctx)
     with astro_errors(service, account):
-        summary = await service.summary(service.resolve(account, name, start_time, end_time, interval))
+        summary, p95 = await service.summary_with_p95(service.resolve(account, name, start_time, end_time, interval))
+    summary = summary.model_copy(update={"p95_latency_ms": p95})
+    text = render(summary, raw_uri(summary)) + "\n" + p95_line(p95)
     return CallToolResult(
-        content=[TextContent(type="text", text=render(summary, raw_uri(summary)))],
-        structured_content=summary.model_dump(mode="json"),
+        content=[TextContent(type="text", text=text)], structured_content=summary.model_dump(mode="json")
+    )
+
+
+async def get_agent_traces(
+    ctx: Context[Service, Any],
+    account: Account,
+    name: AgentName,
+    start_time: StartTime = None,
+    end_time: EndTime = None,
+    status: TraceStatusArg = "error",
+    limit: TraceLimit = 10,
+    offset: TraceOffset = 0,
+) -> Annotated[CallToolResult, TracesAnswer]:
+    """Show what an agent deployed on Astro AI actually did: its traces, newest first (errors by default).
+
+    Use it after get_agent_metrics to answer "what failed?": each anomaly there comes with the
+    arguments for this call. Returns, per trace, its time, id, operation name, latency, and its input
+    and output (shortened); the total that matched; and the traces grouped by operation, with a
+    count and time range each ("8 of 10 errors were lookup_order"). Quote the groups rather than
+    counting the list. Page with offset=next_offset.
+    """
+    service = service_of(ctx)
+    with astro_errors(service, account):
+        answer, text = await service.traces(
+            service.resolve_traces(account, name, start_time, end_time, status, limit, offset)
+        )
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=answer.model_dump(mode="json")
     )
 
 
@@ -150,4 +191,5 @@ def tools() -> list[Tool]:
         _tool(list_agents, "List my agents"),
         _tool(get_account_overview, "Account overview", VIEW_META),
         _tool(get_agent_metrics, "Get agent metrics", VIEW_META),
+        _tool(get_agent_traces, "Get agent traces"),
     ]

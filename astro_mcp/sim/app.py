@@ -32,6 +32,7 @@ from starlette.types import ASGIApp
 
 from astro_mcp.config import Settings
 from astro_mcp.sim import fleet
+from astro_mcp.sim import traces as sim_traces
 from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, Agent, Series, generate
 
 DEMO_TOKEN = "demo-token"
@@ -84,11 +85,16 @@ class Simulator:
         self.in_flight = self.max_in_flight = 0
         self.requests: list[Recorded] = []
         self.disconnects = 0
-        self._script: dict[tuple[str, str], list[Scripted]] = {}
+        self._script: dict[tuple[str, str, str], list[Scripted]] = {}
         self._days: dict[tuple[str, int], Series] = {}
+        self._latencies: dict[tuple[str, str], dict[int, list[list[float]]]] = {}
         self._rendered: dict[tuple[str, str, int, int], list[str]] = {}
-        metrics = Route(API_PREFIX + "/agents/{account}/{name}/observability/metrics", self._metrics)
-        self.app = fleet.Paced(Starlette(routes=[metrics, *fleet.routes(self, API_PREFIX)]), self)
+        agent_routes = {"metrics": self._metrics, "traces": self._traces, "summary": self._summary}
+        routes = [
+            Route(f"{API_PREFIX}/agents/{{account}}/{{name}}/observability/{leaf}", handler)
+            for leaf, handler in agent_routes.items()
+        ]
+        self.app = fleet.Paced(Starlette(routes=[*routes, *fleet.routes(self, API_PREFIX)]), self)
 
     def reset(self) -> None:
         """Forget the requests seen and any script not yet played (between tests)."""
@@ -98,9 +104,13 @@ class Simulator:
         self.latency_ms, self.generation = self._defaults
         self.max_in_flight = 0
 
-    def script(self, account: str, name: str, *responses: Scripted) -> None:
-        """Serve `responses`, in order, to the next requests for this agent."""
-        self._script.setdefault((account, name), []).extend(responses)
+    def requests_to(self, leaf: str) -> list[Recorded]:
+        """The requests seen for one endpoint: 'metrics', 'traces' or 'summary'."""
+        return [r for r in self.requests if r.path.rsplit("/", 1)[-1] == leaf]
+
+    def script(self, account: str, name: str, *responses: Scripted, leaf: str = "metrics") -> None:
+        """Serve `responses`, in order, to the next requests for this agent at `leaf` (metrics, traces, summary)."""
+        self._script.setdefault((account, name, leaf), []).extend(responses)
 
     def admit(self, request: Request) -> Response | None:
         """Record the request; the 401 answer when its token is not accepted, else None."""
@@ -142,14 +152,45 @@ class Simulator:
 
     async def serve(self, request: Request, account: str, name: str, param: Callable[[str], str | None]) -> Response:
         """An agent's metrics answer: a scripted one, its account's or its own failure, or its data."""
-        if scripted := self._script.get((account, name)):
+        agent = await self._agent(request, account, name, "metrics")
+        if isinstance(agent, Response):
+            return agent
+        return self._answer(agent, account, name, param)
+
+    async def _agent(self, request: Request, account: str, name: str, leaf: str) -> Agent | Response:
+        """The agent a request names, or the answer that stands instead: scripted, or the API's error."""
+        if scripted := self._script.get((account, name, leaf)):
             return await self._play(request, scripted.pop(0))
         failure = self.account_failure(account) or AGENT_ERRORS.get((account, name))
         if failure is None and name not in self.agents[account]:
             failure = (404, {"error": "agent not found"})
         if failure is not None:
             return JSONResponse(failure[1], failure[0])
-        return self._answer(self.agents[account][name], account, name, param)
+        return self.agents[account][name]
+
+    async def _traces(self, request: Request) -> Response:
+        view = await self._view(request, "traces")
+        return view if isinstance(view, Response) else sim_traces.traces_response(view, request.query_params.get)
+
+    async def _summary(self, request: Request) -> Response:
+        view = await self._view(request, "summary")
+        return view if isinstance(view, Response) else sim_traces.summary_response(view, request.query_params.get)
+
+    async def _view(self, request: Request, leaf: str) -> sim_traces.AgentView | Response:
+        if refused := self.admit(request):
+            return refused
+        account, name = request.path_params["account"], request.path_params["name"]
+        agent = await self._agent(request, account, name, leaf)
+        if isinstance(agent, Response):
+            return agent
+        return sim_traces.AgentView(
+            agent,
+            f"{account}/{name}",
+            lambda day: self._day(agent, account, name, day),
+            self.anchor,
+            self.clock(),
+            self._latencies.setdefault((account, name), {}),
+        )
 
     async def _play(self, request: Request, scripted: Scripted) -> Response:
         if scripted.delay:
@@ -167,7 +208,7 @@ class Simulator:
         if not start_raw or not end_raw:
             return JSONResponse(empty)
         try:
-            start, end = _parse(start_raw), _parse(end_raw)
+            start, end = sim_traces.parse_moment(start_raw), sim_traces.parse_moment(end_raw)
         except ValueError:
             return JSONResponse({"error": "failed to query metrics"}, 502)
         if (end - start).total_seconds() > _MAX_DAYS * 86400:
@@ -256,11 +297,6 @@ def _lenient_interval(raw: str | None) -> int:
     except ValueError:
         return 60
     return value if value > 0 else 60
-
-
-def _parse(raw: str) -> datetime:
-    moment = datetime.fromisoformat(raw)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def serve_simulator(simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> AsyncContextManager[str]:

@@ -1,0 +1,130 @@
+"""A page of traces made readable: newest first, content shortened, grouped by operation. Pure.
+
+`prepare` does the costly part once (ordering, writing JSON content as text); `answer` then builds
+the result for given caps, cheaply enough to be called again with smaller caps until it fits a bound.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import JsonValue
+
+from astro_mcp.analysis.trace_results import ContentMode, ShownTrace, TraceGroup, TracesAnswer, TraceWindow
+from astro_mcp.domain import Trace, TracesQuery
+
+UNNAMED = "(unnamed)"
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+_JOINERS = {"\u200d", "\ufe0f", "\ufe0e"}  # zero-width joiner, variation selectors: part of the previous character
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A fetched trace with its content written out as text, once."""
+
+    trace: Trace
+    input: str | None
+    output: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """How much to show: characters of content (input, output) and of labels (id, name), and traces."""
+
+    content: int
+    label: int
+    traces: int
+
+
+def as_text(value: JsonValue) -> str | None:
+    """A string as it is; any other JSON written compactly; null stays null."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def shorten(text: str, cap: int) -> str:
+    """`text` if it has at most `cap` characters; else its start, cut between characters, marked as cut.
+
+    The cut never separates a base character from its combining marks or joiners.
+    """
+    if len(text) <= cap:
+        return text
+    cut = cap
+    while cut > 0 and (unicodedata.combining(text[cut]) or text[cut] in _JOINERS or text[cut - 1] == "\u200d"):
+        cut -= 1
+    return f"{text[:cut]}… [cut: {len(text):,} characters in all]"
+
+
+def prepare(traces: Sequence[Trace]) -> list[Prepared]:
+    """Newest first (the API promises no order; traces without a time go last), content as text."""
+    ordered = sorted(traces, key=lambda t: t.timestamp or _OLDEST, reverse=True)
+    return [Prepared(t, as_text(t.input), as_text(t.output)) for t in ordered]
+
+
+def groups(traces: Sequence[Prepared], label_cap: int) -> list[TraceGroup]:
+    """Traces by operation name, largest group first, each with its oldest and newest time."""
+    found: dict[str, list[datetime | None]] = {}
+    for p in traces:
+        found.setdefault(shorten(p.trace.name or UNNAMED, label_cap), []).append(p.trace.timestamp)
+    result = []
+    for name, times in found.items():
+        known = [t for t in times if t is not None]
+        result.append(
+            TraceGroup(name=name, count=len(times), first=min(known, default=None), last=max(known, default=None))
+        )
+    return sorted(result, key=lambda g: (-g.count, g.name))
+
+
+def answer(
+    query: TracesQuery, fetched: Sequence[Prepared], total: int | None, mode: ContentMode, caps: Caps
+) -> TracesAnswer:
+    """The first `caps.traces` of `fetched` (already newest first), the groups of all of `fetched`, and paging."""
+    shown = [_shown(p, mode, caps) for p in fetched[: caps.traces]]
+    end = query.offset + len(shown)
+    more = end < total if total is not None else len(fetched) > len(shown)
+    notes = list(query.notes)
+    if len(shown) < min(query.limit, len(fetched)):
+        notes.append(
+            f"Showing {len(shown)} of the {query.limit} asked for, to keep this answer within its size bound; "
+            f"offset={end} continues."
+        )
+    if mode == "off":
+        notes.append("Trace inputs and outputs are hidden: ASTRO_MCP_TRACE_CONTENT=off on this server.")
+    return TracesAnswer(
+        account=query.agent.account,
+        name=query.agent.name,
+        window=TraceWindow(start=query.start, end=query.end),
+        status=query.status,
+        total=total,
+        offset=query.offset,
+        traces=shown,
+        groups=groups(fetched, caps.label),
+        grouped=len(fetched),
+        next_offset=end if more and shown else None,
+        content=mode,
+        notes=notes,
+    )
+
+
+def _shown(p: Prepared, mode: ContentMode, caps: Caps) -> ShownTrace:
+    t = p.trace
+
+    def content(text: str | None) -> str | None:
+        return None if text is None or mode == "off" else shorten(text, caps.content)
+
+    return ShownTrace(
+        trace_id=None if t.trace_id is None else shorten(t.trace_id, caps.label),
+        name=None if t.name is None else shorten(t.name, caps.label),
+        status=None if t.status is None else shorten(t.status, caps.label),
+        latency_ms=t.latency_ms,
+        timestamp=t.timestamp,
+        input=content(p.input),
+        output=content(p.output),
+        input_chars=None if p.input is None else len(p.input),
+        output_chars=None if p.output is None else len(p.output),
+    )

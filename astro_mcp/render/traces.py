@@ -1,0 +1,91 @@
+"""A `TracesAnswer` as the text a model reads, and the fitting of the whole answer within its bound."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from astro_mcp import formats as fmt
+from astro_mcp.analysis.trace_results import TracesAnswer
+from astro_mcp.analysis.traces import Caps
+
+BOUND = 12_000  # characters of text + structured content: the same bound as get_agent_metrics
+CONTENT_CHARS = 300  # of each input and output, in `truncated` mode
+LABEL_CHARS = 100
+MIN_CONTENT_CHARS = 80  # below this an input says nothing: show fewer traces instead
+MIN_LABEL_CHARS = 12
+
+
+def render(a: TracesAnswer) -> str:
+    """The text block of a `get_agent_traces` result."""
+    what = {"error": "error traces", "ok": "successful traces", "all": "traces"}[a.status]
+    lines = [f"{a.account}/{a.name}: {what} from {fmt.when(a.window.start)} to {fmt.when(a.window.end)}."]
+    total = "an unknown number" if a.total is None else f"{a.total:,}"
+    if not a.traces:
+        lines.append(f"None to show ({total} match in the window, offset {a.offset}).")
+        if a.status == "error":
+            lines.append("No errors here: try a wider window, or status='all' to see what did run.")
+        return "\n".join(lines + a.notes)
+    first, last = a.offset + 1, a.offset + len(a.traces)
+    lines.append(f"{total} match; shown: {first}–{last}, newest first.")
+    lines.append(_groups_line(a))
+    lines += a.notes
+    lines.append("")
+    for n, t in enumerate(a.traces, start=first):
+        when = f"{t.timestamp:%b %d %H:%M:%S} UTC" if t.timestamp else "time unknown"
+        latency = fmt.ms(t.latency_ms) if t.latency_ms is not None else "latency unknown"
+        lines.append(
+            f"{n}. {when} · {t.name or '(unnamed)'} · {t.status or 'status unknown'} · {latency} · id {t.trace_id}"
+        )
+        if a.content != "off":
+            lines.append(f"   input: {_one_line(t.input)}")
+            lines.append(f"   output: {_one_line(t.output)}")
+    if a.next_offset is not None:
+        lines.append(f"\nOlder ones: call get_agent_traces again with the same arguments and offset={a.next_offset}.")
+    return "\n".join(lines)
+
+
+def _groups_line(a: TracesAnswer) -> str:
+    whole = a.offset == 0 and a.total == a.grouped
+    scope = f"all {a.grouped:,}" if whole else f"the {a.grouped:,} fetched from #{a.offset + 1}"
+    parts = [
+        f"{g.name} {g.count:,} of {a.grouped:,}" + (f" ({_span(g.first, g.last)})" if g.first and g.last else "")
+        for g in a.groups
+    ]
+    return f"By operation, of {scope}: " + "; ".join(parts) + "."
+
+
+def _span(first: datetime, last: datetime) -> str:
+    return f"{first:%H:%M}–{last:%H:%M} UTC" if first != last else f"{first:%H:%M} UTC"
+
+
+def _one_line(text: str | None) -> str:
+    return "(none)" if text is None else json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def size(a: TracesAnswer, text: str) -> int:
+    """Characters of the whole result, as a client receives it."""
+    return len(text) + len(json.dumps(a.model_dump(mode="json"), separators=(",", ":")))
+
+
+def fitted(build: Callable[[Caps], TracesAnswer], limit: int, full: bool) -> tuple[TracesAnswer, str]:
+    """The richest answer within `BOUND`: shorter content first, then fewer traces, then shorter labels.
+
+    Content may be any size and any script (a JSON escape can make one character twelve), so the size
+    is measured, not estimated. Each step shrinks by a fixed share, so a few dozen tries at most.
+    """
+    caps = Caps(content=BOUND if full else CONTENT_CHARS, label=LABEL_CHARS, traces=limit)
+    while True:
+        a = build(caps)
+        text = render(a)
+        if size(a, text) <= BOUND:
+            return a, text
+        if caps.content > MIN_CONTENT_CHARS:
+            caps = Caps(max(MIN_CONTENT_CHARS, caps.content * 2 // 3), caps.label, caps.traces)
+        elif caps.traces > 0:
+            caps = Caps(caps.content, caps.label, caps.traces * 9 // 10)
+        elif caps.label > MIN_LABEL_CHARS:
+            caps = Caps(caps.content, caps.label // 2, caps.traces)
+        else:
+            return a, text  # unreachable in practice: nothing but short labels and a few groups is left

@@ -1,0 +1,252 @@
+"""The simulator's traces and summary endpoints, derived from the same per-minute series as its metrics.
+
+Each minute's traces are generated from a seed of (agent, minute): as many as the minute's
+`trace_count`, exactly `error_count` of them errors, with latencies whose mean is the minute's mean.
+So for any window the error traces' `total` is the metrics' `error_count` sum, and the summary's
+mean latency is the metrics' trace-weighted mean. Content is only generated for the page served.
+
+During an error incident most errors are `lookup_order` timeouts; counting back from the incident's
+end, its second-newest error carries a 5 MB input and its fourth-newest JSON objects as input and output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from astro_mcp.sim.data import DAY, Agent, Series
+
+Param = Callable[[str], str | None]
+
+OPERATIONS = ("answer_question", "lookup_order", "search_kb", "create_ticket")
+HUGE_RANK, JSON_RANK = 1, 3  # 0 is the incident's newest error
+HUGE_CHARS = 5 * 1024 * 1024
+_CUSTOMERS = ("Jane Doe", "Ana Sousa", "Kenji Mori", "Zoë Laurent", "Omar Haddad")
+_OTHER_ERRORS = (
+    "RateLimitError: upstream model returned 429",
+    "ValidationError: tool arguments did not match the schema",
+    "KeyError: 'customer_id'",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Skeleton:
+    """What a trace is, without its content: enough for totals, latencies and paging."""
+
+    minute: int
+    index: int
+    second: float
+    error: bool
+    name: str
+    latency_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    """One agent as the simulator holds it: its definition, its seed, its series by day, its anchor and now."""
+
+    agent: Agent
+    seed: str
+    series_of: Callable[[int], Series]  # day -> that day's series
+    anchor: datetime
+    now: datetime
+    latencies_by_day: dict[int, list[list[float]]]  # day -> each minute's trace latencies, kept by the simulator
+
+
+def parse_moment(raw: str) -> datetime:
+    """A query time as the real server reads it: ISO 8601, UTC when it has no offset."""
+    moment = datetime.fromisoformat(raw)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _window(view: AgentView, param: Param) -> tuple[int, int] | Response:
+    """[first, last) minutes of the window asked for (none from the future), or the server's error."""
+    try:
+        start, end = parse_moment(param("start_time") or ""), parse_moment(param("end_time") or "")
+    except ValueError:
+        return JSONResponse({"error": "start_time and end_time must be RFC 3339 times"}, 400)
+    first = math.ceil(start.timestamp() / 60)
+    last = min(math.ceil(end.timestamp() / 60), math.floor(view.now.timestamp() / 60))
+    return first, max(first, last)
+
+
+def traces_response(view: AgentView, param: Param) -> Response:
+    """`GET .../observability/traces`: newest first, one page of `limit` from `offset`."""
+    window = _window(view, param)
+    if isinstance(window, Response):
+        return window
+    status = param("status") or None
+    if status not in (None, "ok", "error"):
+        return JSONResponse({"error": "invalid status; must be ok or error"}, 400)
+    limit, offset = _lenient(param("limit"), 50, 1000), _lenient(param("offset"), 0, None)
+    page = islice(matching(view, *window, status), offset, offset + limit)
+    traces = [trace_json(view, skeleton) for skeleton in page]
+    body = {"traces": traces, "total": total(view, *window, status), "limit": limit, "offset": offset}
+    return Response(dumps(body), media_type="application/json")
+
+
+def summary_response(view: AgentView, param: Param) -> Response:
+    """`GET .../observability/summary`: the window's totals and its p95, from every trace's latency."""
+    window = _window(view, param)
+    if isinstance(window, Response):
+        return window
+    first, last = window
+    latencies = _latencies(view, first, last)
+    traces = errors = tokens = 0
+    latency_sum = 0.0
+    for minute in range(first, last):
+        day, offset = divmod(minute, DAY)
+        series = view.series_of(day)
+        traces += series.traces[offset]
+        errors += series.errors[offset]
+        latency_sum += series.latency_sum[offset]
+        tokens += series.input_tokens[offset] + series.output_tokens[offset]
+    ordered = sorted(latencies)
+    metrics = {
+        "avg_latency_ms": round(latency_sum / traces, 1) if traces else 0.0,
+        "p95_latency_ms": ordered[math.ceil(0.95 * len(ordered)) - 1] if ordered else 0.0,
+        "total_tokens": tokens,
+        "error_rate": errors / traces if traces else 0.0,
+        "traces_per_hour": round(traces / ((last - first) / 60), 2) if last > first else 0.0,
+    }
+    time_range = {"start": param("start_time") or "", "end": param("end_time") or ""}
+    return JSONResponse({"total_traces": traces, "time_range": time_range, "metrics": metrics})
+
+
+def _latencies(view: AgentView, first: int, last: int) -> list[float]:
+    """Every trace's latency in [first, last). Days are computed once: a 30-day p95 reads 80,000 traces."""
+    result: list[float] = []
+    for day in range(first // DAY, (last - 1) // DAY + 1):
+        if day not in view.latencies_by_day:
+            start = day * DAY
+            view.latencies_by_day[day] = [[s.latency_ms for s in minute_skeletons(view, start + m)] for m in range(DAY)]
+        minutes = view.latencies_by_day[day][max(first - day * DAY, 0) : min(last - day * DAY, DAY)]
+        result += [latency for minute in minutes for latency in minute]
+    return result
+
+
+def _lenient(raw: str | None, default: int, cap: int | None) -> int:
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return default
+    return default if value < 0 else value if cap is None else min(value, cap)
+
+
+def minute_skeletons(view: AgentView, minute: int) -> list[Skeleton]:
+    """The traces of one minute, newest first."""
+    day, offset = divmod(minute, DAY)
+    series = view.series_of(day)
+    count = series.traces[offset]
+    if not count:
+        return []
+    rng = random.Random(f"{view.seed}/{minute}")
+    errors = set(rng.sample(range(count), series.errors[offset]))
+    incident = _error_incident(view, minute) is not None
+    names = [_operation(rng, i in errors, incident) for i in range(count)]
+    weights = [rng.lognormvariate(0, 0.35) * (4.0 if i in errors and incident else 1.0) for i in range(count)]
+    scale = series.latency_sum[offset] / sum(weights)  # the minute's mean latency is the metrics' mean
+    seconds = sorted((rng.uniform(0, 59.999) for _ in range(count)), reverse=True)
+    return [Skeleton(minute, i, seconds[i], i in errors, names[i], round(weights[i] * scale, 1)) for i in range(count)]
+
+
+def _operation(rng: random.Random, error: bool, incident: bool) -> str:
+    if error and incident and rng.random() < 0.75:
+        return "lookup_order"
+    return rng.choice(OPERATIONS)
+
+
+def _error_incident(view: AgentView, minute: int) -> tuple[int, int] | None:
+    """(first, last + 1) minute of the error incident covering `minute`, if any."""
+    anchor_minute = math.floor(view.anchor.timestamp() / 60)
+    for incident in view.agent.incidents:
+        begins = anchor_minute + int(incident.begins.total_seconds() // 60)
+        ends = begins + int(incident.lasts.total_seconds() // 60)
+        if incident.error_rate is not None and begins <= minute < ends:
+            return begins, ends
+    return None
+
+
+def matching(view: AgentView, first: int, last: int, status: str | None) -> Iterator[Skeleton]:
+    """Traces of minutes [first, last) with `status` ('ok', 'error' or None for all), newest first."""
+    for minute in range(last - 1, first - 1, -1):
+        day, offset = divmod(minute, DAY)
+        if _count(view.series_of(day), offset, status):
+            for skeleton in minute_skeletons(view, minute):
+                if status is None or skeleton.error == (status == "error"):
+                    yield skeleton
+
+
+def total(view: AgentView, first: int, last: int, status: str | None) -> int:
+    """How many traces of [first, last) have `status`, from the series alone."""
+    result = 0
+    for minute in range(first, last):
+        day, offset = divmod(minute, DAY)
+        result += _count(view.series_of(day), offset, status)
+    return result
+
+
+def _count(series: Series, offset: int, status: str | None) -> int:
+    errors = series.errors[offset]
+    return errors if status == "error" else series.traces[offset] - errors if status == "ok" else series.traces[offset]
+
+
+def trace_json(view: AgentView, skeleton: Skeleton) -> dict[str, Any]:
+    """The trace as the API sends it, content included."""
+    rng = random.Random(f"{view.seed}/{skeleton.minute}/{skeleton.index}/content")
+    customer = rng.choice(_CUSTOMERS)
+    order = f"A-{rng.randint(10000, 99999)}"
+    email = customer.lower().replace(" ", ".").replace("ë", "e") + "@example.com"
+    question: Any = f"Hi, I'm {customer} ({email}). Where is my order {order}? It was due on Monday."
+    answer: Any = f"Your order {order} left our warehouse yesterday and should arrive within two days."
+    incident = _error_incident(view, skeleton.minute)
+    if skeleton.error:
+        rank = _rank_from_end(view, skeleton, incident) if incident else None
+        if skeleton.name == "lookup_order" and incident:
+            answer = "TimeoutError: the order service did not answer before the deadline (3 attempts)"
+        else:
+            answer = rng.choice(_OTHER_ERRORS)
+        if rank == HUGE_RANK:
+            question = _huge_input(customer, email, order)
+        elif rank == JSON_RANK:
+            question = {"order_id": order, "customer": {"name": customer, "email": email}, "channel": "chat"}
+            answer = {
+                "error": {"type": "TimeoutError", "service": "orders", "message": "deadline exceeded"},
+                "attempts": 3,
+            }
+    moment = datetime.fromtimestamp(skeleton.minute * 60 + skeleton.second, UTC)
+    return {
+        "trace_id": rng.randbytes(16).hex(),
+        "name": skeleton.name,
+        "status": "error" if skeleton.error else "ok",
+        "latency_ms": skeleton.latency_ms,
+        "input": question,
+        "output": answer,
+        "timestamp": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+
+
+def _rank_from_end(view: AgentView, skeleton: Skeleton, incident: tuple[int, int]) -> int:
+    """How many of the incident's errors are newer than this one."""
+    newer = total(view, skeleton.minute + 1, incident[1], "error")
+    same = minute_skeletons(view, skeleton.minute)
+    return newer + sum(1 for s in same if s.error and s.index < skeleton.index)
+
+
+def _huge_input(customer: str, email: str, order: str) -> str:
+    """A customer who pasted a whole chat export: 5 MB, with multi-byte characters throughout."""
+    line = f"[chat] {customer} <{email}>: order {order} — still not here? ¿Dónde está? 🙁\n"
+    head = f"{customer} pasted the full conversation history for order {order}:\n"
+    return (head + line * (HUGE_CHARS // len(line) + 1))[:HUGE_CHARS]
+
+
+def dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
