@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from astro_mcp.api.client import AstroClient
-from astro_mcp.api.wire import MetricsResponse
+from astro_mcp.api.wire import MeResponse, MetricsResponse
 from astro_mcp.domain import AgentRef, MetricsQuery, rfc3339
 
 
@@ -22,3 +22,8 @@ async def metrics(client: AstroClient, query: MetricsQuery) -> MetricsResponse:
         "interval": str(query.interval_minutes),
     }
     return await client.get(agent_route(query.agent, "observability/metrics"), params, MetricsResponse)
+
+
+async def me(client: AstroClient) -> MeResponse:
+    """`GET /me`: the signed-in user and their accounts."""
+    return await client.get("/me", {}, MeResponse)

@@ -32,3 +32,22 @@ class ErrorBody(BaseModel):
     @property
     def detail(self) -> str:
         return self.details or self.error_description
+
+
+class MeAccount(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = ""
+    name: str
+    type: str = ""
+    role: str = ""
+    workos_org_id: str | None = None
+
+
+class MeResponse(BaseModel):
+    """The 200 body of `GET /me`: the signed-in user and the accounts they belong to."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user: dict[str, object] = {}
+    accounts: list[MeAccount] = []

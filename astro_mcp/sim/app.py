@@ -6,6 +6,9 @@ number silently becomes 60, `time_range` echoes the query strings, an empty answ
 whatever was asked, and errors come in both body shapes (`{error, details}` and the auth
 middleware's `{error, error_description}`).
 
+It also serves `GET /api/v1/me`, and plays WorkOS at `/user_management` (`sim.workos`): the API accepts
+only the tokens it issued there, until they expire, and the permanent demo token.
+
 Its agents and their data are in `sim.data`.
 """
 
@@ -26,14 +29,16 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from astro_mcp.config import Settings
 from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, DEMO_AGENTS, Agent, Series, generate
+from astro_mcp.sim.workos import USER, WorkOSSimulator
 
 DEMO_TOKEN = "demo-token"
 API_PREFIX = "/api/v1"
+AUTH_PREFIX = "/user_management"
 _MAX_DAYS = 400
 
 
@@ -69,7 +74,7 @@ class Simulator:
     ) -> None:
         self.clock = clock
         self.anchor = (anchor or clock()).replace(second=0, microsecond=0)
-        self.tokens = tokens
+        self.workos = WorkOSSimulator(tokens)
         self.agents = agents
         self.requests: list[Recorded] = []
         self.disconnects = 0
@@ -77,7 +82,11 @@ class Simulator:
         self._days: dict[tuple[str, str, int], Series] = {}
         self._rendered: dict[tuple[str, str, int, int], list[str]] = {}
         self.app = Starlette(
-            routes=[Route(API_PREFIX + "/agents/{account}/{name}/observability/metrics", self._metrics)]
+            routes=[
+                Route(API_PREFIX + "/agents/{account}/{name}/observability/metrics", self._metrics),
+                Route(API_PREFIX + "/me", self._me),
+                Mount(AUTH_PREFIX, app=self.workos.app),
+            ]
         )
 
     def reset(self) -> None:
@@ -85,6 +94,7 @@ class Simulator:
         self.requests.clear()
         self.disconnects = 0
         self._script.clear()
+        self.workos.reset()
 
     def script(self, account: str, name: str, *responses: Scripted) -> None:
         """Serve `responses`, in order, to the next requests for this agent."""
@@ -97,8 +107,8 @@ class Simulator:
         self.requests.append(
             Recorded(request.url.path, dict(request.query_params), auth, request.headers.get("user-agent", ""), client)
         )
-        if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in self.tokens:
-            return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
+        if not self._authorized(auth):
+            return _unauthorized()
         if scripted := self._script.get((account, name)):
             return await self._play(request, scripted.pop(0))
         failure = ACCOUNT_ERRORS.get(account) or AGENT_ERRORS.get((account, name))
@@ -109,6 +119,16 @@ class Simulator:
         if failure is not None:
             return JSONResponse(failure[1], failure[0])
         return self._answer(self.agents[account][name], account, name, request.query_params.get)
+
+    def _authorized(self, authorization: str) -> bool:
+        return authorization.startswith("Bearer ") and self.workos.accepts(authorization.removeprefix("Bearer "))
+
+    async def _me(self, request: Request) -> Response:
+        """`GET /me`: the signed-in user and their accounts (every simulated account, as a member)."""
+        if not self._authorized(request.headers.get("authorization", "")):
+            return _unauthorized()
+        accounts = [{"id": f"acct_{name}", "name": name, "type": "team", "role": "member"} for name in self.agents]
+        return JSONResponse({"user": USER, "accounts": accounts})
 
     async def _play(self, request: Request, scripted: Scripted) -> Response:
         if scripted.delay:
@@ -205,6 +225,10 @@ def in_process(settings: Settings) -> tuple[Settings, httpx2.ASGITransport]:
         update={"api_url": "http://simulator" + API_PREFIX, "access_token": SecretStr(DEMO_TOKEN)}
     )
     return demo, httpx2.ASGITransport(app=Simulator().app)
+
+
+def _unauthorized() -> Response:
+    return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
 
 
 def _lenient_interval(raw: str | None) -> int:
