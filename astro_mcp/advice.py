@@ -39,7 +39,7 @@ def explain(err: AstroError, account: str, situation: Situation) -> str:
         case QueryError() | MissingTokenError():
             return str(err)
         case UnauthorizedError():
-            return f"The Astro API refused the access token from {situation.token_source}{said}. {situation.rejected}"
+            return f"The Astro API rejected the access token from {situation.token_source}{said}. {situation.rejected}"
         case ForbiddenError():
             mine = situation.accounts
             known = f" Accounts this login belongs to: {', '.join(mine[:10])}." if mine else ""
