@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -173,7 +174,9 @@ def _decode(model: type[M], body: bytes) -> M:
         ) from None
 
 
-async def await_device_grant(workos: WorkOS, code: DeviceCode) -> Grant:
+async def await_device_grant(
+    workos: WorkOS, code: DeviceCode, sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+) -> Grant:
     """Poll until the user approves (RFC 8628 section 3.5): wait `interval`, +5 s on `slow_down`.
 
     Raises:
@@ -182,7 +185,7 @@ async def await_device_grant(workos: WorkOS, code: DeviceCode) -> Grant:
     interval = max(code.interval, 1)
     deadline = anyio.current_time() + code.expires_in
     while anyio.current_time() < deadline:
-        await anyio.sleep(interval)
+        await sleep(interval)
         try:
             return await workos.poll_device(code)
         except AuthRejectedError as err:
