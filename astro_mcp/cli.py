@@ -71,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "login" | "logout" | "whoami":
                 from astro_mcp import login
 
+                logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))  # a person reads this terminal
                 command = {"logout": login.logout, "whoami": login.whoami}.get(args.command)
                 if command is None:
                     return anyio.run(lambda: login.login(settings, browser=not args.no_browser))

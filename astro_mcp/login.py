@@ -136,7 +136,7 @@ async def whoami(settings: Settings) -> int:
     _out(f"Token:    from {status.source}")
     if status.expires_at is not None:
         left = (status.expires_at - datetime.now(UTC)).total_seconds()
-        state = f"in {left / 60:.0f} min" if left > 0 else "expired"
+        state = "expired" if left <= 0 else f"in {left:.0f} s" if left < 120 else f"in {left / 60:.0f} min"
         _out(f"Expires:  {status.expires_at:%Y-%m-%d %H:%M:%S} UTC ({state})")
     _out(
         "Refresh:  automatic"

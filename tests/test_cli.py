@@ -85,11 +85,11 @@ async def test_the_example_claude_desktop_config_starts_the_server() -> None:
     config = json.loads((REPO / "claude_desktop_config.example.json").read_text())
     entry = config["mcpServers"]["astro"]
     assert "/absolute/path/to/astro-mcp" in entry["args"]
-    assert set(entry["env"]) == {"ASTRO_ACCESS_TOKEN"}
+    assert "env" not in entry  # sign in once with `astro-mcp login`: no token in the config
     uv = shutil.which(entry["command"])
     assert uv is not None, "uv must be on PATH, as for the README's commands"
     args = [str(REPO) if a == "/absolute/path/to/astro-mcp" else a for a in entry["args"]]
-    params = StdioServerParameters(command=uv, args=args, env={**entry["env"], "UV_OFFLINE": "1"})
+    params = StdioServerParameters(command=uv, args=args, env={"UV_OFFLINE": "1"})
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
         templates = (await client.list_resource_templates()).resource_templates
