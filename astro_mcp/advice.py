@@ -26,11 +26,12 @@ from astro_mcp.errors import (
 
 @dataclass(frozen=True)
 class Situation:
-    """What the advice may mention: where the token came from, the user's accounts, the API's address."""
+    """What the advice may mention: where the token came from and how to fix it, the accounts, the API's address."""
 
     token_source: str
     accounts: Sequence[str]
     api_url: str
+    rejected: str = HOW_TO_LOG_IN  # the one step that fixes a refused token, for where it came from
 
 
 def explain(err: AstroError, account: str, situation: Situation) -> str:
@@ -40,10 +41,7 @@ def explain(err: AstroError, account: str, situation: Situation) -> str:
         case QueryError() | MissingTokenError():
             return str(err)
         case UnauthorizedError():
-            return (
-                f"The Astro API rejected the access token from {situation.token_source}{said}: it is missing, expired "
-                f"(tokens last about an hour) or invalid. {HOW_TO_LOG_IN}"
-            )
+            return f"The Astro API rejected the access token from {situation.token_source}{said}. {situation.rejected}"
         case ForbiddenError():
             mine = situation.accounts
             known = f" Accounts this login belongs to: {', '.join(mine[:10])}." if mine else ""

@@ -1,4 +1,4 @@
-"""Command line: `astro-mcp [serve]`, `astro-mcp demo`, `astro-mcp simulate`. Settings are read here, once."""
+"""Command line: `astro-mcp [serve]`, `login`, `logout`, `whoami`, `demo`, `simulate`. Settings are read here, once."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="answer from the bundled simulator instead of the Astro API (no account)"
     )
+    login = commands.add_parser("login", help="sign in to Astro AI once; saved where `ast` keeps its login")
+    login.add_argument("--no-browser", action="store_true", help="print the URL, do not open a browser")
+    commands.add_parser("logout", help="forget the saved login (the keyring and ~/.ast/credentials.json)")
+    commands.add_parser("whoami", help="who is signed in, where the token comes from, and when it expires")
     commands.add_parser("demo", help="show what a model receives, against the bundled simulator, then exit")
     simulate = commands.add_parser("simulate", help="run the bundled Astro API simulator on loopback")
     simulate.add_argument("--host", default="127.0.0.1")
@@ -47,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=("agent", "deployment"),
         default="agent",
         help="deployment: a newer server without the per-agent metrics route",
+    )
+    simulate.add_argument(
+        "--token-lifetime", type=float, default=3600, help="seconds the access tokens it issues live (default 3600)"
     )
     return parser
 
@@ -70,7 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "simulate":
                 from astro_mcp.sim.demo import run_simulator
 
-                anyio.run(run_simulator, args.host, args.port, args.latency_ms, args.generation)
+                anyio.run(run_simulator, args.host, args.port, args.latency_ms, args.generation, args.token_lifetime)
+            case "login" | "logout" | "whoami":
+                from astro_mcp import login
+
+                logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))  # a person reads this terminal
+                command = {"logout": login.logout, "whoami": login.whoami}.get(args.command)
+                if command is None:
+                    return anyio.run(lambda: login.login(settings, browser=not args.no_browser))
+                return anyio.run(command, settings)
             case "demo":
                 from astro_mcp.sim.demo import run_demo
 

@@ -12,13 +12,21 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_core import ErrorDetails
 
 DEFAULT_API_URL = "https://astropods.com/api/v1"
+DEFAULT_AUTH_URL = "https://api.workos.com/user_management"
+# The public OAuth client ID that the `ast` CLI ships; a build of `ast` may inject another.
+DEFAULT_CLIENT_ID = "client_01K1VMRDRQ94MV98D9ANFVT7H2"
 
 # Environment variable -> field. ASTRO_ACCESS_TOKEN and ASTRO_API_URL match the platform CLI;
 # everything that is ours alone carries the ASTRO_MCP_ prefix.
 _ENV = {
     "ASTRO_ACCESS_TOKEN": "access_token",
+    "ASTRO_REFRESH_TOKEN": "refresh_token",
     "ASTRO_API_URL": "api_url",
     "ASTRO_MCP_CREDENTIALS_FILE": "credentials_file",
+    "ASTRO_MCP_AUTH_URL": "auth_url",
+    "ASTRO_MCP_CLIENT_ID": "client_id",
+    # The keyring library's own variable: naming a backend means "use it", even a non-system one.
+    "PYTHON_KEYRING_BACKEND": "keyring_backend",
     "ASTRO_MCP_CONNECT_TIMEOUT": "connect_timeout",
     "ASTRO_MCP_READ_TIMEOUT": "read_timeout",
     "ASTRO_MCP_CALL_BUDGET": "call_budget",
@@ -61,8 +69,12 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     access_token: SecretStr | None = None
+    refresh_token: SecretStr | None = None
     api_url: str = Field(default=DEFAULT_API_URL, pattern=r"^https?://[^\s]+$")
     credentials_file: Path = Path("~/.ast/credentials.json")
+    auth_url: str = Field(default=DEFAULT_AUTH_URL, pattern=r"^https?://[^\s]+$")
+    client_id: str = Field(default=DEFAULT_CLIENT_ID, pattern=r"^[A-Za-z0-9_.-]{1,200}$")
+    keyring_backend: str | None = None
     connect_timeout: Seconds = 5.0
     read_timeout: Seconds = 15.0
     call_budget: Seconds = 25.0
@@ -91,15 +103,19 @@ class Settings(BaseModel):
     # Trace inputs and outputs are end users' words, often with personal data: shortened by default.
     trace_content: Literal["full", "truncated", "off"] = "truncated"
 
-    @field_validator("access_token", "auth_token")
+    @field_validator("access_token", "refresh_token", "auth_token")
     @classmethod
     def _bare_token(cls, token: SecretStr | None) -> SecretStr | None:
-        """A token pasted with its scheme ("Bearer eyJ...") still works; a scheme with nothing after it is refused."""
+        """A token pasted with its scheme ("Bearer eyJ...") still works; a scheme with nothing after it, or a token
+        with control characters, is refused."""
         if token is None:
             return None
         bare = _SCHEME.sub("", token.get_secret_value().strip()).strip()
         if not bare:
             raise ValueError('holds no token (only "Bearer"; was the variable after it unset?)')
+        if not bare.isprintable():
+            # A CR or LF would split the Authorization header. The message must not quote the token.
+            raise ValueError("the token contains control characters (a stray line break?); paste it again")
         return SecretStr(bare)
 
     @field_validator("auth_token")

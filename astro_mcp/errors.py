@@ -2,7 +2,7 @@
 
     AstroError
     ├── QueryError              an argument was refused; nothing was sent
-    ├── MissingTokenError       no Astro access token is configured; nothing was sent
+    ├── MissingTokenError       no usable token (none saved, refresh refused); nothing was sent
     ├── ApiError                the API answered with an error status (keeps its own message)
     │   ├── UnauthorizedError       401: missing, expired or invalid token
     │   ├── ForbiddenError          403: the token's user is not a member of the account
@@ -26,9 +26,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 HOW_TO_LOG_IN = (
-    "Run `ast login` (astro-mcp reads the token it saves in ~/.ast/credentials.json), or set "
-    'ASTRO_ACCESS_TOKEN in this MCP server\'s environment (in Claude Desktop: the "env" block of its entry '
-    "in claude_desktop_config.json), then restart the server."
+    "Run `astro-mcp login` (or `ast login`) once in a terminal; the next call picks the login up, no restart needed."
 )
 
 
@@ -41,7 +39,10 @@ class QueryError(AstroError):
 
 
 class MissingTokenError(AstroError):
-    """No Astro access token could be found."""
+    """No usable Astro access token: none is configured, or it expired and could not be refreshed.
+
+    The message names where the token came from and the one step that fixes it from there.
+    """
 
 
 class ApiError(AstroError):

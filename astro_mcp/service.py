@@ -75,8 +75,8 @@ class Service:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.tokens = TokenSource(settings.access_token, settings.credentials_file)
-        self.client = AstroClient(settings, self.tokens, clock=clock, transport=transport)
+        self.tokens = TokenSource(settings)
+        self.client = AstroClient(settings, self.tokens, transport=transport)
         # Agents this server has answered for, for completions.
         self.agents: dict[str, set[str]] = {a: set(names) for a, names in (known_agents or {}).items()}
         self._responses: SingleFlightCache[MetricsQuery, MetricsResponse] = SingleFlightCache(
@@ -94,6 +94,7 @@ class Service:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        await self.tokens.aclose()
 
     async def known_accounts(self) -> list[str]:
         """Account slugs to offer as completions: the user's (from `/me`), the login's, then those asked about."""
@@ -120,7 +121,8 @@ class Service:
 
     def explain(self, err: AstroError, account: str) -> str:
         """What failed and what to do next, for the model."""
-        situation = Situation(self.tokens.source, self.tokens.accounts(), self.settings.api_url)
+        t = self.tokens
+        situation = Situation(t.source, t.accounts(), self.settings.api_url, t.rejection_advice())
         return redact(explain(err, account, situation))
 
     def resolve(

@@ -21,7 +21,10 @@ from astro_mcp.config import Settings
 from astro_mcp.domain import LIVE, Bucket, MetricsQuery
 from astro_mcp.server import create_server
 from astro_mcp.service import Service
-from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator, serve_simulator
+
+# No test may touch the keyring of the machine it runs on: those that need one bring their own.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 # A fixed "now": the simulator's incidents sit at fixed offsets before it.
 NOW = datetime(2026, 11, 25, 9, 52, 30, tzinfo=UTC)
@@ -68,6 +71,7 @@ def settings(api_url: str, simulator: Simulator, tmp_path: Path) -> Settings:
         api_url=api_url,
         access_token=SecretStr(DEMO_TOKEN),
         credentials_file=tmp_path / "absent.json",
+        auth_url=api_url.removesuffix(API_PREFIX) + AUTH_PREFIX,
         retry_backoff=0.01,
     )
 

@@ -34,7 +34,7 @@ QUERY = Service(SETTINGS, lambda: NOW).resolve("astro-team", "weather-agent", "n
 
 async def decode(body: bytes) -> tuple[list[Bucket], int]:
     transport = httpx2.MockTransport(lambda request: httpx2.Response(200, content=body))
-    client = AstroClient(SETTINGS, TokenSource(SETTINGS.access_token, SETTINGS.credentials_file), transport=transport)
+    client = AstroClient(SETTINGS, TokenSource(SETTINGS, keyring=None), transport=transport)
     try:
         response = await routes.metrics(client, QUERY)
     finally:

@@ -225,8 +225,8 @@ async def test_the_token_never_appears_in_results_logs_or_errors(
                 with pytest.raises(MCPError) as caught:
                     await client.read_resource("astro://agents/locked-org/x/metrics")
                 produced.append(str(caught.value) + repr(caught.value))
-        produced += [repr(settings), str(settings), repr(TokenSource(settings.access_token, settings.credentials_file))]
-        astro = AstroClient(settings, TokenSource(settings.access_token, settings.credentials_file))
+        produced += [repr(settings), str(settings), repr(TokenSource(settings))]
+        astro = AstroClient(settings, TokenSource(settings))
         produced.append(repr(astro))
         query = MetricsQuery(
             AgentRef("locked-org", "x"), NOW.replace(hour=0, minute=0, second=0), NOW.replace(second=0), 60

@@ -148,7 +148,7 @@ async def test_wrong_argument_types_are_tool_errors(client: Client) -> None:
         ("astro-team", "nobody", "(the API said: agent not found)"),
         ("fresh-org", "weather-agent", "has not deployed an agent yet"),
         ("astro-team", "broken-backend", "try again in a minute"),
-        ("expired-session", "weather-agent", "Run `ast login`"),
+        ("expired-session", "weather-agent", "ASTRO_ACCESS_TOKEN was rejected by the Astro API: remove"),
     ],
 )
 async def test_upstream_errors_are_tool_errors_that_say_what_to_do(
@@ -167,8 +167,8 @@ async def test_without_a_token_the_server_starts_and_the_call_explains_how_to_lo
     async with Client(server_at_now(settings, access_token=None), mode=mode) as client:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
     assert result.is_error
-    assert "No Astro access token is configured. Run `ast login`" in text_of(result)
-    assert "ASTRO_ACCESS_TOKEN" in text_of(result)
+    assert "No Astro access token is configured. Run `astro-mcp login` (or `ast login`)" in text_of(result)
+    assert "no restart needed" in text_of(result)
     assert simulator.requests == []
 
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import TypeVar
 
 import anyio
 import httpx2
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from astro_mcp import __version__
 from astro_mcp.api.credentials import TokenSource
@@ -37,6 +36,7 @@ from astro_mcp.errors import (
     RequestNotSentError,
     RequestTimeoutError,
     RouteNotFoundError,
+    UnauthorizedError,
     UpstreamError,
 )
 from astro_mcp.redaction import remember, remember_url, upstream_text
@@ -57,11 +57,9 @@ class AstroClient:
         settings: Settings,
         tokens: TokenSource,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self._settings = settings
-        self._clock = clock
         self._tokens = tokens
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
@@ -98,9 +96,19 @@ class AstroClient:
         Raises:
             AstroError: any failure, already mapped (see `astro_mcp.errors`).
         """
-        token = self._tokens.token(self._clock()).get_secret_value()
-        remember(token)
-        headers = {"Authorization": f"Bearer {token}"}
+        token = await self._tokens.token()
+        try:
+            return await self._within_budget(route, params, token, model)
+        except UnauthorizedError:
+            # A token that should still be valid was refused (revoked, or a clock off): refresh once, retry once.
+            retry = await self._tokens.rejected(token)
+            if retry is None:
+                raise
+            return await self._within_budget(route, params, retry, model)
+
+    async def _within_budget(self, route: str, params: Mapping[str, str], token: SecretStr, model: type[M]) -> M:
+        remember(token.get_secret_value())
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
         s = self._settings
         if self._slots is None:  # made on first use: it needs the running event loop
             self._slots = anyio.CapacityLimiter(s.max_upstream_requests)

@@ -74,12 +74,14 @@ class MeAccount(_Lenient):
     id: str | None = None
     type: str | None = None
     role: str | None = None
+    workos_org_id: str | None = None  # organization accounts: the scope a refreshed token is minted for
     agents: list[MeAgent] = []
 
 
 class MeResponse(_Lenient):
-    """The 200 body of `GET /me`: the signed-in user's accounts and their agents (the user is not read)."""
+    """The 200 body of `GET /me`: the signed-in user, their accounts and the agents of each."""
 
+    user: dict[str, object] = {}
     accounts: list[MeAccount] = []
 
 

@@ -6,6 +6,9 @@ number silently becomes 60, `time_range` echoes the query strings, an empty answ
 whatever was asked, and errors come in both body shapes (`{error, details}` and the auth
 middleware's `{error, error_description}`).
 
+It also serves `GET /api/v1/me`, and plays WorkOS at `/user_management` (`sim.workos`): the API accepts
+only the tokens it issued there, until they expire, and the permanent demo token.
+
 Its agents and their data are in `sim.data`.
 """
 
@@ -27,16 +30,18 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from astro_mcp.config import Settings
 from astro_mcp.sim import fleet
 from astro_mcp.sim import traces as sim_traces
 from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, Agent, Series, generate
+from astro_mcp.sim.workos import WorkOSSimulator
 
 DEMO_TOKEN = "demo-token"
 API_PREFIX = "/api/v1"
+AUTH_PREFIX = "/user_management"
 _MAX_DAYS = 400
 
 
@@ -75,7 +80,7 @@ class Simulator:
     ) -> None:
         self.clock = clock
         self.anchor = (anchor or clock()).replace(second=0, microsecond=0)
-        self.tokens = tokens
+        self.workos = WorkOSSimulator(tokens)
         self.agents = agents
         self.accounts = accounts
         self.latency_ms = latency_ms  # added to every answer
@@ -94,7 +99,9 @@ class Simulator:
             Route(f"{API_PREFIX}/agents/{{account}}/{{name}}/observability/{leaf}", handler)
             for leaf, handler in agent_routes.items()
         ]
-        self.app = fleet.Paced(Starlette(routes=[*routes, *fleet.routes(self, API_PREFIX)]), self)
+        self.app = fleet.Paced(
+            Starlette(routes=[*routes, *fleet.routes(self, API_PREFIX), Mount(AUTH_PREFIX, app=self.workos.app)]), self
+        )
 
     def reset(self) -> None:
         """Forget the requests seen and any script not yet played (between tests)."""
@@ -103,6 +110,7 @@ class Simulator:
         self._script.clear()
         self.latency_ms, self.generation = self._defaults
         self.max_in_flight = 0
+        self.workos.reset()
 
     def requests_to(self, leaf: str) -> list[Recorded]:
         """The requests seen for one endpoint: 'metrics', 'traces' or 'summary'."""
@@ -119,7 +127,7 @@ class Simulator:
         self.requests.append(
             Recorded(request.url.path, dict(request.query_params), auth, request.headers.get("user-agent", ""), client)
         )
-        if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in self.tokens:
+        if not (auth.startswith("Bearer ") and self.workos.accepts(auth.removeprefix("Bearer "))):
             return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
         return None
 
@@ -288,6 +296,10 @@ def in_process(settings: Settings) -> tuple[Settings, httpx2.ASGITransport]:
         update={"api_url": "http://simulator" + API_PREFIX, "access_token": SecretStr(DEMO_TOKEN)}
     )
     return demo, httpx2.ASGITransport(app=Simulator().app)
+
+
+def _unauthorized() -> Response:
+    return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
 
 
 def _lenient_interval(raw: str | None) -> int:

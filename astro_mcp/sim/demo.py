@@ -10,7 +10,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
-from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator, serve_simulator
 from astro_mcp.sim.data import DEMO_AGENTS
 from astro_mcp.sim.fleet import ACCOUNTS
 
@@ -57,12 +57,23 @@ async def run_demo() -> int:
 
 
 async def run_simulator(
-    host: str, port: int, latency_ms: float = 0.0, generation: Literal["agent", "deployment"] = "agent"
+    host: str,
+    port: int,
+    latency_ms: float = 0.0,
+    generation: Literal["agent", "deployment"] = "agent",
+    token_lifetime: float = 3600,
 ) -> None:
-    """Serve the simulator until interrupted; print its URL, its token and its agents."""
-    async with serve_simulator(Simulator(latency_ms=latency_ms, generation=generation), host, port) as url:
+    """Serve the simulator until interrupted; print its URL, how to sign in to it, and its agents."""
+    simulator = Simulator(latency_ms=latency_ms, generation=generation)
+    simulator.workos.lifetime = token_lifetime
+    simulator.workos.interval = 1  # no one needs to wait 5 s between polls on loopback
+    async with serve_simulator(simulator, host, port) as url:
+        root = url.removesuffix(API_PREFIX)
+        env = f"ASTRO_API_URL={url} ASTRO_MCP_AUTH_URL={root}{AUTH_PREFIX}"
         _out(url)
-        _out(f"token: {DEMO_TOKEN}   (try: ASTRO_API_URL={url} ASTRO_ACCESS_TOKEN={DEMO_TOKEN} astro-mcp)")
+        _out(f"Sign in (approved automatically; tokens live {token_lifetime:g} s):  {env} astro-mcp login")
+        _out(f"Then serve with the same two variables:  {env} astro-mcp")
+        _out(f"Or skip signing in with the permanent demo token:  ASTRO_API_URL={url} ASTRO_ACCESS_TOKEN={DEMO_TOKEN}")
         for account, agents in DEMO_AGENTS.items():
             for name, agent in agents.items():
                 _out(f"  {account}/{name}: {agent.description}")

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from astro_mcp.sim.data import DEMO_AGENTS, Agent, Incident
+from astro_mcp.sim.workos import USER
 
 if TYPE_CHECKING:
     from astro_mcp.sim.app import Simulator
@@ -91,7 +92,7 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
     async def me(request: Request) -> Response:
         if refused := sim.admit(request):
             return refused
-        return JSONResponse({"user": _USER, "accounts": [_me_account(n, a) for n, a in sim.accounts.items()]})
+        return JSONResponse({"user": USER, "accounts": [_me_account(n, a) for n, a in sim.accounts.items()]})
 
     async def deployments(request: Request) -> Response:
         if refused := sim.admit(request):
@@ -126,9 +127,6 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
         Route(prefix + "/deployments", deployments),
         Route(prefix + "/deployments/{id}/observability/metrics", metrics),
     ]
-
-
-_USER = {"id": "user_01", "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}
 
 
 def _me_account(name: str, a: SimAccount) -> dict[str, object]:

@@ -1,0 +1,239 @@
+"""Where `ast` keeps a login, read and written the way it does.
+
+Tokens go to the system keyring (service `astro-cli`, usernames `<profile>_access_token` and
+`<profile>_refresh_token`) when there is one, else into `~/.ast/credentials.json`. The file always
+holds the rest: `expires_at`, the user, the accounts. It is written atomically (a temporary file,
+then rename) with mode 0600, every field we do not own kept as it was. Every method here blocks:
+call them through `anyio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+from keyring.backends import chainer, fail
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+if sys.platform != "win32":
+    import fcntl
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "astro-cli"
+MAX_FILE_BYTES = 1 << 20
+
+
+class Account(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str = ""
+    type: str = ""
+    role: str = ""
+    workos_org_id: str | None = None
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    access_token: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    expires_at: datetime | None = None
+    user: dict[str, Any] | None = None
+    accounts: list[Account] = []
+    current_account: str | None = None
+
+
+@dataclass(frozen=True)
+class Login:
+    """What is stored for the current profile; `problem` says why the file could not be used."""
+
+    profile: Profile = field(default_factory=Profile)
+    in_keyring: bool = False
+    problem: str | None = None
+
+    @property
+    def organization_id(self) -> str | None:
+        """For an organization account, the WorkOS organization a refresh must be scoped to."""
+        current = next((a for a in self.profile.accounts if a.name == self.profile.current_account), None)
+        return current.workos_org_id if current is not None and current.type == "organization" else None
+
+
+class StoreError(Exception):
+    """The credentials could not be read or written; the message says why and never quotes them."""
+
+
+def system_keyring(explicit: str | None) -> KeyringBackend | None:
+    """The keyring `ast` would use, or None where there is no usable one (then the file holds the tokens).
+
+    `explicit` is PYTHON_KEYRING_BACKEND: a backend named there is used whatever it is. Otherwise the
+    fallback backends of keyrings.alt do not count: `ast` cannot read them, so the login would not be shared.
+    """
+    try:
+        backend = keyring.core.load_keyring(explicit) if explicit else keyring.get_keyring()
+    except (ImportError, AttributeError, ValueError, keyring.errors.KeyringError) as err:
+        logger.warning("no usable keyring (%s); credentials go to the file", type(err).__name__)
+        return None
+    return backend if explicit or _system(backend) else None
+
+
+def _system(backend: KeyringBackend) -> bool:
+    if isinstance(backend, chainer.ChainerBackend):
+        return any(_system(b) for b in backend.backends)
+    return (
+        not isinstance(backend, fail.Keyring)
+        and backend.priority > 0
+        and not type(backend).__module__.startswith("keyrings.alt")
+    )
+
+
+class Store:
+    def __init__(self, path: Path, backend: KeyringBackend | None) -> None:
+        self.path = path.expanduser()
+        self.keyring = backend
+
+    def stamp(self) -> tuple[int, int, int] | None:
+        """Changes whenever the file is rewritten (by us, `ast login` or `astro-mcp login`)."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def load(self) -> Login:
+        """The current profile: tokens from the keyring when it holds them, else from the file."""
+        try:
+            raw = self._read()
+            problem = None
+        except StoreError as err:
+            raw, problem = {}, str(err)
+        name = _profile_name(raw)
+        try:
+            profile = Profile.model_validate(raw.get("profiles", {}).get(name, {}))
+        except (ValidationError, AttributeError):
+            profile, problem = Profile(), f"{self.path} does not have the shape `ast` writes"
+        access, refresh = self._keyring_get(name, "access_token"), self._keyring_get(name, "refresh_token")
+        if access is not None or refresh is not None:
+            profile = profile.model_copy(update={"access_token": access, "refresh_token": refresh})
+            return Login(profile, in_keyring=True, problem=problem)
+        return Login(profile, in_keyring=False, problem=problem)
+
+    def save(self, access: SecretStr, refresh: SecretStr, expires_at: datetime | None, *, in_keyring: bool,
+             **fields: Any) -> None:  # fmt: skip
+        """Store new tokens where they belong, and `expires_at` and `fields` in the file; keep the rest."""
+        raw = self._read()
+        name = _profile_name(raw)
+        profile = raw.setdefault("profiles", {}).setdefault(name, {})
+        if in_keyring and self.keyring is not None:
+            # Written first: if the file write fails, the keyring already holds the only valid refresh token.
+            self.keyring.set_password(SERVICE, f"{name}_access_token", access.get_secret_value())
+            self.keyring.set_password(SERVICE, f"{name}_refresh_token", refresh.get_secret_value())
+            profile.pop("access_token", None)
+            profile.pop("refresh_token", None)
+        else:
+            profile["access_token"] = access.get_secret_value()
+            profile["refresh_token"] = refresh.get_secret_value()
+        if expires_at is not None:
+            profile["expires_at"] = expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        profile.update(fields)
+        raw["current_profile"] = name
+        self._write(raw)
+
+    def clear(self) -> None:
+        """Forget the current profile's tokens (keyring and file); keep the rest of the file."""
+        raw = self._read()
+        name = _profile_name(raw)
+        if self.keyring is not None:
+            for key in ("access_token", "refresh_token"):
+                with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                    self.keyring.delete_password(SERVICE, f"{name}_{key}")
+        profile = raw.get("profiles", {}).get(name)
+        if isinstance(profile, dict):
+            for key in ("access_token", "refresh_token", "expires_at"):
+                profile.pop(key, None)
+            self._write(raw)
+
+    @contextlib.asynccontextmanager
+    async def locked(self) -> AsyncIterator[None]:
+        """Hold an exclusive lock beside the file, so that two refreshes never spend the same refresh token."""
+        if sys.platform == "win32":  # no flock: a refresh racing `ast` there may lose the newest refresh token
+            yield
+            return
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            with anyio.fail_after(15):
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        await anyio.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _keyring_get(self, profile: str, key: str) -> SecretStr | None:
+        if self.keyring is None:
+            return None
+        try:
+            value = self.keyring.get_password(SERVICE, f"{profile}_{key}")
+        except keyring.errors.KeyringError as err:
+            logger.warning("could not read the system keyring (%s)", type(err).__name__)
+            return None
+        return SecretStr(value) if value else None
+
+    def _read(self) -> dict[str, Any]:
+        """The file as JSON; {} when absent. Never blocks on a FIFO, never reads more than 1 MiB."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            return {}
+        except OSError as err:
+            raise StoreError(f"{self.path} cannot be opened ({err.strerror})") from None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise StoreError(f"{self.path} is not a regular file")
+            if st.st_size > MAX_FILE_BYTES:
+                raise StoreError(f"{self.path} is larger than 1 MiB, far more than a login needs")
+            data = f.read(MAX_FILE_BYTES + 1)
+        try:
+            raw = json.loads(data)
+        except ValueError:
+            # The parser's message can quote the file, and the file holds tokens.
+            raise StoreError(f"{self.path} is not valid JSON") from None
+        if not isinstance(raw, dict):
+            raise StoreError(f"{self.path} does not have the shape `ast` writes")
+        return raw
+
+    def _write(self, raw: dict[str, Any]) -> None:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".credentials-", suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(raw, f, indent=2)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def _profile_name(raw: dict[str, Any]) -> str:
+    name = raw.get("current_profile")
+    return name if isinstance(name, str) and name else "default"
