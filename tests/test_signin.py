@@ -214,11 +214,12 @@ async def test_login_whoami_logout_share_the_login_and_never_show_a_token(
     simulator.workos.interval = 1
     assert await login(saved, browser=False) == 0
     profile = json.loads(saved.credentials_file.read_text())["profiles"]["default"]
-    assert profile["current_account"] == "astro-team"
+    assert profile["current_account"] == "ada-lovelace"  # the user's personal account, as `ast` picks it
     assert await whoami(saved) == 0
     shown = capsys.readouterr().out
     assert "dev@astro.example" in shown
-    assert "Accounts: astro-team" in shown
+    assert "Accounts: ada-lovelace" in shown
+    assert "astro-team" in shown
     assert f"Token:    from the saved login ({saved.credentials_file})" in shown
     await routes.metrics(AstroClient(saved, TokenSource(saved, keyring=None)), HOUR)  # the server uses it
     assert await logout(saved) == 0
