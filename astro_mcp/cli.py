@@ -19,24 +19,34 @@ logger = logging.getLogger("astro_mcp")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def _server_options() -> argparse.ArgumentParser:
+    """The server's options, shown by `astro-mcp --help` as well as `astro-mcp serve --help`."""
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("server options (with no command, or after `serve`)")
+    group.add_argument("--transport", choices=("stdio", "sse", "streamable-http"), default="stdio")
+    group.add_argument("--host", default="127.0.0.1", help="HTTP transports: address to bind (default 127.0.0.1)")
+    group.add_argument("--port", type=int, default=8000, help="HTTP transports: port (default 8000)")
+    group.add_argument(
+        "--stateless", action="store_true", help="streamable HTTP without sessions, for replicas behind a balancer"
+    )
+    group.add_argument(
+        "--demo", action="store_true", help="answer from the bundled simulator instead of the Astro API (no account)"
+    )
+    return options
+
+
 def _parser() -> argparse.ArgumentParser:
+    server = _server_options()
     parser = argparse.ArgumentParser(
         prog="astro-mcp",
         description="MCP server for the observability metrics of agents deployed on Astro AI.",
-        epilog="With no command, `serve` runs (over stdio, as Claude Desktop starts it).",
+        epilog="With no command, the server runs (over stdio, as Claude Desktop starts it). Settings come from "
+        "the environment (ASTRO_API_URL, ASTRO_MCP_*): see the README.",
+        parents=[server],
     )
     parser.add_argument("--version", action="version", version=f"astro-mcp {__version__}")
-    commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="run the MCP server (the default)")
-    serve.add_argument("--transport", choices=("stdio", "sse", "streamable-http"), default="stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP transports: address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="HTTP transports: port (default 8000)")
-    serve.add_argument(
-        "--stateless", action="store_true", help="streamable HTTP without sessions, for replicas behind a balancer"
-    )
-    serve.add_argument(
-        "--demo", action="store_true", help="answer from the bundled simulator instead of the Astro API (no account)"
-    )
+    commands = parser.add_subparsers(dest="command", title="commands")
+    commands.add_parser("serve", parents=[server], help="run the MCP server (the default)")
     login = commands.add_parser("login", help="sign in to Astro AI once; saved where `ast` keeps its login")
     login.add_argument("--no-browser", action="store_true", help="print the URL, do not open a browser")
     commands.add_parser("logout", help="forget the saved login (the keyring and ~/.ast/credentials.json)")
@@ -59,10 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
-        args_list.insert(0, "serve")
-    args = _parser().parse_args(args_list)
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         settings = Settings.from_env(os.environ)
     except ConfigError as err:

@@ -117,3 +117,13 @@ def test_stdio_run_by_a_person_in_a_terminal_says_it_waits_for_a_client_and_how_
     assert "Ctrl+C to quit" in line
     assert process.stdout is not None
     assert process.stdout.read() == b""  # stdout stays the protocol's
+
+
+def test_help_lists_the_server_options_and_every_command() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "astro_mcp", "--help"], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+    for option in ("--demo", "--transport", "--port", "--host", "--stateless"):
+        assert option in shown
+    for command in ("serve", "login", "logout", "whoami", "demo", "simulate"):
+        assert command in shown
