@@ -87,16 +87,21 @@ async def reference(api_url: str) -> tuple[CallToolResult, CallToolResult]:
 
 
 def must_reach_the_model(result: CallToolResult) -> list[str]:
-    """The server's status and headline; before those fields existed, the verdict line under the text's title."""
+    """The server's headline and status; before those fields existed, the verdict line under the text's title."""
     structured = result.structured_content or {}
     if "headline" in structured:
-        return [structured["status"], structured["headline"]]
+        return [structured["headline"], structured["status"]]
     return [text_of(result).splitlines()[1]]
 
 
 def contains(payload: str, expected: str) -> bool:
     """As written, or as a JSON string holds it (frameworks that hand the model JSON escape quotes)."""
     return expected in payload or json.dumps(expected, ensure_ascii=False)[1:-1] in payload
+
+
+def names_status(payload: str, status: str) -> bool:
+    """A JSON field, or a word of the text: "no_traffic" may read "No traffic"."""
+    return contains(payload, status) or status.replace("_", " ") in payload.lower()
 
 
 def drive(framework: str, job: dict[str, Any]) -> dict[str, Any]:
@@ -129,8 +134,10 @@ async def test_the_framework_hands_the_model_our_headline_and_our_error(
     for transport, seen in runs.items():
         where = f"{framework} over {transport}"
         assert "get_agent_metrics" in seen["tools"], where
-        for expected in must_reach_the_model(ok):
-            assert contains(seen["model_sees"], expected), f"{where}: the model is not handed {expected!r}"
+        headline, *status = must_reach_the_model(ok)
+        assert contains(seen["model_sees"], headline), f"{where}: the model is not handed {headline!r}"
+        for word in status:
+            assert names_status(seen["model_sees"], word), f"{where}: the model is not told the status {word!r}"
         assert contains(seen["error_model_sees"], text_of(refused)), f"{where}: our error message is lost"
         if framework not in NO_ERROR_CHANNEL:
             assert seen["error_flagged"], f"{where}: the error does not reach the model as an error"

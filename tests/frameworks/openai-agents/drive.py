@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agents import Agent, Model, ModelResponse, RunConfig, Runner, TResponseInputItem, Usage
-from agents.mcp import MCPServer, MCPServerStdio, MCPServerStreamableHttp
+from agents.mcp import MCPServer, MCPServerStdio, MCPServerStdioParams, MCPServerStreamableHttp
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
@@ -42,10 +42,15 @@ class CallsTheToolOnce(Model):
         raise NotImplementedError("Runner.run does not stream")
 
 
+# The SDK waits 5 s for an MCP answer by default; the server may take up to its call budget (25 s).
+TIMEOUT = 30
+
+
 def server(target: Target) -> MCPServerStdio | MCPServerStreamableHttp:
     if isinstance(target, Http):
-        return MCPServerStreamableHttp({"url": target.url}, name="astro")
-    return MCPServerStdio({"command": target.command, "args": target.args, "env": target.env}, name="astro")
+        return MCPServerStreamableHttp({"url": target.url}, name="astro", client_session_timeout_seconds=TIMEOUT)
+    stdio: MCPServerStdioParams = {"command": target.command, "args": target.args, "env": target.env}
+    return MCPServerStdio(stdio, name="astro", client_session_timeout_seconds=TIMEOUT)
 
 
 async def tool_output(astro: MCPServer, arguments: dict[str, Any]) -> str:
