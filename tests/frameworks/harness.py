@@ -51,15 +51,13 @@ class Seen:
 Drive = Callable[[Target, dict[str, Any], dict[str, Any]], Coroutine[Any, Any, Seen]]
 
 
-def main(drive: Drive, *, http: bool = True) -> None:
+def main(drive: Drive) -> None:
     """argv[1] is a JSON job: {"stdio": {command, args, env}, "url": ..., "call": {...}, "bad_call": {...}}.
 
-    Prints {"stdio": Seen, "streamable-http": Seen} (the second only where the framework speaks it).
+    Prints {"stdio": Seen, "streamable-http": Seen}: every framework here speaks both.
     """
     job = json.loads(sys.argv[1])
-    targets: dict[str, Target] = {"stdio": Stdio(**job["stdio"])}
-    if http:
-        targets["streamable-http"] = Http(job["url"])
+    targets: dict[str, Target] = {"stdio": Stdio(**job["stdio"]), "streamable-http": Http(job["url"])}
     seen = {name: asdict(asyncio.run(drive(target, job["call"], job["bad_call"]))) for name, target in targets.items()}
     print(json.dumps(seen, ensure_ascii=False))
 
