@@ -20,7 +20,7 @@ from astro_mcp.analysis.summarize import summarize
 from astro_mcp.config import Settings
 from astro_mcp.domain import LIVE, Bucket, MetricsQuery
 from astro_mcp.server import create_server
-from astro_mcp.service import Service
+from astro_mcp.server.state import AppState
 from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator, serve_simulator
 
 # No test may touch the keyring of the machine it runs on: those that need one bring their own.
@@ -76,7 +76,7 @@ def settings(api_url: str, simulator: Simulator, tmp_path: Path) -> Settings:
     )
 
 
-def server_at_now(settings: Settings, **updates: Any) -> MCPServer[Service]:
+def server_at_now(settings: Settings, **updates: Any) -> MCPServer[AppState]:
     """The server with the clock stopped at NOW, with some settings changed."""
     return create_server(settings.model_copy(update=updates), clock=lambda: NOW)
 

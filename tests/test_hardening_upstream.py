@@ -20,6 +20,7 @@ from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.config import Settings
 from astro_mcp.domain import rfc3339
 from astro_mcp.server import create_server
+from astro_mcp.server.state import AppState
 from astro_mcp.service import Service
 from tests.conftest import NOW, text_of
 from tests.fault_upstream import Drip, Echo, FaultUpstream, Reply, Reset, error_body, serve_faults
@@ -38,7 +39,7 @@ async def upstream() -> AsyncIterator[tuple[FaultUpstream, str]]:
         yield faults, url
 
 
-def server_for(url: str, **updates: object) -> MCPServer[Service]:
+def server_for(url: str, **updates: object) -> MCPServer[AppState]:
     settings = Settings(api_url=url, access_token=SecretStr(TOKEN), retry_backoff=0.01).model_copy(update=updates)
     return create_server(settings, clock=lambda: NOW)
 

@@ -20,6 +20,8 @@ from astro_mcp.config import Settings
 from astro_mcp.server import prompts, resources
 from astro_mcp.server.app import apps
 from astro_mcp.server.http import AUTH, StaticTokenVerifier
+from astro_mcp.server.logs import offer_logging
+from astro_mcp.server.state import AppState
 from astro_mcp.server.tools import tools
 from astro_mcp.service import Clock, Service
 
@@ -41,18 +43,19 @@ def create_server(
     transport: httpx2.AsyncBaseTransport | None = None,
     clock: Clock = lambda: datetime.now(UTC),
     known_agents: Mapping[str, set[str]] | None = None,
-) -> MCPServer[Service]:
+) -> MCPServer[AppState]:
     """Build the server. `transport` and `clock` stand in for the network and the time in tests and the demo."""
     service = Service(settings, clock, transport=transport, known_agents=known_agents)
+    state = AppState(service)
     users = 0
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[Service]) -> AsyncIterator[Service]:
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         # SSE runs the lifespan once per connection: the last one out closes the shared client.
         nonlocal users
         users += 1
         try:
-            yield service
+            yield state
         finally:
             users -= 1
             if users == 0:
@@ -71,6 +74,7 @@ def create_server(
         tools=tools(),
         extensions=[apps()],
     )
+    offer_logging(mcp, state.log_levels)
     resources.register(mcp)
     prompts.register(mcp, service)
     mcp.custom_route("/healthz", methods=["GET"])(healthz)

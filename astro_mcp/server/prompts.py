@@ -21,7 +21,7 @@ from pydantic import Field
 from astro_mcp.domain import AgentRef
 from astro_mcp.errors import QueryError
 from astro_mcp.server.resources import TEMPLATES
-from astro_mcp.server.tools import service_of
+from astro_mcp.server.state import AppState, service_of
 from astro_mcp.service import Service
 
 _OPTIONS = {
@@ -50,7 +50,7 @@ _EXAMPLE = "for example account='astro-team', name='support-bot', window='24h'"
 
 
 def investigate_agent(
-    ctx: Context[Service, Any],
+    ctx: Context[AppState, Any],
     account: Annotated[str, Field(description="Account slug, e.g. 'astro-team'")],
     name: Annotated[str, Field(description="Agent name, e.g. 'support-bot'")],
     window: Annotated[
@@ -97,7 +97,7 @@ def _checked(service: Service, account: str, name: str, window: str) -> tuple[Ag
     return agent, ((minutes // 60, "h") if minutes % 60 == 0 else (minutes, "m"))
 
 
-def register(mcp: MCPServer[Service], service: Service) -> None:
+def register(mcp: MCPServer[AppState], service: Service) -> None:
     """The prompt, and one completion handler for the prompt's and the templates' arguments."""
     mcp.add_prompt(CheckedPrompt.from_function(investigate_agent, title="Investigate an agent's health"))
 

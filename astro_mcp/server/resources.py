@@ -8,8 +8,8 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
 
-from astro_mcp.server.tools import RAW_TEMPLATE, astro_errors, service_of
-from astro_mcp.service import Service
+from astro_mcp.server.state import AppState, service_of
+from astro_mcp.server.tools import RAW_TEMPLATE, astro_errors
 
 TEMPLATE = "astro://agents/{account}/{name}/metrics{?start_time,end_time,interval}"
 TEMPLATES = (TEMPLATE, RAW_TEMPLATE)
@@ -18,7 +18,7 @@ TEMPLATES = (TEMPLATE, RAW_TEMPLATE)
 async def agent_metrics(
     account: str,
     name: str,
-    ctx: Context[Service, Any],
+    ctx: Context[AppState, Any],
     start_time: str | None = None,
     end_time: str | None = None,
     interval: str | None = None,
@@ -33,7 +33,7 @@ async def agent_metrics(
 async def agent_metrics_raw(
     account: str,
     name: str,
-    ctx: Context[Service, Any],
+    ctx: Context[AppState, Any],
     start_time: str | None = None,
     end_time: str | None = None,
     interval: str | None = None,
@@ -45,7 +45,7 @@ async def agent_metrics_raw(
     return response.model_dump_json()
 
 
-def register(mcp: MCPServer[Service]) -> None:
+def register(mcp: MCPServer[AppState]) -> None:
     mime = "application/json"
     mcp.resource(TEMPLATE, name="agent_metrics", title="Agent metrics summary", mime_type=mime)(agent_metrics)
     mcp.resource(RAW_TEMPLATE, name="agent_metrics_raw", title="Agent metrics, raw", mime_type=mime)(agent_metrics_raw)

@@ -7,8 +7,8 @@ failed and what to do next.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -40,15 +40,12 @@ from astro_mcp.server.args import (
     TraceStatusArg,
     explain_invalid,
 )
+from astro_mcp.server.logs import forwarded
 from astro_mcp.server.schema import self_contained
+from astro_mcp.server.state import AppState, state_of
 from astro_mcp.service import Service
 
 RAW_TEMPLATE = "astro://agents/{account}/{name}/metrics/raw{?start_time,end_time,interval}"
-
-
-def service_of(ctx: Context[Service, Any]) -> Service:
-    """The service the lifespan holds for the server's lifetime."""
-    return ctx.request_context.lifespan_context
 
 
 @contextmanager
@@ -60,6 +57,15 @@ def astro_errors(service: Service, account: str, error: Callable[[str], Exceptio
         raise error(service.explain(err, account)) from err
 
 
+@asynccontextmanager
+async def answering(ctx: Context[AppState, Any], account: str) -> AsyncIterator[Service]:
+    """What every tool runs in: its failures become advice, and what it logged reaches the client's operator."""
+    state = state_of(ctx)
+    async with forwarded(ctx, state.log_levels):
+        with astro_errors(state.service, account):
+            yield state.service
+
+
 def raw_uri(summary: MetricsSummary) -> str:
     """The raw resource holding every bucket behind a summary."""
     w = summary.window
@@ -68,7 +74,7 @@ def raw_uri(summary: MetricsSummary) -> str:
 
 
 async def get_agent_metrics(
-    ctx: Context[Service, Any],
+    ctx: Context[AppState, Any],
     account: Account,
     name: AgentName,
     start_time: StartTime = None,
@@ -86,8 +92,7 @@ async def get_agent_metrics(
     last week?" (for all of an account's agents at once, get_account_overview). To zoom into an
     anomaly, call again with a narrower window and a smaller interval.
     """
-    service = service_of(ctx)
-    with astro_errors(service, account):
+    async with answering(ctx, account) as service:
         summary, p95 = await service.summary_with_p95(service.resolve(account, name, start_time, end_time, interval))
     summary = summary.model_copy(update={"p95_latency_ms": p95})
     text = render(summary, raw_uri(summary)) + "\n" + p95_line(p95)
@@ -97,7 +102,7 @@ async def get_agent_metrics(
 
 
 async def get_agent_traces(
-    ctx: Context[Service, Any],
+    ctx: Context[AppState, Any],
     account: Account,
     name: AgentName,
     start_time: StartTime = None,
@@ -114,8 +119,7 @@ async def get_agent_traces(
     count and time range each ("8 of 10 errors were lookup_order"). Quote the groups rather than
     counting the list. Page with offset=next_offset.
     """
-    service = service_of(ctx)
-    with astro_errors(service, account):
+    async with answering(ctx, account) as service:
         answer, text = await service.traces(
             service.resolve_traces(account, name, start_time, end_time, status, limit, offset)
         )
@@ -124,14 +128,13 @@ async def get_agent_traces(
     )
 
 
-async def list_agents(ctx: Context[Service, Any], account: AnyAccount = None) -> Annotated[CallToolResult, Fleet]:
+async def list_agents(ctx: Context[AppState, Any], account: AnyAccount = None) -> Annotated[CallToolResult, Fleet]:
     """List the signed-in user's Astro accounts (with the user's role) and each account's agents.
 
     Says for each agent whether it is deployed (Running, Pending, Stopped) or only registered. Call it
     first when the account or agent names are not known, then get_account_overview for an account.
     """
-    service = service_of(ctx)
-    with astro_errors(service, account or ""):
+    async with answering(ctx, account or "") as service:
         fleet = await service.list_agents(account.strip() if account else None)
     return CallToolResult(
         content=[TextContent(type="text", text=agents_text.render(fleet))],
@@ -140,7 +143,7 @@ async def list_agents(ctx: Context[Service, Any], account: AnyAccount = None) ->
 
 
 async def get_account_overview(
-    ctx: Context[Service, Any], account: Account, start_time: StartTime = None, end_time: EndTime = None
+    ctx: Context[AppState, Any], account: Account, start_time: StartTime = None, end_time: EndTime = None
 ) -> Annotated[CallToolResult, AccountOverview]:
     """How every agent of an Astro account is doing, in one call: start here for "how are my agents doing?".
 
@@ -149,8 +152,7 @@ async def get_account_overview(
     needs attention. An agent whose metrics could not be read is a row that says why. Default window:
     the last 24 hours. Then call get_agent_metrics for an agent that needs attention.
     """
-    service = service_of(ctx)
-    with astro_errors(service, account):
+    async with answering(ctx, account) as service:
         result = await service.overview(account, start_time, end_time)
     return CallToolResult(
         content=[TextContent(type="text", text=overview_text.render(result))],
