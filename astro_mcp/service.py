@@ -5,13 +5,16 @@ The server's tools, resources and prompts call these and nothing below them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+import anyio
 import httpx2
 
 from astro_mcp.advice import Situation, explain
+from astro_mcp.analysis.compare import Mode, Reference, reference_window
 from astro_mcp.analysis.query import resolve_query
 from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
@@ -51,7 +54,7 @@ class Service:
         self._responses: SingleFlightCache[MetricsQuery, MetricsResponse] = SingleFlightCache(
             _CACHE_BUCKETS, lambda response: len(response.buckets) + 1
         )
-        self._summaries: SingleFlightCache[MetricsQuery, MetricsSummary] = SingleFlightCache(
+        self._summaries: SingleFlightCache[tuple[MetricsQuery, Mode], MetricsSummary] = SingleFlightCache(
             _CACHE_SUMMARIES, lambda _: 1
         )
 
@@ -97,12 +100,32 @@ class Service:
         self.agents.setdefault(query.account, set()).add(query.name)
         return response
 
-    async def summary(self, query: MetricsQuery) -> MetricsSummary:
-        """Fetch and summarize a resolved query; raises `AstroError`."""
+    async def summary(self, query: MetricsQuery, compare: Mode = "previous") -> MetricsSummary:
+        """Fetch (the window and the one to compare with, concurrently) and summarize; raises `AstroError`.
+
+        A failed comparison leaves a note rather than failing the call: the window itself is the answer.
+        """
 
         async def compute() -> MetricsSummary:
-            response = await self.metrics(query)
-            sent = response.interval_minutes if response.buckets else query.interval_minutes
-            return summarize(query, response.buckets, sent)
+            earlier = reference_window(query, compare)
+            reference: list[Reference] = []
+            main = query
 
-        return await self._summaries.get(query, self._ttl(query), compute)
+            async def fetch_reference(label: str, start: datetime, end: datetime) -> None:
+                nonlocal main
+                try:
+                    got = await self.metrics(MetricsQuery(query.agent, start, end, query.interval_minutes))
+                except AstroError as err:
+                    main = dataclasses.replace(main, notes=(*main.notes, f"No comparison with {label}: {err}"))
+                    return
+                sent = got.interval_minutes if got.buckets else query.interval_minutes
+                reference.append(Reference(label, start, end, got.buckets, sent, contiguous=compare == "previous"))
+
+            async with anyio.create_task_group() as tg:
+                if earlier is not None:
+                    tg.start_soon(fetch_reference, *earlier)
+                response = await self.metrics(query)
+            sent = response.interval_minutes if response.buckets else query.interval_minutes
+            return summarize(main, response.buckets, sent, reference[0] if reference else None)
+
+        return await self._summaries.get((query, compare), self._ttl(query), compute)

@@ -111,13 +111,12 @@ class ErrorJudge(Judge):
         self.threshold = -_NORMAL.inv_cdf(_FALSE_ALARMS / len(series))
         sources = [series] if pool is None or not sum(pool.traces) else [series, pool]
         traces, errors = sum(sum(s.traces) for s in sources), sum(sum(s.errors) for s in sources)
-        for _ in range(2):
-            self.baseline = errors / traces
+        self.baseline = errors / traces
+        for _ in range(2):  # the typical rate is the rate outside the runs found at the previous estimate
             inside = [(s, i) for s in sources for run, _ in self._significant_runs(s, self.baseline) for i in run]
             outside = traces - sum(s.traces[i] for s, i in inside)
-            errors_outside = errors - sum(s.errors[i] for s, i in inside)
-            traces, errors = (outside, errors_outside) if outside else (traces, errors)
-        self.baseline = errors / traces
+            if outside:
+                self.baseline = (errors - sum(s.errors[i] for s, i in inside)) / outside
         self.runs = self._significant_runs(series, self.baseline)
         self.scores = {i: self._z(series.errors[i], series.traces[i]) for i in eligible}
 

@@ -57,7 +57,7 @@ def reference_window(query: MetricsQuery, mode: Mode) -> tuple[str, datetime, da
     length = (query.end - query.start) // timedelta(minutes=1)
     buckets = -(-length // query.interval_minutes)
     shift = timedelta(minutes=buckets * query.interval_minutes)
-    return f"the previous {describe_minutes(length)}", query.start - shift, query.end - shift
+    return f"the previous {describe_minutes(length).removeprefix('1 ')}", query.start - shift, query.end - shift
 
 
 def compare(ref: Reference, main: Series, window: tuple[datetime, datetime], table_step: int) -> Comparison:

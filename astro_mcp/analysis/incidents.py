@@ -17,7 +17,8 @@ from astro_mcp.analysis.results import Incident, Metric, Symptom, TracesCall
 from astro_mcp.analysis.shift import Shift
 from astro_mcp.domain import AgentRef, rfc3339
 
-_NAMES: dict[Metric, str] = {"error_rate": "error", "avg_latency_ms": "latency"}
+_TITLES: dict[Metric, str] = {"error_rate": "error", "avg_latency_ms": "latency"}
+_NAMES: dict[Metric, str] = {"error_rate": "error rate", "avg_latency_ms": "latency"}
 
 
 @dataclass
@@ -118,7 +119,7 @@ def _incident(agent: AgentRef, series: Series, e: _Episode, window: tuple[int, i
 
 
 def _headline(kind: str, e: _Episode, symptoms: list[Symptom], window: tuple[int, int], later: bool) -> str:
-    what = " and ".join(_NAMES[s.metric] for s in symptoms)
+    what = " and ".join(_TITLES[s.metric] for s in symptoms)
     title = f"{what[0].upper()}{what[1:]} {kind}"
     if kind == "regression":
         figures = ", ".join(

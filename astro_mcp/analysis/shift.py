@@ -15,7 +15,7 @@ from statistics import median
 from astro_mcp.analysis.anomalies import LATENCY_Z, poisson_z
 from astro_mcp.analysis.results import MIN_TRACES, Metric
 
-_MIN_SIDE = 3  # periods on each side of a step
+_MIN_BEFORE, _MIN_AFTER = 2, 3  # periods on each side of a step: a step that holds has lasted a while
 _HOLDS = 0.75  # share of each side's periods on its own side of the midpoint
 _MAD_SCALE = 1.4826
 
@@ -49,7 +49,7 @@ def judged(times: list[int], traces: list[int], errors: list[int], latency: list
 
 def level_shift(points: list[Point], metric: Metric, error_threshold: float) -> Shift | None:
     """The step up that holds until the last point, if there is one."""
-    if len(points) < 2 * _MIN_SIDE:
+    if len(points) < _MIN_BEFORE + _MIN_AFTER:
         return None
     k = _best_split(points, metric)
     before, after = points[:k], points[k:]
@@ -77,7 +77,7 @@ def level_shift(points: list[Point], metric: Metric, error_threshold: float) -> 
 
 
 def _best_split(points: list[Point], metric: Metric) -> int:
-    """The split (at least _MIN_SIDE a side) that best separates an earlier lower level from a later higher one."""
+    """The split (with enough periods on each side) that best separates an earlier lower level from a later higher one."""
     if metric == "error_rate":
         weights = [float(p.traces) for p in points]
         values = [p.value(metric) for p in points]
@@ -86,12 +86,12 @@ def _best_split(points: list[Point], metric: Metric) -> int:
         values = [math.log(max(p.value(metric), 1e-9)) for p in points]
     total_w = math.fsum(weights)
     total_s = math.fsum(w * v for w, v in zip(weights, values, strict=True))
-    best, best_k = -1.0, _MIN_SIDE
+    best, best_k = -1.0, _MIN_BEFORE
     w_b = s_b = 0.0
-    for k in range(1, len(points) - _MIN_SIDE + 1):
+    for k in range(1, len(points) - _MIN_AFTER + 1):
         w_b += weights[k - 1]
         s_b += weights[k - 1] * values[k - 1]
-        if k < _MIN_SIDE:
+        if k < _MIN_BEFORE:
             continue
         w_a, s_a = total_w - w_b, total_s - s_b
         mean_b, mean_a = s_b / w_b, s_a / w_a

@@ -44,7 +44,7 @@ def render(summary: MetricsSummary, raw_uri: str) -> str:
 
 def _now(p: LastPeriod, minutes: int) -> str:
     period = f"last {sized(minutes)} period" if minutes != 60 else "last hour"
-    head = f"Now ({period}, {fmt.clock(p.start)}–{fmt.clock(p.end)} UTC): "
+    head = f"Now ({period}, {fmt.span(p.start, p.end)}): "
     if p.error_rate is None or p.avg_latency_ms is None:
         return head + "no traces."
     figures = f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}, {fmt.plural(p.trace_count, 'trace')}"
@@ -65,7 +65,7 @@ def _incidents(s: MetricsSummary) -> list[str]:
         f"allows at the typical rate; latency: over {LATENCY_Z:g} MADs above the typical period):"
     ]
     for i in s.incidents:
-        lines.append(f"- {'ONGOING ' if i.ongoing else ''}{i.headline} {_counts(i)}")
+        lines.append(f"- {i.headline} {_counts(i)}")
         c = i.traces_call
         lines.append(
             f"  → get_agent_traces(account='{c.account}', name='{c.name}', start_time='{c.start_time}', "
@@ -95,10 +95,10 @@ def _comparison(s: MetricsSummary, c: Comparison) -> str:
         "not_enough_traffic": "not enough traffic to tell",
     }[c.error_rate_verdict]
     p = f", p={c.p_value:.2g}" if c.p_value is not None else ""
+    rate_change = _delta(c.error_rate_change, f"; {verdict}{p}") if c.error_rate_change is not None else f" ({verdict})"
     parts = [
         f"traffic {fmt.plural(s.totals.trace_count, 'trace')} vs {c.trace_count:,}{_delta(c.traffic_change)}",
-        f"error rate {fmt.pct(s.error_rate)} vs {fmt.pct(c.error_rate or 0.0)}{_delta(c.error_rate_change)} "
-        f"({verdict}{p})",
+        f"error rate {fmt.pct(s.error_rate)} vs {fmt.pct(c.error_rate or 0.0)}{rate_change}",
         f"latency {fmt.ms(s.avg_latency_ms)} vs {fmt.ms(c.avg_latency_ms or 0.0)}{_delta(c.latency_change)}",
         f"tokens per trace {fmt.num(tokens)} vs {fmt.num(c.tokens_per_trace or 0.0)}"
         f"{_delta(c.tokens_per_trace_change)}",
@@ -106,8 +106,10 @@ def _comparison(s: MetricsSummary, c: Comparison) -> str:
     return head + "; ".join(parts) + "."
 
 
-def _delta(change: float | None) -> str:
-    return "" if change is None else f" ({change * 100:+.0f}%)"
+def _delta(change: float | None, more: str = "") -> str:
+    if change is None:
+        return ""
+    return f" ({change * 100:+.1f}%{more})" if abs(change) < 0.1 else f" ({change * 100:+.0f}%{more})"
 
 
 def _figures(s: MetricsSummary) -> list[str]:

@@ -6,7 +6,7 @@ published so that clients can check before they call.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -47,7 +47,14 @@ Interval = Annotated[
     int | str | None,
     Field(
         description="Bucket size in minutes: 60, '15m', '1h' or '1d'. Default: a round size giving at most "
-        "about 36 buckets (60 for a 24-hour window).",
+        "about 36 buckets (60 for a 24-hour window), and hourly buckets up to 8 days.",
         examples=[60, "15m", "1h"],
+    ),
+]
+Compare = Annotated[
+    Literal["previous", "week", "none"],
+    Field(
+        description="What to compare the window with: 'previous' (the same length just before it), 'week' "
+        "(the same window a week earlier) or 'none'. Fetched at the same time as the window."
     ),
 ]

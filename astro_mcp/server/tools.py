@@ -21,7 +21,7 @@ from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.domain import rfc3339
 from astro_mcp.errors import AstroError
 from astro_mcp.render.metrics import render
-from astro_mcp.server.args import Account, AgentName, EndTime, Interval, StartTime
+from astro_mcp.server.args import Account, AgentName, Compare, EndTime, Interval, StartTime
 from astro_mcp.server.schema import self_contained
 from astro_mcp.service import Service
 
@@ -56,20 +56,24 @@ async def get_agent_metrics(
     start_time: StartTime = None,
     end_time: EndTime = None,
     interval: Interval = None,
+    compare: Compare = "previous",
 ) -> Annotated[CallToolResult, MetricsSummary]:
-    """Summarize how an agent deployed on Astro AI is doing in production over a time window.
+    """Say whether an agent deployed on Astro AI is healthy right now, and whether it is worse than before.
 
-    Returns, computed exactly from every bucket: traces, errors and error rate, mean latency
-    (trace-weighted), input/output tokens, the busiest and quietest periods, the worst periods for
-    errors and latency against the typical value, anomalies, the trend (first half against second),
-    idle time, and a table of at most 48 rows. Quote these figures; do not re-add the table.
+    Returns a status (healthy, degraded, incident, no_traffic) and a one-line headline; the last
+    complete period against the typical values; incidents (spike or regression, ongoing or over,
+    error and latency symptoms together); the change against an earlier window (traffic, error rate
+    with a significance test, latency, tokens per trace); exact totals, error rate and trace-weighted
+    mean latency; the trend; idle time; and a table of at most 48 rows. Quote these figures; do not
+    re-add the table.
 
     Use it for "how is agent X doing?", "did errors spike last night?", "is it slower than last
-    week?". To zoom into an anomaly, call again with a narrower window and a smaller interval.
+    week?" (compare='week'). To zoom into an incident, call again with a narrower window and a
+    smaller interval.
     """
     service = service_of(ctx)
     with astro_errors(service, account):
-        summary = await service.summary(service.resolve(account, name, start_time, end_time, interval))
+        summary = await service.summary(service.resolve(account, name, start_time, end_time, interval), compare)
     return CallToolResult(
         content=[TextContent(type="text", text=render(summary, raw_uri(summary)))],
         structured_content=summary.model_dump(mode="json"),

@@ -66,8 +66,10 @@ class Simulator:
         tokens: frozenset[str] = frozenset({DEMO_TOKEN}),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         agents: dict[str, dict[str, Agent]] = DEMO_AGENTS,
+        latency_ms: float = 0.0,
     ) -> None:
         self.clock = clock
+        self.latency_ms = latency_ms  # added to every answer: stands for a real network in benchmarks
         self.anchor = (anchor or clock()).replace(second=0, microsecond=0)
         self.tokens = tokens
         self.agents = agents
@@ -97,6 +99,8 @@ class Simulator:
         self.requests.append(
             Recorded(request.url.path, dict(request.query_params), auth, request.headers.get("user-agent", ""), client)
         )
+        if self.latency_ms:
+            await anyio.sleep(self.latency_ms / 1000)
         if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in self.tokens:
             return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
         if scripted := self._script.get((account, name)):
