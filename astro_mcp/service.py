@@ -121,10 +121,23 @@ class Service:
                 sent = got.interval_minutes if got.buckets else query.interval_minutes
                 reference.append(Reference(label, start, end, got.buckets, sent, contiguous=compare == "previous"))
 
+            responses: list[MetricsResponse] = []
+            failures: list[AstroError] = []
+
+            async def fetch_main() -> None:
+                try:
+                    responses.append(await self.metrics(query))
+                except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
+                    failures.append(err)
+                    tg.cancel_scope.cancel()
+
             async with anyio.create_task_group() as tg:
                 if earlier is not None:
                     tg.start_soon(fetch_reference, *earlier)
-                response = await self.metrics(query)
+                tg.start_soon(fetch_main)
+            if failures:
+                raise failures[0]
+            (response,) = responses
             sent = response.interval_minutes if response.buckets else query.interval_minutes
             return summarize(main, response.buckets, sent, reference[0] if reference else None)
 

@@ -65,14 +65,16 @@ class Judge:
     def value(self, i: int) -> float:
         raise NotImplementedError
 
-    def worst(self, complete: list[int]) -> Period | None:
+    def worst(self, complete: list[int], in_incidents: set[int]) -> Period | None:
         """The complete period that stands out most (by score, then value); None with fewer than two to compare."""
-        candidates = [i for i in self.eligible if i in set(complete)]
+        whole = set(complete)
+        candidates = [i for i in self.eligible if i in whole]
         if len(candidates) < 2:
             return None  # a lone period has nothing to stand out from
         i = max(candidates, key=lambda j: (self.scores.get(j, 0.0), self.value(j), self.series.traces[j]))
         score = self.scores.get(i, 0.0)
-        return period(self.series, i, self.baseline, self.value(i), unusual=score >= self.threshold)
+        unusual = score >= self.threshold or i in in_incidents
+        return period(self.series, i, self.baseline, self.value(i), unusual=unusual)
 
     def episodes(self) -> list[Anomaly]:
         """Runs of flagged periods; periods too small to judge do not break a run."""
@@ -87,7 +89,8 @@ class Judge:
         return [self._anomaly(run, self.scores[max(run, key=self.scores.__getitem__)]) for run in runs]
 
     def _anomaly(self, run: list[int], score: float) -> Anomaly:
-        peak = max(run, key=lambda i: (self.scores.get(i, 0.0), self.value(i)))
+        busy = [i for i in run if self.series.traces[i]]  # an idle period inside a run has no value
+        peak = max(busy, key=lambda i: (self.scores.get(i, 0.0), self.value(i)))
         return Anomaly(self.metric, run[0], run[-1], peak, self.value(peak), self.baseline or 0.0, score)
 
 

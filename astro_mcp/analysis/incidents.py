@@ -96,7 +96,7 @@ def _merge(episodes: list[_Episode], step: int) -> list[_Episode]:
 
 
 def _incident(agent: AgentRef, series: Series, e: _Episode, window: tuple[int, int], later: list[_Episode]) -> Incident:
-    inside = [i for i in range(len(series)) if series.time(i + 1) > e.start and series.time(i) < e.end]
+    inside = series.overlapping(e.start, e.end)
     symptoms = sorted(e.symptoms, key=lambda s: s.metric)
     kind = "regression" if e.regression else "spike"
     return Incident(

@@ -30,7 +30,7 @@ def grid_bucket_count(start: datetime, end: datetime, interval_minutes: int) -> 
 def default_interval(window: timedelta) -> int:
     """A round interval that gives the window a readable number of buckets (24 h -> 60 minutes, 7 d -> 60)."""
     minutes = window.total_seconds() / 60
-    if 60 < minutes / _DEFAULT_TARGET_BUCKETS and minutes / 60 <= _HOURLY_UP_TO:
+    if minutes / _DEFAULT_TARGET_BUCKETS > 60 and minutes / 60 <= _HOURLY_UP_TO:
         return 60
     for interval in _NICE_INTERVALS:
         if minutes / interval <= _DEFAULT_TARGET_BUCKETS:

@@ -77,7 +77,7 @@ def level_shift(points: list[Point], metric: Metric, error_threshold: float) -> 
 
 
 def _best_split(points: list[Point], metric: Metric) -> int:
-    """The split (with enough periods on each side) that best separates an earlier lower level from a later higher one."""
+    """The split (enough periods a side) that best separates an earlier lower level from a later higher one."""
     if metric == "error_rate":
         weights = [float(p.traces) for p in points]
         values = [p.value(metric) for p in points]

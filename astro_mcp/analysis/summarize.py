@@ -34,13 +34,13 @@ from astro_mcp.analysis.results import (
 )
 from astro_mcp.analysis.shift import Shift, judged, level_shift
 from astro_mcp.analysis.trend import trend
-from astro_mcp.analysis.verdict import headline, last_period, status_of
+from astro_mcp.analysis.verdict import dilution, headline, last_period, status_of
 from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.formats import minutes as describe_minutes
 from astro_mcp.formats import when
 
 MAX_TABLE_ROWS = 48
-MAX_INCIDENTS = 5
+MAX_INCIDENTS = 3
 _TARGET_TRACES = 30  # the analysis grid aims for this many traces in an average period
 _MIN_PERIODS = 12  # ... but keeps at least this many periods
 _NICE_MINUTES = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 2880, 4320, 10080, 20160, 40320)
@@ -100,7 +100,7 @@ def summarize(
         account=query.account,
         name=query.name,
         status=status,
-        headline=headline(status, found, comparison, (traces, error_rate, avg_latency), analysis.step // 60),
+        headline=headline(status, found, comparison, (traces, error_rate, avg_latency), _hint(analysis, start, end)),
         window=Window(start=query.start, end=query.end, interval_minutes=interval_minutes, bucket_count=len(series)),
         totals=totals,
         error_rate=error_rate,
@@ -115,8 +115,8 @@ def summarize(
         more_incidents=max(0, len(found) - MAX_INCIDENTS),
         comparison=comparison,
         busiest=period(analysis, max(range(len(analysis)), key=analysis.traces.__getitem__), None) if traces else None,
-        worst_error_rate=errors.worst(complete),
-        worst_latency=latency.worst(complete),
+        worst_error_rate=errors.worst(complete, _periods_of(analysis, found, "error_rate")),
+        worst_latency=latency.worst(complete, _periods_of(analysis, found, "avg_latency_ms")),
         trend=trend(analysis, (start, end), _spike_periods(analysis, found)),
         idle=_idle(series, start, end),
         notes=notes,
@@ -136,13 +136,22 @@ def _shifts(analysis: Series, before: Series | None, error_threshold: float) -> 
     return [s for s in found if s is not None and s.since < analysis.time(len(analysis))]
 
 
+def _hint(analysis: Series, start: int, end: int) -> str | None:
+    return dilution(analysis.step // 60, (end - start) // 60) if sum(analysis.traces) else None
+
+
 def _spike_periods(analysis: Series, incidents: list[Incident]) -> set[int]:
-    spans = [(i.start, i.end) for i in incidents if i.kind == "spike" and i.end is not None]
+    return _periods_of(analysis, [i for i in incidents if i.kind == "spike" and i.end is not None])
+
+
+def _periods_of(analysis: Series, incidents: list[Incident], metric: str | None = None) -> set[int]:
+    """The analysis periods that `incidents` (those with `metric`, if given) overlap."""
+    end = analysis.time(len(analysis))
     return {
         k
-        for k in range(len(analysis))
-        for begins, ends in spans
-        if analysis.at(k + 1) > begins and analysis.at(k) < ends
+        for i in incidents
+        if metric is None or metric in i.metrics
+        for k in analysis.overlapping(int(i.start.timestamp()), int(i.end.timestamp()) if i.end else end)
     }
 
 

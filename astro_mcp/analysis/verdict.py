@@ -8,6 +8,7 @@ from astro_mcp.analysis.grid import Series
 from astro_mcp.analysis.results import MIN_TRACES, Comparison, Incident, LastPeriod, Status
 
 DILUTING_MINUTES = 60  # periods longer than this can flatten a one-hour peak
+_FEW_PERIODS = 4  # fewer periods than this give no typical value to stand out from
 SLOWER = 0.3  # latency this much above the comparison's makes an agent degraded
 
 
@@ -51,7 +52,7 @@ def headline(
     incidents: list[Incident],
     comparison: Comparison | None,
     figures: tuple[int, float | None, float | None],
-    analysis_minutes: int,
+    hint: str | None,
 ) -> str:
     """One sentence: what is wrong, since when, and whether it still is; or that nothing is."""
     traces, rate, latency = figures
@@ -72,13 +73,20 @@ def headline(
         )
         if comparison is not None and comparison.trace_count:
             text += f", in line with {comparison.label}"
+    return text + (f" ({hint})." if hint else ".")
+
+
+def dilution(analysis_minutes: int, window_minutes: int) -> str | None:
+    """Why a short peak may not show, right beside the figure it would hide in; None when it would show."""
+    periods = window_minutes // analysis_minutes
+    if periods < _FEW_PERIODS:
+        return (
+            f"only {periods or 'part of one'} {sized(analysis_minutes)} period{'s' if periods > 1 else ''}, too few "
+            "to tell a peak from the typical value: use a smaller interval, or zoom in with start_time/end_time"
+        )
     if analysis_minutes > DILUTING_MINUTES:
-        text += f" ({dilution(analysis_minutes)})"
-    return text + "."
-
-
-def dilution(analysis_minutes: int) -> str:
-    return f"{sized(analysis_minutes)} averages; the worst hour may be higher: zoom in with start_time/end_time"
+        return f"{sized(analysis_minutes)} averages; the worst hour may be higher: zoom in with start_time/end_time"
+    return None
 
 
 def sized(minutes: int) -> str:

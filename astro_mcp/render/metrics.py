@@ -10,7 +10,7 @@ from collections.abc import Callable
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.anomalies import LATENCY_Z
 from astro_mcp.analysis.results import MIN_TRACES, Change, Comparison, Incident, LastPeriod, MetricsSummary, Period
-from astro_mcp.analysis.verdict import DILUTING_MINUTES, dilution, sized
+from astro_mcp.analysis.verdict import dilution, sized
 from astro_mcp.render.table import table
 
 
@@ -20,8 +20,7 @@ def render(summary: MetricsSummary, raw_uri: str) -> str:
     w = s.window
     length = fmt.minutes(int((w.end - w.start).total_seconds() // 60))
     lines = [
-        f"{s.account}/{s.name}: {fmt.when(w.start)} → {fmt.when(w.end)} ({length}, "
-        f"{sized(w.interval_minutes)} buckets)",
+        f"{s.account}/{s.name}: {fmt.when(w.start)} → {fmt.when(w.end)} ({length}, {_buckets(w.interval_minutes)})",
         f"{'⚠ ' if s.status in ('incident', 'degraded') else ''}Status: {s.status}. {s.headline}",
     ]
     if s.totals.trace_count == 0:
@@ -40,6 +39,11 @@ def render(summary: MetricsSummary, raw_uri: str) -> str:
         lines.append(_comparison(s, s.comparison))
     lines += ["", *_figures(s), _idle(s), *_notes(s), "", *table(s, raw_uri)]
     return "\n".join(lines)
+
+
+def _buckets(minutes: int) -> str:
+    size = sized(minutes)
+    return f"{size} buckets" if "-" in size else f"buckets of {size}"
 
 
 def _now(p: LastPeriod, minutes: int) -> str:
@@ -61,8 +65,8 @@ def _incidents(s: MetricsSummary) -> list[str]:
     if not s.incidents:
         return []
     lines = [
-        f"Incidents, judged on {sized(s.analysis_minutes)} periods with {MIN_TRACES}+ traces (errors: more than chance "
-        f"allows at the typical rate; latency: over {LATENCY_Z:g} MADs above the typical period):"
+        f"Incidents ({sized(s.analysis_minutes)} periods with {MIN_TRACES}+ traces; errors beyond chance at the "
+        f"typical rate, latency over {LATENCY_Z:g} MADs above it):"
     ]
     for i in s.incidents:
         lines.append(f"- {i.headline} {_counts(i)}")
@@ -77,7 +81,7 @@ def _incidents(s: MetricsSummary) -> list[str]:
 
 
 def _counts(i: Incident) -> str:
-    return f"({fmt.plural(i.error_count, 'error')} in {fmt.plural(i.trace_count, 'trace')} over its periods.)"
+    return f"({fmt.plural(i.error_count, 'error')} in {fmt.plural(i.trace_count, 'trace')}.)"
 
 
 def _comparison(s: MetricsSummary, c: Comparison) -> str:
@@ -127,12 +131,13 @@ def _figures(s: MetricsSummary) -> list[str]:
     lines = [
         f"Traces: {t.trace_count:,} ({fmt.num(s.traces_per_hour)}/hour). Errors: {t.error_count:,} "
         f"(error rate {fmt.pct(s.error_rate)}). Mean latency: {fmt.ms(s.avg_latency_ms)} (trace-weighted). "
-        f"{p95} (buckets carry only means, so a percentile can only be for the whole window).",
+        f"{p95} (buckets carry only means: a percentile is for the whole window).",
         f"Tokens: {t.input_tokens:,} input + {t.output_tokens:,} output "
         f"({fmt.num(per_trace.input)} in / {fmt.num(per_trace.output)} out per trace).",
     ]
     period = sized(s.analysis_minutes)
-    diluted = f" ({dilution(s.analysis_minutes)})" if s.analysis_minutes > DILUTING_MINUTES else ""
+    hint = dilution(s.analysis_minutes, int((s.window.end - s.window.start).total_seconds() // 60))
+    diluted = f" ({hint})" if hint else ""
     if s.busiest is not None:
         b = s.busiest
         lines.append(f"Busiest {period} period: {fmt.when(b.start)} ({fmt.plural(b.trace_count, 'trace')}).")

@@ -1,4 +1,4 @@
-"""The series of a summary as text: sparklines, then one row per period, with the earlier window beside it."""
+"""The series of a summary as text: sparklines (the earlier window's beside them), then one row per period."""
 
 from __future__ import annotations
 
@@ -13,30 +13,30 @@ def table(s: MetricsSummary, raw_uri: str) -> list[str]:
     head = f"Series, one row per {fmt.minutes(t.interval_minutes)} (UTC)"
     if coarser:
         head += f", re-aggregated from {s.window.bucket_count:,} buckets of {fmt.minutes(s.window.interval_minutes)}"
-    before = s.comparison.rows if s.comparison is not None and len(s.comparison.rows) == len(rows) else None
     lines = [
-        head + (f"; 'before' columns: {s.comparison.label}" if before and s.comparison else "") + ":",
+        head + ":",
         f"  traces   {fmt.sparkline([float(r[1]) for r in rows])}",
         f"  errors   {fmt.sparkline([r[2] / r[1] if r[1] else None for r in rows])}",
         f"  latency  {fmt.sparkline([r[3] for r in rows], from_zero=False)}",
-        f"{'start (UTC)':<13}{'traces':>8}{'errors':>7}{'err %':>7}{'lat ms':>9}"
-        + (f"{'before':>8}{'err %':>7}{'lat ms':>9}" if before else ""),
     ]
-    for k, (start, count, errors, latency, _, _) in enumerate(rows):
-        line = f"{fmt.clock(start, with_day=True):<13}{count:>8,}{errors:>7,}{_rate(errors, count):>7}{_ms(latency):>9}"
-        if before:
-            n, e, lat = before[k]
-            line += f"{n:>8,}{_rate(e, n):>7}{_ms(lat):>9}"
-        lines.append(line)
+    c = s.comparison
+    if c is not None and c.trace_count and len(c.rows) == len(rows):
+        # One scale for both windows, so the lines can be read against each other.
+        traces = fmt.sparkline([float(r[1]) for r in rows] + [float(r[0]) for r in c.rows])
+        latency = fmt.sparkline([r[3] for r in rows] + [r[2] for r in c.rows], from_zero=False)
+        lines[1:] = [
+            f"  traces   {traces[: len(rows)]}",
+            f"  before   {traces[len(rows) :]}",
+            lines[2],
+            f"  latency  {latency[: len(rows)]}",
+            f"  before   {latency[len(rows) :]}   (before: {c.label}; every row in the structured content)",
+        ]
+    lines.append(f"{'start (UTC)':<13}{'traces':>8}{'errors':>7}{'err %':>7}{'lat ms':>9}")
+    for start, count, errors, latency_ms, _, _ in rows:
+        rate = f"{errors / count * 100:.1f}" if count else "-"
+        shown = f"{latency_ms:.1f}" if latency_ms is not None else "-"
+        lines.append(f"{fmt.clock(start, with_day=True):<13}{count:>8,}{errors:>7,}{rate:>7}{shown:>9}")
     more = "For finer detail, call again with a narrower window"
     more += " or a smaller interval" if coarser else ""
     lines.append(f"{more}; every bucket as the API sent it: read {raw_uri}")
     return lines
-
-
-def _rate(errors: int, count: int) -> str:
-    return f"{errors / count * 100:.1f}" if count else "-"
-
-
-def _ms(latency: float | None) -> str:
-    return f"{latency:.1f}" if latency is not None else "-"
