@@ -47,7 +47,9 @@ def busy() -> dict[str, Any]:
         for h in range(24)
         if h != 3
     ]
-    before = [{**b, "timestamp": b["timestamp"] - timedelta(days=1), "error_count": 1} for b in buckets]
+    before: list[MetricsBucket] = [
+        {**b, "timestamp": b["timestamp"] - timedelta(days=1), "error_count": 1} for b in buckets
+    ]
     reference = Reference("the previous day", START - timedelta(days=1), START, before, 60, contiguous=True)
     return summarize(QUERY, buckets, 60, reference).model_dump(mode="json")
 
