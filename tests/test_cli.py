@@ -27,7 +27,7 @@ def test_demo_prints_what_the_model_receives_and_exits_0() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "tools: get_agent_metrics" in done.stdout
-    assert "⚠ Error spike" in done.stdout
+    assert "⚠ Status: degraded. Error spike" in done.stdout
     assert "Traces: " in done.stdout
     assert "Did you mean account='astro-team'?" in done.stdout
 
@@ -76,7 +76,7 @@ async def test_serve_demo_answers_with_no_astro_account_or_token() -> None:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "checkout-agent"})
     assert not result.is_error
     text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
-    assert "⚠ Latency spike" in text
+    assert "⚠ Status: incident. Latency regression, ongoing since" in text
 
 
 @pytest.mark.anyio
