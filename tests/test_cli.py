@@ -27,8 +27,8 @@ def test_demo_prints_what_the_model_receives_and_exits_0() -> None:
         [sys.executable, "-m", "astro_mcp", "demo"], capture_output=True, text=True, timeout=120, cwd=REPO, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "tools: list_agents, get_account_overview, get_agent_metrics" in done.stdout
-    assert "⚠ Error spike" in done.stdout
+    assert "tools: list_agents, get_account_overview, get_agent_metrics, get_agent_traces" in done.stdout
+    assert "⚠ Status: degraded. Error spike" in done.stdout
     assert "Traces: " in done.stdout
     assert "Did you mean account='astro-team'?" in done.stdout
 
@@ -77,7 +77,7 @@ async def test_serve_demo_answers_with_no_astro_account_or_token() -> None:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "checkout-agent"})
     assert not result.is_error
     text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
-    assert "⚠ Latency spike" in text
+    assert "⚠ Status: incident. Latency regression, ongoing since" in text
 
 
 @pytest.mark.anyio

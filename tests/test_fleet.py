@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx2
 import pytest
 from mcp import Client
 from mcp.types import PromptReference, ResourceTemplateReference
-from pydantic import BaseModel
 
+from astro_mcp.analysis.compare import Reference
 from astro_mcp.analysis.overview import MAX_CHARS, row_of
-from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, Bucket, MetricsQuery
@@ -217,31 +216,29 @@ async def test_me_and_deployments_agree_with_the_metrics_the_simulator_serves(
     assert (gone.status_code, gone.text) == (404, "404 page not found")
 
 
-def test_the_overview_row_reads_the_comparison_with_the_period_before_once_summaries_carry_it() -> None:
-    class Before(BaseModel):
-        label: str
-        trace_count: int
-        error_rate: float | None
-        avg_latency_ms: float | None
+def test_the_overview_row_reads_the_comparison_with_the_period_before() -> None:
+    def bucket(at: datetime, traces: int, errors: int, latency: float) -> Bucket:
+        return {
+            "timestamp": at,
+            "trace_count": traces,
+            "avg_latency_ms": latency,
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "error_count": errors,
+        }
 
-    class Compared(MetricsSummary):
-        comparison: Before | None = None
-
-    query = MetricsQuery(AgentRef("astro-team", "bot"), NOW - timedelta(hours=2), NOW, 60)
-    bucket: Bucket = {
-        "timestamp": NOW - timedelta(hours=1),
-        "trace_count": 200,
-        "avg_latency_ms": 300.0,
-        "input_tokens": 1,
-        "output_tokens": 1,
-        "error_count": 4,
-    }
-    summary = summarize(query, [bucket], 60)
-    assert row_of("bot", summary, "Running").change is None
-    compared = Compared(
-        **summary.model_dump(),
-        comparison=Before(label="the previous 2 hours", trace_count=100, error_rate=0.01, avg_latency_ms=150.0),
+    start = NOW.replace(minute=0, second=0) - timedelta(hours=2)
+    query = MetricsQuery(AgentRef("astro-team", "bot"), start, start + timedelta(hours=2), 60)
+    now = [bucket(start + timedelta(hours=1), 200, 4, 300.0)]
+    assert row_of("bot", summarize(query, now, 60), "Running").change is None
+    before = Reference(
+        "the previous 2 hours",
+        start - timedelta(hours=2),
+        start,
+        [bucket(start - timedelta(hours=1), 100, 1, 150.0)],
+        60,
+        contiguous=True,
     )
-    assert row_of("bot", compared, "Running").change == (
+    assert row_of("bot", summarize(query, now, 60, before), "Running").change == (
         "vs the previous 2 hours: traffic 2.0x, error rate 1.00% → 2.00%, latency 2.0x"
     )

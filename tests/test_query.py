@@ -71,7 +71,16 @@ def test_intervals_accept_what_a_model_naturally_sends(value: int | float | str,
 
 
 @pytest.mark.parametrize(
-    ("start", "interval"), [("now-1h", 5), ("now-6h", 15), ("now-24h", 60), ("now-7d", 360), ("now-30d", 1440)]
+    ("start", "interval"),
+    [
+        ("now-1h", 5),
+        ("now-6h", 15),
+        ("now-24h", 60),
+        ("now-7d", 60),
+        ("now-8d", 60),
+        ("now-9d", 360),
+        ("now-30d", 1440),
+    ],
 )
 def test_the_default_interval_gives_a_readable_number_of_buckets(start: str, interval: int) -> None:
     assert resolve(start).interval_minutes == interval

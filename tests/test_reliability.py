@@ -24,7 +24,8 @@ from tests.conftest import ANCHOR, NOW, text_of
 
 pytestmark = pytest.mark.anyio
 
-AGENT = {"account": "astro-team", "name": "weather-agent"}
+# One window, no comparison: each test counts and scripts the requests for that one window.
+AGENT = {"account": "astro-team", "name": "weather-agent", "compare": "none"}
 SECRET = "tok-SECRET-4f9a2c"
 
 

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from astro_mcp.analysis.compare import Reference
 from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.summarize import summarize
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.domain import Bucket as MetricsBucket
 from astro_mcp.server.schema import self_contained
@@ -32,7 +34,7 @@ def walk(node: Any) -> list[Any]:
 
 
 def busy() -> dict[str, Any]:
-    """A summary with every optional part filled: an error spike makes an anomaly."""
+    """A summary with every optional part filled: an error spike makes an incident; a day before, a comparison."""
     buckets: list[MetricsBucket] = [
         {
             "timestamp": START + timedelta(hours=h),
@@ -45,7 +47,11 @@ def busy() -> dict[str, Any]:
         for h in range(24)
         if h != 3
     ]
-    return summarize_at(QUERY, buckets, 60, START + timedelta(days=2)).model_dump(mode="json")
+    before: list[MetricsBucket] = [
+        {**b, "timestamp": b["timestamp"] - timedelta(days=1), "error_count": 1} for b in buckets
+    ]
+    reference = Reference("the previous day", START - timedelta(days=1), START, before, 60, contiguous=True)
+    return summarize(QUERY, buckets, 60, reference).model_dump(mode="json")
 
 
 BUSY = busy()
@@ -60,10 +66,7 @@ def test_the_published_schema_has_no_references_and_keeps_portable_nullables() -
     busiest = PUBLISHED["properties"]["busiest"]["anyOf"]
     assert busiest[1] == {"type": "null"}
     assert busiest[0]["required"] == ORIGINAL["$defs"]["Period"]["required"]
-    assert PUBLISHED["properties"]["anomalies"]["items"]["properties"]["metric"]["enum"] == [
-        "error_rate",
-        "avg_latency_ms",
-    ]
+    assert PUBLISHED["properties"]["incidents"]["items"]["properties"]["kind"]["enum"] == ["spike", "regression"]
 
 
 def test_a_ref_keeps_its_sibling_keywords() -> None:
@@ -89,7 +92,8 @@ def test_real_summaries_are_valid_under_both() -> None:
     for instance in (BUSY, EMPTY):
         assert Draft202012Validator(ORIGINAL).is_valid(instance)
         assert Draft202012Validator(PUBLISHED).is_valid(instance)
-    assert BUSY["anomalies"]
+    assert BUSY["incidents"]
+    assert BUSY["comparison"] is not None
     assert BUSY["busiest"] is not None
     assert EMPTY["busiest"] is None
     assert EMPTY["error_rate"] is None
@@ -106,7 +110,11 @@ def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-1, 1) | st.sampled_from(["", "up", "error_rate"]),
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(-1, 1)
+    | st.sampled_from(["", "up", "error_rate", "spike", "healthy"]),
     lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(["start", "x"]), inner, max_size=2),
     max_leaves=4,
 )

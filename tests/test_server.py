@@ -55,14 +55,16 @@ async def test_the_tool_publishes_a_described_flat_input_schema_and_an_output_sc
     assert tool.annotations.open_world_hint is True
     assert tool.annotations.destructive_hint is False
     props = tool.input_schema["properties"]
-    assert set(props) == {"account", "name", "start_time", "end_time", "interval"}
+    assert set(props) == {"account", "name", "start_time", "end_time", "interval", "compare"}
+    assert props["compare"]["enum"] == ["previous", "week", "none"]
     assert tool.input_schema["required"] == ["account", "name"]
-    assert all(p.get("description") and p.get("examples") for p in props.values())
+    assert all(p.get("description") for p in props.values())
+    assert all(p.get("examples") for name, p in props.items() if name != "compare")
     assert props["account"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,63}$"
     assert "now-7d" in props["start_time"]["description"]
     assert "without an offset it is UTC" in props["start_time"]["description"]
     assert tool.output_schema is not None
-    assert {"window", "totals", "error_rate", "avg_latency_ms", "anomalies", "table"} <= set(
+    assert {"status", "headline", "window", "totals", "error_rate", "incidents", "comparison", "table"} <= set(
         tool.output_schema["properties"]
     )
     assert tool.output_schema == self_contained(MetricsSummary.model_json_schema())  # no $ref: see test_schema
@@ -90,11 +92,12 @@ async def test_a_call_returns_exact_figures_in_text_and_structured_content(clien
         "input_tokens": sum(b["input_tokens"] for b in raw),
         "output_tokens": sum(b["output_tokens"] for b in raw),
     }
-    assert s["error_rate"] == errors / traces
-    assert s["avg_latency_ms"] == pytest.approx(sum(b["avg_latency_ms"] * b["trace_count"] for b in raw) / traces)
+    assert s["error_rate"] == pytest.approx(errors / traces, rel=5e-4)  # 4 significant digits, counts exact
+    weighted = sum(b["avg_latency_ms"] * b["trace_count"] for b in raw) / traces
+    assert s["avg_latency_ms"] == pytest.approx(weighted, rel=5e-4)
     text = text_of(result)
     assert text.startswith("astro-team/support-bot: Nov 24 09:52 UTC → Nov 25 09:52 UTC")
-    assert "⚠ Error spike Nov 25 03:00" in text
+    assert "⚠ Status: degraded. Error spike Nov 25 03:00" in text
     assert f"Traces: {traces:,}" in text
     assert "read astro://agents/astro-team/support-bot/metrics/raw?start_time=2026-11-24T09%3A52%3A00Z" in text
 
@@ -184,8 +187,13 @@ async def test_rate_limits_and_timeouts_say_how_long_to_wait(settings: Settings,
     simulator.script("astro-team", "support-bot", Scripted(429, b'{"error":"too many requests"}', {"retry-after": "7"}))
     simulator.script("astro-team", "weather-agent", Scripted(delay=5))
     async with Client(server_at_now(settings, max_attempts=1, read_timeout=0.3)) as client:
-        limited = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
-        slow = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
+        # compare="none": one request each, so the scripted answer is the window's own
+        limited = await client.call_tool(
+            "get_agent_metrics", {"account": "astro-team", "name": "support-bot", "compare": "none"}
+        )
+        slow = await client.call_tool(
+            "get_agent_metrics", {"account": "astro-team", "name": "weather-agent", "compare": "none"}
+        )
     assert limited.is_error
     assert "Wait 7 seconds, then retry" in text_of(limited)
     assert slow.is_error
@@ -223,7 +231,9 @@ async def test_identical_calls_share_one_upstream_request(settings: Settings, si
             for _ in range(5):
                 tg.start_soon(call)
         again = await client.call_tool("get_agent_metrics", arguments)
-    assert len(simulator.requests_to("metrics")) == len(simulator.requests_to("summary")) == 1
+    # The window, the one before it and the window's p95: each asked for once.
+    assert len(simulator.requests_to("metrics")) == 2
+    assert len(simulator.requests_to("summary")) == 1
     assert all(r.structured_content == again.structured_content for r in results)
 
 

@@ -29,8 +29,8 @@ CALLS: list[dict[str, Any]] = [
     {"account": "fresh-org", "name": "x"},
     {"account": "expired-session", "name": "x"},
     {"account": "astro-team", "name": "broken-backend"},
-    {"account": "astro-team", "name": "weather-agent"},  # scripted: 200 with an HTML page
-    {"account": "astro-team", "name": "batch-agent"},  # scripted: 429, 429, 429
+    {"account": "astro-team", "name": "weather-agent", "compare": "none"},  # scripted: 200 with an HTML page
+    {"account": "astro-team", "name": "batch-agent", "compare": "none"},  # scripted: 429, 429, 429
     {"account": "astro-team", "name": "new-agent"},
 ]
 

@@ -15,12 +15,18 @@ def without_error_counts(summary: MetricsSummary, route: str, bucket_minutes: in
         f"That route gives hour, day, week or month buckets only ({minutes(bucket_minutes)} here) and counts no "
         "errors, so error figures are not available (not zero)."
     )
+    unknown_errors = {"error_rate": None, "error_rate_change": None, "p_value": None}
+    comparison = summary.comparison
+    now = summary.now
     return summary.model_copy(
         update={
             "errors_available": False,
             "error_rate": None,
             "worst_error_rate": None,
-            "anomalies": [a for a in summary.anomalies if a.metric != "error_rate"],
+            "now": now.model_copy(update={"error_rate": None}) if now is not None else None,
+            "comparison": comparison.model_copy(update={**unknown_errors, "error_rate_verdict": "not_available"})
+            if comparison is not None
+            else None,
             "trend": summary.trend.model_copy(update={"error_rate": _UNKNOWN}),
             "notes": [*summary.notes, note],
         }

@@ -37,6 +37,11 @@ class Series:
     def time(self, i: int) -> int:
         return self.t0 + i * self.step
 
+    def overlapping(self, start: int, end: int) -> range:
+        """The items that overlap [start, end) (epoch seconds)."""
+        first = max(0, (start - self.t0) // self.step)
+        return range(first, min(len(self), max(first, -(-(end - self.t0) // self.step))))
+
     def latency(self, i: int) -> float | None:
         return self.latency_sum[i] / self.traces[i] if self.traces[i] else None
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.results import Anomaly, MetricsSummary
+from astro_mcp.analysis.results import MetricsSummary
 
 RowStatus = Literal["incident", "failed", "degraded", "no_traffic", "healthy", "not_deployed"]
 # Worst first: what needs a person now, then what could not be read, then the rest.
@@ -84,18 +84,10 @@ def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) ->
             return row.model_copy(update={"status": "no_traffic", "headline": "Deployment stopped; no traces."})
         reason = f"deployed ({deployment_status or 'status unknown'}) but served no traces in the window"
         return row.model_copy(update={"status": "no_traffic", "headline": _sentence(reason), "reason": reason})
-    if s.anomalies:
-        first = s.anomalies[0]
-        ongoing = first.end >= s.window.end
-        others = len(s.anomalies) - 1 + s.more_anomalies
-        reason = _anomaly(first, ongoing) + (f" (+{others} more)" if others else "")
-        status = "incident" if ongoing else "degraded"
-        return row.model_copy(update={"status": status, "headline": _sentence(reason), "reason": reason})
-    errors = f", {fmt.pct(s.error_rate)} errors" if s.error_rate is not None else ""
-    latency = f", {fmt.ms(s.avg_latency_ms)} mean latency" if s.avg_latency_ms is not None else ""
-    return row.model_copy(
-        update={"headline": f"Healthy: {fmt.plural(traces, 'trace')}{errors}{latency}; nothing stood out."}
-    )
+    if s.status in ("incident", "degraded"):
+        reason = s.incidents[0].headline if s.incidents else s.headline
+        return row.model_copy(update={"status": s.status, "headline": s.headline, "reason": reason.rstrip(".")})
+    return row.model_copy(update={"headline": s.headline})
 
 
 def failed_row(name: str, error: str) -> AgentRow:
@@ -169,13 +161,6 @@ def _headline(ranked: Sequence[AgentRow]) -> str:
     )
 
 
-def _anomaly(a: Anomaly, ongoing: bool) -> str:
-    when = f"since {fmt.when(a.start)}, still going" if ongoing else fmt.span(a.start, a.end)
-    if a.metric == "error_rate":
-        return f"error rate up to {fmt.pct(a.peak)} (typical {fmt.pct(a.baseline)}) {when}"
-    return f"latency up to {fmt.ms(a.peak)} (typical {fmt.ms(a.baseline)}) {when}"
-
-
 def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + "."
 
@@ -185,7 +170,7 @@ def _change(s: MetricsSummary) -> str | None:
 
     The window's own halves are no substitute: over a day they mostly show the daily rhythm.
     """
-    before: Any = getattr(s, "comparison", None)  # MetricsSummary.comparison, where the server computes it
+    before = s.comparison
     if before is None or not before.trace_count or not s.totals.trace_count:
         return None
     parts = [f"traffic {s.totals.trace_count / before.trace_count:.1f}x"]

@@ -15,6 +15,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # which gives a 24-hour window the API's own default of 60 minutes.
 _NICE_INTERVALS = (1, 5, 15, 30, 60, 180, 360, 720, 1440)
 _DEFAULT_TARGET_BUCKETS = 36
+# ...but up to this many hourly buckets: coarser buckets would average a one-hour incident away.
+_HOURLY_UP_TO = 192
 
 
 def grid_bucket_count(start: datetime, end: datetime, interval_minutes: int) -> int:
@@ -26,8 +28,10 @@ def grid_bucket_count(start: datetime, end: datetime, interval_minutes: int) -> 
 
 
 def default_interval(window: timedelta) -> int:
-    """A round interval that gives the window a readable number of buckets (24 h -> 60 minutes)."""
+    """A round interval that gives the window a readable number of buckets (24 h -> 60 minutes, 7 d -> 60)."""
     minutes = window.total_seconds() / 60
+    if minutes / _DEFAULT_TARGET_BUCKETS > 60 and minutes / 60 <= _HOURLY_UP_TO:
+        return 60
     for interval in _NICE_INTERVALS:
         if minutes / interval <= _DEFAULT_TARGET_BUCKETS:
             return interval

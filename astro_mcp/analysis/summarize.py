@@ -3,11 +3,12 @@
 The API leaves out buckets with no traces, so the series is first laid on a gap-filled grid aligned
 to multiples of the interval since the epoch: a missing bucket is idle time (zeros), never missing
 data. Every figure is computed from every bucket; totals are exact integers, means are weighted by
-traces (`sum(avg_latency_ms * trace_count) / sum(trace_count)`), and nothing is rounded here.
+traces (`sum(avg_latency_ms * trace_count) / sum(trace_count)`).
 
-Peaks and anomalies are judged on an *analysis grid*: the data grid coarsened until a typical period
-holds enough traces to mean something (30 days of 1-minute buckets holding 2 traces each would
-otherwise make one failed trace a "100% error spike").
+Incidents are judged on an *analysis grid*: the data grid coarsened until a typical period holds
+enough traces to mean something (30 days of 1-minute buckets holding 2 traces each would otherwise
+make one failed trace a "100% error spike"). An earlier window, when given, joins in setting what is
+typical and shows a step that began just before the window.
 """
 
 from __future__ import annotations
@@ -15,34 +16,39 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
 
 from astro_mcp.analysis.anomalies import ErrorJudge, LatencyJudge, period
+from astro_mcp.analysis.compare import Reference, compare
 from astro_mcp.analysis.grid import Series, lay_on_grid
+from astro_mcp.analysis.incidents import find_incidents
 from astro_mcp.analysis.results import (
     COLUMNS,
     MIN_TRACES,
-    Change,
     Idle,
+    Incident,
     MetricsSummary,
     Table,
     TokensPerTrace,
     Totals,
-    Trend,
     Window,
 )
+from astro_mcp.analysis.shift import Shift, judged, level_shift
+from astro_mcp.analysis.trend import trend
+from astro_mcp.analysis.verdict import dilution, headline, last_period, status_of
 from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.formats import minutes as describe_minutes
 from astro_mcp.formats import when
 
 MAX_TABLE_ROWS = 48
-MAX_ANOMALIES = 5
+MAX_INCIDENTS = 3
 _TARGET_TRACES = 30  # the analysis grid aims for this many traces in an average period
 _MIN_PERIODS = 12  # ... but keeps at least this many periods
 _NICE_MINUTES = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 2880, 4320, 10080, 20160, 40320)
 
 
-def summarize(query: MetricsQuery, buckets: Sequence[Bucket], interval_minutes: int) -> MetricsSummary:
+def summarize(
+    query: MetricsQuery, buckets: Sequence[Bucket], interval_minutes: int, reference: Reference | None = None
+) -> MetricsSummary:
     """Summarize `buckets` (as the API returned them, at `interval_minutes`) over `query`'s window."""
     series, notes = lay_on_grid(buckets, interval_minutes, query.start, query.end)
     notes = list(query.notes) + notes
@@ -59,54 +65,94 @@ def summarize(query: MetricsQuery, buckets: Sequence[Bucket], interval_minutes: 
         output_tokens=sum(series.output_tokens),
     )
     traces = totals.trace_count
-    latency_total = math.fsum(series.latency_sum)
-    hours = (end - start) / 3600
-    notes.extend(_edge_notes(series, start, end, query.live))
+    if traces:
+        notes.extend(_edge_notes(series, start, end, query.live))
 
     analysis = series.regroup(_analysis_step(series, traces))
-    full = [i for i in range(len(analysis)) if _covered(analysis, i, start, end) == analysis.step]
+    complete = [
+        i
+        for i in range(len(analysis))
+        if _covered(analysis, i, start, end) == analysis.step and not (query.live and analysis.time(i + 1) >= end)
+    ]
     eligible = [i for i in range(len(analysis)) if analysis.traces[i] >= MIN_TRACES]
     if traces and not eligible:
         notes.append(
             f"No {describe_minutes(analysis.step // 60)} period has {MIN_TRACES} or more traces, so no period's "
             "error rate or latency is judged against a typical value."
         )
-    with_traffic = [i for i in full if analysis.traces[i]]
-    busiest = max(range(len(analysis)), key=analysis.traces.__getitem__) if traces else None
-    quietest = min(with_traffic, key=analysis.traces.__getitem__) if with_traffic else None
-    errors = ErrorJudge(analysis, eligible, (start, end))
-    latency = LatencyJudge(analysis, eligible, (start, end))
-    anomalies = sorted(errors.episodes() + latency.episodes(), key=lambda a: (-a.score, a.start))
+    pool = reference.series(analysis.step) if reference is not None else None
+    errors = ErrorJudge(analysis, eligible, pool)
+    latency = LatencyJudge(analysis, eligible, pool)
+    shifts = _shifts(analysis, pool if reference is not None and reference.contiguous else None, errors.threshold)
+    found = find_incidents(
+        query.agent, analysis, (start, end), eligible, errors.episodes() + latency.episodes(), shifts
+    )
+    table = (
+        _table(series, analysis) if traces else Table(interval_minutes=interval_minutes, columns=list(COLUMNS), rows=[])
+    )
+    comparison = (
+        compare(reference, series, (query.start, query.end), table.interval_minutes * 60) if reference else None
+    )
+    error_rate = totals.error_count / traces if traces else None
+    avg_latency = math.fsum(series.latency_sum) / traces if traces else None
+    status = status_of(traces, found, comparison)
     return MetricsSummary(
         account=query.account,
         name=query.name,
-        window=Window(
-            start=query.start,
-            end=query.end,
-            interval_minutes=interval_minutes,
-            bucket_count=len(series),
-        ),
+        status=status,
+        headline=headline(status, found, comparison, (traces, error_rate, avg_latency), _hint(analysis, start, end)),
+        window=Window(start=query.start, end=query.end, interval_minutes=interval_minutes, bucket_count=len(series)),
         totals=totals,
-        error_rate=totals.error_count / traces if traces else None,
-        avg_latency_ms=latency_total / traces if traces else None,
+        error_rate=error_rate,
+        avg_latency_ms=avg_latency,
         tokens_per_trace=TokensPerTrace(input=totals.input_tokens / traces, output=totals.output_tokens / traces)
         if traces
         else None,
-        traces_per_hour=traces / hours,
+        traces_per_hour=traces * 3600 / (end - start),
         analysis_minutes=analysis.step // 60,
-        busiest=period(analysis, busiest, None) if busiest is not None else None,
-        quietest=period(analysis, quietest, None) if quietest not in (None, busiest) else None,
-        worst_error_rate=errors.worst(),
-        worst_latency=latency.worst(),
-        anomalies=anomalies[:MAX_ANOMALIES],
-        more_anomalies=max(0, len(anomalies) - MAX_ANOMALIES),
-        trend=_trend(series, start, end),
+        now=last_period(analysis, complete[-1] if complete and traces else None, errors, latency, found),
+        incidents=found[:MAX_INCIDENTS],
+        more_incidents=max(0, len(found) - MAX_INCIDENTS),
+        comparison=comparison,
+        busiest=period(analysis, max(range(len(analysis)), key=analysis.traces.__getitem__), None) if traces else None,
+        worst_error_rate=errors.worst(complete, _periods_of(analysis, found, "error_rate")),
+        worst_latency=latency.worst(complete, _periods_of(analysis, found, "avg_latency_ms")),
+        trend=trend(analysis, (start, end), _spike_periods(analysis, found)),
         idle=_idle(series, start, end),
         notes=notes,
-        table=_table(series, analysis)
-        if traces
-        else Table(interval_minutes=interval_minutes, columns=list(COLUMNS), rows=[]),
+        table=table,
     )
+
+
+def _shifts(analysis: Series, before: Series | None, error_threshold: float) -> list[Shift]:
+    """Steps that hold to the end, for each metric; earlier data that comes just before counts as before."""
+    points = []
+    for s in (before, analysis):
+        if s is not None:
+            points += judged([s.time(i) for i in range(len(s))], s.traces, s.errors, s.latency_sum)
+    found = [level_shift(points, "avg_latency_ms", math.inf)]
+    if math.isfinite(error_threshold):
+        found.append(level_shift(points, "error_rate", error_threshold))
+    return [s for s in found if s is not None and s.since < analysis.time(len(analysis))]
+
+
+def _hint(analysis: Series, start: int, end: int) -> str | None:
+    return dilution(analysis.step // 60, (end - start) // 60) if sum(analysis.traces) else None
+
+
+def _spike_periods(analysis: Series, incidents: list[Incident]) -> set[int]:
+    return _periods_of(analysis, [i for i in incidents if i.kind == "spike" and i.end is not None])
+
+
+def _periods_of(analysis: Series, incidents: list[Incident], metric: str | None = None) -> set[int]:
+    """The analysis periods that `incidents` (those with `metric`, if given) overlap."""
+    end = analysis.time(len(analysis))
+    return {
+        k
+        for i in incidents
+        if metric is None or metric in i.metrics
+        for k in analysis.overlapping(int(i.start.timestamp()), int(i.end.timestamp()) if i.end else end)
+    }
 
 
 def _covered(series: Series, i: int, start: int, end: int) -> int:
@@ -144,43 +190,20 @@ def _analysis_step(series: Series, traces: int) -> int:
     if traces == 0:
         return series.step
     factor = min(math.ceil(_TARGET_TRACES * n / traces), max(1, n // _MIN_PERIODS))
-    return _nice_step(series.step, factor)
+    return nice_step(series.step, factor)
 
 
-def _nice_step(step: int, factor: int) -> int:
-    """The smallest round multiple of `step` that is at least `factor` times it."""
-    minutes = step // 60
+def nice_step(step: int, factor: int) -> int:
+    """A multiple of `step` at least `factor` times it: a round size if one is near, else exactly `factor` times.
+
+    A round size is taken only within twice the size needed: for 7-minute buckets the first round
+    multiple is a week, which would average a one-hour incident away.
+    """
+    minutes, needed = step // 60, step // 60 * factor
     for nice in _NICE_MINUTES:
-        if nice >= minutes * factor and nice % minutes == 0:
+        if needed <= nice <= 2 * needed and nice % minutes == 0:
             return nice * 60
     return step * factor
-
-
-def _trend(series: Series, start: int, end: int) -> Trend:
-    """The first half of the window against the second; a bucket goes to the half its midpoint is in."""
-    middle = (start + end) / 2
-    k = min(len(series), max(0, math.ceil((middle - series.t0 - series.step / 2) / series.step)))
-    boundary = min(max(series.time(k), start), end)
-    t1, t2 = sum(series.traces[:k]), sum(series.traces[k:])
-    e1, e2 = sum(series.errors[:k]), sum(series.errors[k:])
-    l1, l2 = math.fsum(series.latency_sum[:k]), math.fsum(series.latency_sum[k:])
-    s1, s2 = boundary - start, end - boundary
-    return Trend(
-        traces_per_hour=_change(t1 * 3600 / s1 if s1 else None, t2 * 3600 / s2 if s2 else None, 0.10, 0),
-        error_rate=_change(e1 / t1 if t1 else None, e2 / t2 if t2 else None, 0.25, 0.005),
-        avg_latency_ms=_change(l1 / t1 if t1 else None, l2 / t2 if t2 else None, 0.10, 0),
-    )
-
-
-def _change(first: float | None, second: float | None, relative: float, absolute: float) -> Change:
-    """Up or down when the halves differ by more than `relative` of the first and `absolute` too."""
-    if first is None or second is None:
-        direction: Literal["up", "down", "steady", "unknown"] = "unknown"
-    elif abs(second - first) <= max(relative * first, absolute):
-        direction = "steady"
-    else:
-        direction = "up" if second > first else "down"
-    return Change(first_half=first, second_half=second, direction=direction)
 
 
 def _idle(series: Series, start: int, end: int) -> Idle:
@@ -205,7 +228,7 @@ def _table(series: Series, analysis: Series) -> Table:
     """At most MAX_TABLE_ROWS rows: coarser rows (counts summed, latency trace-weighted) when needed."""
     factor = -(-len(series) // MAX_TABLE_ROWS)
     while True:
-        step = _nice_step(series.step, factor)
+        step = nice_step(series.step, factor)
         # Regrouping the (smaller) analysis series gives the same rows when its step divides ours.
         rows = (analysis if step % analysis.step == 0 else series).regroup(step)
         if len(rows) <= MAX_TABLE_ROWS:
@@ -215,21 +238,10 @@ def _table(series: Series, analysis: Series) -> Table:
         interval_minutes=rows.step // 60,
         columns=list(COLUMNS),
         rows=[
-            (
-                rows.at(i),
-                rows.traces[i],
-                rows.errors[i],
-                _round(rows.latency(i)),
-                rows.input_tokens[i],
-                rows.output_tokens[i],
-            )
+            (rows.at(i), rows.traces[i], rows.errors[i], rows.latency(i), rows.input_tokens[i], rows.output_tokens[i])
             for i in range(len(rows))
         ],
     )
-
-
-def _round(latency: float | None) -> float | None:
-    return None if latency is None else round(latency, 1)
 
 
 def _at(ts: int) -> datetime:

@@ -1,4 +1,4 @@
-"""A `MetricsSummary` as the text a model reads: headline, figures, notes, then a compact table.
+"""A `MetricsSummary` as the text a model reads: the verdict, now, incidents, the comparison, figures, then a table.
 
 Units are always written out and times are UTC. Rounding happens here, for display only.
 """
@@ -9,27 +9,119 @@ from collections.abc import Callable
 
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.anomalies import LATENCY_Z
-from astro_mcp.analysis.results import MIN_TRACES, Anomaly, Change, MetricsSummary, Period
+from astro_mcp.analysis.results import MIN_TRACES, Change, Comparison, Incident, LastPeriod, MetricsSummary, Period
+from astro_mcp.analysis.verdict import dilution, sized
+from astro_mcp.render.table import table
 
 
 def render(summary: MetricsSummary, raw_uri: str) -> str:
     """The text block of a `get_agent_metrics` result."""
     s = summary
     w = s.window
-    agent = f"{s.account}/{s.name}"
     length = fmt.minutes(int((w.end - w.start).total_seconds() // 60))
-    buckets = fmt.minutes(w.interval_minutes, adjective=True)
-    lines = [f"{agent}: {fmt.when(w.start)} → {fmt.when(w.end)} ({length}, {buckets} buckets)"]
+    lines = [
+        f"{s.account}/{s.name}: {fmt.when(w.start)} → {fmt.when(w.end)} ({length}, {_buckets(w.interval_minutes)})",
+        f"{'⚠ ' if s.status in ('incident', 'degraded') else ''}Status: {s.status}. {s.headline}",
+    ]
     if s.totals.trace_count == 0:
         lines += [
             f"No traces between {fmt.when(w.start)} and {fmt.when(w.end)}: the agent served no traffic in this window.",
             "Is the agent deployed and receiving requests? Is the window right (times are UTC)? "
             "Try a wider window, e.g. start_time='now-7d'.",
         ]
-        lines += _notes(s)
-        return "\n".join(lines)
-    lines.append(_verdict(s))
-    lines.append("")
+        if s.comparison is not None and s.comparison.trace_count:
+            lines.append(f"It had {fmt.plural(s.comparison.trace_count, 'trace')} in {s.comparison.label}.")
+        return "\n".join(lines + _notes(s))
+    if s.now is not None:
+        lines.append(_now(s.now, s.analysis_minutes))
+    lines += _incidents(s)
+    if s.comparison is not None:
+        lines.append(_comparison(s, s.comparison))
+    lines += ["", *_figures(s), _idle(s), *_notes(s), "", *table(s, raw_uri)]
+    return "\n".join(lines)
+
+
+def _buckets(minutes: int) -> str:
+    size = sized(minutes)
+    return f"{size} buckets" if "-" in size else f"buckets of {size}"
+
+
+def _now(p: LastPeriod, minutes: int) -> str:
+    period = f"last {sized(minutes)} period" if minutes != 60 else "last hour"
+    head = f"Now ({period}, {fmt.span(p.start, p.end)}): "
+    if p.error_rate is None or p.avg_latency_ms is None:
+        return head + "no traces."
+    figures = f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}, {fmt.plural(p.trace_count, 'trace')}"
+    verdict = {
+        "normal": "normal",
+        "elevated": "elevated",
+        "too_few_traces": f"too few traces to judge (fewer than {MIN_TRACES})",
+        "no_traffic": "no traffic",
+    }[p.verdict]
+    return f"{head}{figures}: {verdict}."
+
+
+def _incidents(s: MetricsSummary) -> list[str]:
+    if not s.incidents:
+        return []
+    lines = [
+        f"Incidents ({sized(s.analysis_minutes)} periods with {MIN_TRACES}+ traces; errors beyond chance at the "
+        f"typical rate, latency over {LATENCY_Z:g} MADs above it):"
+    ]
+    for i in s.incidents:
+        lines.append(f"- {i.headline} {_counts(i)}")
+        c = i.traces_call
+        lines.append(
+            f"  → get_agent_traces(account='{c.account}', name='{c.name}', start_time='{c.start_time}', "
+            f"end_time='{c.end_time}')"
+        )
+    if s.more_incidents:
+        lines.append(f"- and {s.more_incidents} more; narrow the window to see them.")
+    return lines
+
+
+def _counts(i: Incident) -> str:
+    return f"({fmt.plural(i.error_count, 'error')} in {fmt.plural(i.trace_count, 'trace')}.)"
+
+
+def _comparison(s: MetricsSummary, c: Comparison) -> str:
+    head = f"Against {c.label} ({fmt.when(c.start)} → {fmt.when(c.end)}): "
+    if not c.trace_count:
+        return head + "it had no traces, so there is nothing to compare with."
+    assert s.avg_latency_ms is not None
+    assert s.tokens_per_trace is not None
+    tokens = s.tokens_per_trace.input + s.tokens_per_trace.output
+    verdict = {
+        "higher": "significantly higher",
+        "lower": "significantly lower",
+        "no_significant_change": "no significant change",
+        "not_enough_traffic": "not enough traffic to tell",
+        "not_available": "not available",
+    }[c.error_rate_verdict]
+    p = f", p={c.p_value:.2g}" if c.p_value is not None else ""
+    rate_change = _delta(c.error_rate_change, f"; {verdict}{p}") if c.error_rate_change is not None else f" ({verdict})"
+    rates = (
+        f"error rate {fmt.pct(s.error_rate)} vs {fmt.pct(c.error_rate or 0.0)}{rate_change}"
+        if s.error_rate is not None
+        else "error rate not available"
+    )
+    parts = [
+        f"traffic {fmt.plural(s.totals.trace_count, 'trace')} vs {c.trace_count:,}{_delta(c.traffic_change)}",
+        rates,
+        f"latency {fmt.ms(s.avg_latency_ms)} vs {fmt.ms(c.avg_latency_ms or 0.0)}{_delta(c.latency_change)}",
+        f"tokens per trace {fmt.num(tokens)} vs {fmt.num(c.tokens_per_trace or 0.0)}"
+        f"{_delta(c.tokens_per_trace_change)}",
+    ]
+    return head + "; ".join(parts) + "."
+
+
+def _delta(change: float | None, more: str = "") -> str:
+    if change is None:
+        return ""
+    return f" ({change * 100:+.1f}%{more})" if abs(change) < 0.1 else f" ({change * 100:+.0f}%{more})"
+
+
+def _figures(s: MetricsSummary) -> list[str]:
     t = s.totals
     per_trace = s.tokens_per_trace
     # With traces, these are never None: the summary sets them whenever trace_count > 0.
@@ -40,68 +132,42 @@ def render(summary: MetricsSummary, raw_uri: str) -> str:
         if s.error_rate is not None
         else "Errors: not available (see the notes)"
     )
-    lines += [
+    p95 = (
+        f"p95 latency: {fmt.ms(s.p95_latency_ms)} for the whole window"
+        if s.p95_latency_ms is not None
+        else "p95: not available"
+    )
+    lines = [
         f"Traces: {t.trace_count:,} ({fmt.num(s.traces_per_hour)}/hour). {errors}. "
-        f"Mean latency: {fmt.ms(s.avg_latency_ms)} (trace-weighted).",
+        f"Mean latency: {fmt.ms(s.avg_latency_ms)} (trace-weighted). "
+        f"{p95} (buckets carry only means: a percentile is for the whole window).",
         f"Tokens: {t.input_tokens:,} input + {t.output_tokens:,} output "
         f"({fmt.num(per_trace.input)} in / {fmt.num(per_trace.output)} out per trace).",
     ]
-    period = fmt.minutes(s.analysis_minutes, adjective=True)
+    period = sized(s.analysis_minutes)
+    hint = dilution(s.analysis_minutes, int((s.window.end - s.window.start).total_seconds() // 60))
+    diluted = f" ({hint})" if hint else ""
     if s.busiest is not None:
-        busiest, quietest = s.busiest, s.quietest
-        traffic = f"Busiest {period} period: {fmt.when(busiest.start)} ({fmt.plural(busiest.trace_count, 'trace')})"
-        if quietest is not None:
-            quiet = fmt.plural(quietest.trace_count, "trace")
-            traffic += f"; quietest with traffic: {fmt.when(quietest.start)} ({quiet})"
-        lines.append(traffic + ".")
+        b = s.busiest
+        lines.append(f"Busiest {period} period: {fmt.when(b.start)} ({fmt.plural(b.trace_count, 'trace')}).")
     if s.worst_error_rate is not None:
-        lines.append(f"Worst error rate: {_worst(s.worst_error_rate, fmt.pct, with_errors=True)}.")
+        lines.append(f"{_worst('error rate', s.worst_error_rate, fmt.pct, True)}{diluted}.")
     if s.worst_latency is not None:
-        lines.append(f"Worst latency: {_worst(s.worst_latency, fmt.ms, with_errors=False)}.")
-    if s.anomalies:
-        lines.append(
-            f"Anomalies, over {period} periods with {MIN_TRACES}+ traces (error rate: more errors than chance allows "
-            f"at the typical rate; latency: over {LATENCY_Z:g} MADs above the median):"
-        )
-        lines += [f"- {_anomaly(a)}" for a in s.anomalies]
-        if s.more_anomalies:
-            lines.append(f"- and {s.more_anomalies} more; narrow the window to see them.")
-    lines.append("Trend, first half → second half: " + _trend(s) + ".")
-    lines.append(_idle(s))
-    lines += _notes(s)
-    lines += ["", *_table(s, raw_uri)]
-    return "\n".join(lines)
+        lines.append(f"{_worst('latency', s.worst_latency, fmt.ms, False)}{diluted}.")
+    aside = f", {fmt.plural(s.trend.spikes_set_aside, 'spike period')} set aside" if s.trend.spikes_set_aside else ""
+    lines.append(f"Trend, first half → second half{aside}: {_trend(s)}.")
+    return lines
 
 
-def _verdict(s: MetricsSummary) -> str:
-    if not s.anomalies:
-        return "No anomalies: error rate and latency stayed near their typical values."
-    first = s.anomalies[0]
-    what = "Error spike" if first.metric == "error_rate" else "Latency spike"
-    shown = fmt.pct if first.metric == "error_rate" else fmt.ms
-    others = len(s.anomalies) - 1 + s.more_anomalies
-    more = f" (+{others} more)" if others else ""
-    return f"⚠ {what} {_span(first)}: {shown(first.peak)} at its peak vs a typical {shown(first.baseline)}.{more}"
-
-
-def _anomaly(a: Anomaly) -> str:
-    if a.metric == "error_rate":
-        return (
-            f"error rate up to {fmt.pct(a.peak)} {_span(a)} (peak {fmt.clock(a.peak_time)}), "
-            f"typical {fmt.pct(a.baseline)}; "
-            f"{fmt.plural(a.error_count, 'error')} in {fmt.plural(a.trace_count, 'trace')}"
-        )
-    return f"latency up to {fmt.ms(a.peak)} {_span(a)} (peak {fmt.clock(a.peak_time)}), typical {fmt.ms(a.baseline)}"
-
-
-def _worst(p: Period, shown: Callable[[float], str], with_errors: bool) -> str:
-    text = f"{shown(p.value)} at {fmt.when(p.start)} ({fmt.plural(p.trace_count, 'trace')}"
-    text += f", {fmt.plural(p.error_count, 'error')})" if with_errors else ")"
-    if p.baseline is not None:
-        text += f", typical {shown(p.baseline)}"
-        if p.baseline > 0:
-            text += f" ({p.value / p.baseline:.1f}x)"
-    return text
+def _worst(label: str, p: Period, shown: Callable[[float], str], with_errors: bool) -> str:
+    counts = fmt.plural(p.trace_count, "trace") + (f", {fmt.plural(p.error_count, 'error')}" if with_errors else "")
+    text = f"{shown(p.value)} at {fmt.when(p.start)} ({counts})"
+    if p.baseline is None:
+        return f"Highest {label}: {text}"
+    if p.unusual:
+        ratio = f" ({p.value / p.baseline:.1f}x)" if p.baseline > 0 else ""
+        return f"Worst {label}: {text}, against a typical {shown(p.baseline)}{ratio}"
+    return f"Highest {label}: {text}, within normal variation around a typical {shown(p.baseline)}"
 
 
 def _trend(s: MetricsSummary) -> str:
@@ -109,7 +175,7 @@ def _trend(s: MetricsSummary) -> str:
         (
             _change("traffic", s.trend.traces_per_hour, lambda v: f"{fmt.num(v)} traces/hour"),
             _change("error rate", s.trend.error_rate, fmt.pct) if s.errors_available else "error rate: not available",
-            _change("latency", s.trend.avg_latency_ms, fmt.ms),
+            _change("latency (median period)", s.trend.avg_latency_ms, fmt.ms),
         )
     )
 
@@ -136,43 +202,3 @@ def _idle(s: MetricsSummary) -> str:
 
 def _notes(s: MetricsSummary) -> list[str]:
     return ["Notes:", *(f"- {note}" for note in s.notes)] if s.notes else []
-
-
-def _table(s: MetricsSummary, raw_uri: str) -> list[str]:
-    table = s.table
-    rows = table.rows
-    coarser = table.interval_minutes != s.window.interval_minutes
-    head = f"Series, one row per {fmt.minutes(table.interval_minutes)} (UTC)"
-    if coarser:
-        size = fmt.minutes(s.window.interval_minutes, adjective=True)
-        head += f", re-aggregated from {s.window.bucket_count:,} {size} buckets"
-    traces = [float(r[1]) for r in rows]
-    rates = [r[2] / r[1] if r[1] and s.errors_available else None for r in rows]
-    latencies = [r[3] for r in rows]
-    lines = [
-        head + ":",
-        f"  traces   {fmt.sparkline(traces)}",
-        f"  errors   {fmt.sparkline(rates)}",
-        f"  latency  {fmt.sparkline(latencies, from_zero=False)}",
-        f"{'start (UTC)':<13}{'traces':>8}{'errors':>7}{'err %':>7}{'lat ms':>9}",
-    ]
-    for start, count, errors, latency, _, _ in rows:
-        rate = f"{errors / count * 100:.1f}" if count and s.errors_available else "-"
-        shown = f"{latency:.1f}" if latency is not None else "-"
-        counted = f"{errors:,}" if s.errors_available else "-"
-        lines.append(f"{fmt.clock(start, with_day=True):<13}{count:>8,}{counted:>7}{rate:>7}{shown:>9}")
-    more = "For finer detail, call again with a narrower window"
-    more += " or a smaller interval" if coarser else ""
-    lines.append(f"{more}; every bucket as the API sent it: read {raw_uri}")
-    return lines
-
-
-def _span(a: Anomaly) -> str:
-    return fmt.span(a.start, a.end)
-
-
-def p95_line(p95: float | None) -> str:
-    """The window's p95, labelled as such: the buckets carry only means, so there is none per period."""
-    if p95 is None:
-        return "p95: not available (the API's summary did not answer)."
-    return f"p95 latency over the whole window: {fmt.ms(p95)} (the periods carry only means, so no p95 per period)."

@@ -56,7 +56,7 @@ Interval = Annotated[
     StrictInt | StrictStr | None,
     Field(
         description="Bucket size in minutes: 60, '15m', '1h', '1d', 'hourly' or 'daily'. Default: a round size "
-        "giving at most about 36 buckets (60 for a 24-hour window).",
+        "giving at most about 36 buckets (60 for a 24-hour window), and hourly buckets up to 8 days.",
         examples=[60, "15m", "1h"],
     ),
 ]
@@ -104,5 +104,12 @@ TraceOffset = Annotated[
         le=1_000_000,
         description="How many of the newest matching traces to skip: 0 for the newest; a previous answer's "
         "next_offset for the next page.",
+    ),
+]
+Compare = Annotated[
+    Literal["previous", "week", "none"],
+    Field(
+        description="What to compare the window with: 'previous' (the same length just before it), 'week' "
+        "(the same window a week earlier) or 'none'. Fetched at the same time as the window."
     ),
 ]

@@ -26,12 +26,13 @@ from astro_mcp.domain import rfc3339
 from astro_mcp.errors import AstroError
 from astro_mcp.render import agents as agents_text
 from astro_mcp.render import overview as overview_text
-from astro_mcp.render.metrics import p95_line, render
+from astro_mcp.render.metrics import render
 from astro_mcp.server.app import VIEW_META
 from astro_mcp.server.args import (
     Account,
     AgentName,
     AnyAccount,
+    Compare,
     EndTime,
     Interval,
     StartTime,
@@ -80,22 +81,25 @@ async def get_agent_metrics(
     start_time: StartTime = None,
     end_time: EndTime = None,
     interval: Interval = None,
+    compare: Compare = "previous",
 ) -> Annotated[CallToolResult, MetricsSummary]:
-    """Summarize how an agent deployed on Astro AI is doing in production over a time window.
+    """Say whether an agent deployed on Astro AI is healthy right now, and whether it is worse than before.
 
-    Returns, computed exactly from every bucket: traces, errors and error rate, mean latency
-    (trace-weighted), input/output tokens, the busiest and quietest periods, the worst periods for
-    errors and latency against the typical value, anomalies, the trend (first half against second),
-    idle time, and a table of at most 48 rows. Quote these figures; do not re-add the table.
+    Returns a status (healthy, degraded, incident, no_traffic) and a one-line headline; the last
+    complete period against the typical values; incidents (spike or regression, ongoing or over,
+    error and latency symptoms together); the change against an earlier window (traffic, error rate
+    with a significance test, latency, tokens per trace); exact totals, error rate and trace-weighted
+    mean latency; the trend; idle time; and a table of at most 48 rows. Quote these figures; do not
+    re-add the table.
 
-    Use it for one agent, "how is agent X doing?", "did errors spike last night?", "is it slower than
-    last week?" (for all of an account's agents at once, get_account_overview). To zoom into an
-    anomaly, call again with a narrower window and a smaller interval.
+    Use it for one agent: "how is agent X doing?", "did errors spike last night?", "is it slower than
+    last week?" (compare='week'); for all of an account's agents at once, get_account_overview. For
+    what failed in an incident, call get_agent_traces with the incident's traces_call; to zoom into
+    it, call again with a narrower window and a smaller interval.
     """
     async with answering(ctx, account) as service:
-        summary, p95 = await service.summary_with_p95(service.resolve(account, name, start_time, end_time, interval))
-    summary = summary.model_copy(update={"p95_latency_ms": p95})
-    text = render(summary, raw_uri(summary)) + "\n" + p95_line(p95)
+        summary = await service.summary(service.resolve(account, name, start_time, end_time, interval), compare)
+    text = render(summary, raw_uri(summary))
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=summary.model_dump(mode="json")
     )

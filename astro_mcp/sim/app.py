@@ -79,6 +79,7 @@ class Simulator:
         generation: Literal["agent", "deployment"] = "agent",
     ) -> None:
         self.clock = clock
+        self.latency_ms = latency_ms  # added to every answer: stands for a real network in benchmarks
         self.anchor = (anchor or clock()).replace(second=0, microsecond=0)
         self.workos = WorkOSSimulator(tokens)
         self.agents = agents

@@ -55,6 +55,12 @@ DEMO_AGENTS: dict[str, dict[str, Agent]] = {
             latency_ms=310.0,
             incidents=(Incident(timedelta(hours=-10), timedelta(days=3650), latency_factor=2.5),),
         ),
+        "billing-agent": Agent(
+            "an error regression: about 8% errors since 3 hours before the anchor, 1% before",
+            3.0,
+            incidents=(Incident(timedelta(hours=-3), timedelta(days=3650), error_rate=0.08),),
+        ),
+        "quiet-agent": Agent("healthy but quiet: a few traces an hour", 0.05),
         "batch-agent": Agent(
             "bursty: runs 30 minutes every 4 hours, idle in between", 6.0, duty_cycle=(240, 30), latency_ms=1800.0
         ),

@@ -1,46 +1,34 @@
-"""The use cases: resolve the arguments, fetch from the API, analyse. One cache policy, one clock reading per call.
+"""What every use case shares (the API client, one cache policy, one clock reading per call), and one agent's metrics.
 
-The server's tools, resources and prompts call these and nothing below them.
+The server's tools, resources and prompts call the use cases and nothing below them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
 import anyio
 import httpx2
 
-from astro_mcp.advice import Situation, brief, explain
-from astro_mcp.analysis import traces as trace_analysis
+from astro_mcp.advice import Situation, explain
+from astro_mcp.analysis.compare import Mode, Reference, reference_window
 from astro_mcp.analysis.coverage import without_error_counts
-from astro_mcp.analysis.fleet import Fleet, FleetAccount, FleetAgent, merge_agents
-from astro_mcp.analysis.overview import (
-    AccountOverview,
-    AgentRow,
-    OverviewWindow,
-    failed_row,
-    not_deployed_row,
-    overview,
-    row_of,
-)
 from astro_mcp.analysis.query import resolve_query
 from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
-from astro_mcp.analysis.trace_results import TracesAnswer
 from astro_mcp.api import routes
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
-from astro_mcp.api.wire import Deployment, MeAccount, MeResponse, MetricsResponse
+from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse
 from astro_mcp.config import Settings
-from astro_mcp.domain import AgentRef, MetricsQuery, TracesQuery, TraceStatus
+from astro_mcp.domain import MetricsQuery
 from astro_mcp.errors import AstroError, NotFoundError, RouteNotFoundError
 from astro_mcp.redaction import redact
-from astro_mcp.render import traces as trace_text
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +47,8 @@ def response_bytes(response: MetricsResponse) -> int:
     return (len(response.buckets) + 1) * BUCKET_BYTES
 
 
-_GROUPED = 50  # traces fetched for the groups however few are shown: the API's own default page
-
-
-class Service:
-    """What the server does, for its whole lifetime: holds the API client, the cache and the agents seen."""
+class Core:
+    """What every use case shares for the server's lifetime: the API client, the caches, the agents seen."""
 
     def __init__(
         self,
@@ -82,7 +67,7 @@ class Service:
         self._responses: SingleFlightCache[MetricsQuery, MetricsResponse] = SingleFlightCache(
             settings.cache_bytes, response_bytes
         )
-        self._summaries: SingleFlightCache[MetricsQuery, MetricsSummary] = SingleFlightCache(
+        self._summaries: SingleFlightCache[tuple[MetricsQuery, Mode, bool], MetricsSummary] = SingleFlightCache(
             _CACHE_SUMMARIES, lambda _: 1
         )
         self._me: SingleFlightCache[str, MeResponse] = SingleFlightCache(1, lambda _: 1)
@@ -172,21 +157,6 @@ class Service:
             raise NotFoundError(404, "agent not deployed", f"no active deployment of '{name}' in '{account}'")
         return found.id
 
-    async def summary(self, query: MetricsQuery) -> MetricsSummary:
-        """Fetch and summarize a resolved query; raises `AstroError`."""
-
-        async def compute() -> MetricsSummary:
-            response = await self.metrics(query)
-            sent = response.interval_minutes if response.buckets else query.interval_minutes
-            summary = summarize(query, response.buckets, sent)
-            if query.account not in self.by_deployment:
-                return summary
-            return without_error_counts(summary, "/deployments/{id}/observability/metrics", sent)
-
-        return await self._summaries.get(query, self._ttl(query), compute)
-
-    # --- the fleet: the user's accounts, their agents, and all of an account's agents at once ---
-
     @property
     def limiter(self) -> anyio.CapacityLimiter:
         """Bounds the upstream requests one fan-out keeps in flight (made on first use: it needs the event loop)."""
@@ -206,67 +176,6 @@ class Service:
 
         return await self._deployments.get(account, _FLEET_TTL, fetch)
 
-    async def list_agents(self, account: str | None) -> Fleet:
-        """The user's accounts (or one), each with its agents and their deployment status; raises `AstroError`."""
-        me = await self.me()
-        chosen = [a for a in me.accounts if account is None or a.name == account]
-        if account is not None and not chosen:
-            chosen = [MeAccount(name=account)]
-
-        async def one(a: MeAccount) -> FleetAccount:
-            try:
-                async with self.limiter:
-                    return await self._account(a)
-            except AstroError as err:
-                agents = merge_agents([g.name for g in a.agents], [])
-                return FleetAccount(name=a.name, type=a.type, role=a.role, agents=agents, error=brief(err))
-
-        return Fleet(accounts=await _gather([one(a) for a in chosen]))
-
-    async def _account(self, a: MeAccount) -> FleetAccount:
-        deployed = [
-            FleetAgent(
-                name=d.name or d.display_name or "",
-                deployed=True,
-                status=d.status,
-                deployment_id=d.id,
-                created_at=d.created_at,
-            )
-            for d in await self.deployments(a.name)
-        ]
-        agents = merge_agents([g.name for g in a.agents], [d for d in deployed if d.name])
-        return FleetAccount(name=a.name, type=a.type, role=a.role, agents=agents)
-
-    async def overview(self, account: str, start: str | float | None, end: str | float | None) -> AccountOverview:
-        """Every agent of `account` over one window, fetched concurrently (bounded), worst first; raises `AstroError`.
-
-        One agent's failure is its row; only a failure to list the account's agents fails the whole call.
-        """
-        base = self.resolve(account, account, start, end, None)  # one clock reading for every agent
-        me = await self.me()
-        mine = next((a for a in me.accounts if a.name == base.account), MeAccount(name=base.account))
-        fleet = await self._account(mine)
-
-        async def one(agent: FleetAgent) -> AgentRow:
-            if not agent.deployed:
-                return not_deployed_row(agent.name)
-            try:
-                query = dataclasses.replace(base, agent=AgentRef.checked(base.account, agent.name), notes=())
-                async with self.limiter:
-                    summary = await self.summary(query)
-            except AstroError as err:
-                return failed_row(agent.name, brief(err))
-            return row_of(agent.name, summary, agent.status)
-
-        rows = await _gather([one(agent) for agent in fleet.agents])
-        notes = list(base.notes)
-        if base.account in self.by_deployment:
-            notes.append(
-                "This Astro server serves metrics per deployment only: hour/day buckets, and no error counts "
-                "(error rates are not available, not zero)."
-            )
-        return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
-
     async def p95_latency(self, query: MetricsQuery) -> float | None:
         """The window's p95 latency from the summary endpoint; None, logged, if that fails in any way.
 
@@ -283,64 +192,61 @@ class Service:
 
         return await self._p95s.get(query, self._ttl(query), fetch)
 
-    async def summary_with_p95(self, query: MetricsQuery) -> tuple[MetricsSummary, float | None]:
-        """The summary and the window's p95, fetched concurrently; raises `AstroError` for the summary only."""
-        p95: float | None = None
-        summary: MetricsSummary | AstroError
+    async def summary(
+        self, query: MetricsQuery, compare: Mode = "previous", *, with_p95: bool = True
+    ) -> MetricsSummary:
+        """The window, the one to compare it with and its p95, fetched concurrently, then summarized.
+
+        Only the window itself can fail the call (`AstroError`): a failed comparison leaves a note, and
+        a p95 the API cannot give reads "not available".
+        """
+
+        async def compute() -> MetricsSummary:
+            response, reference, p95, notes = await self._fetch_together(query, compare, with_p95)
+            sent = response.interval_minutes if response.buckets else query.interval_minutes
+            main = dataclasses.replace(query, notes=(*query.notes, *notes))
+            summary = summarize(main, response.buckets, sent, reference).model_copy(update={"p95_latency_ms": p95})
+            if query.account not in self.by_deployment:
+                return summary
+            return without_error_counts(summary, "/deployments/{id}/observability/metrics", sent)
+
+        return await self._summaries.get((query, compare, with_p95), self._ttl(query), compute)
+
+    async def _fetch_together(
+        self, query: MetricsQuery, compare: Mode, with_p95: bool
+    ) -> tuple[MetricsResponse, Reference | None, float | None, list[str]]:
+        earlier = reference_window(query, compare)
+        responses: list[MetricsResponse] = []
+        references: list[Reference] = []
+        p95s: list[float | None] = []
+        notes: list[str] = []
+        failures: list[AstroError] = []
+
+        async def fetch_main() -> None:
+            try:
+                responses.append(await self.metrics(query))
+            except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
+                failures.append(err)
+                tg.cancel_scope.cancel()
+
+        async def fetch_reference(label: str, start: datetime, end: datetime) -> None:
+            try:
+                got = await self.metrics(MetricsQuery(query.agent, start, end, query.interval_minutes))
+            except AstroError as err:
+                notes.append(f"No comparison with {label}: {err}")
+                return
+            sent = got.interval_minutes if got.buckets else query.interval_minutes
+            references.append(Reference(label, start, end, got.buckets, sent, contiguous=compare == "previous"))
 
         async def fetch_p95() -> None:
-            nonlocal p95
-            p95 = await self.p95_latency(query)
+            p95s.append(await self.p95_latency(query))
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(fetch_p95)
-            try:
-                summary = await self.summary(query)
-            except AstroError as err:  # raised here, it would reach the caller wrapped in an ExceptionGroup
-                summary = err
-                tg.cancel_scope.cancel()
-        if isinstance(summary, AstroError):
-            raise summary
-        return summary, p95
-
-    def resolve_traces(
-        self,
-        account: str,
-        name: str,
-        start: str | float | None,
-        end: str | float | None,
-        status: TraceStatus,
-        limit: int,
-        offset: int,
-    ) -> TracesQuery:
-        """Check the arguments as `resolve` does (same slugs, times and window limits); raises `QueryError`."""
-        window = self.resolve(account, name, start, end, None)
-        return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes)
-
-    async def traces(self, query: TracesQuery) -> tuple[TracesAnswer, str]:
-        """A page of traces as a result and its text, within the answer bound; raises `AstroError`.
-
-        Not cached: trace content is end users' data, and is kept no longer than the call.
-        """
-        response = await routes.traces(self.client, query, max(query.limit, _GROUPED))
-        self.agents.setdefault(query.agent.account, set()).add(query.agent.name)
-        fetched = trace_analysis.prepare(response.traces)
-        mode = self.settings.trace_content
-        return trace_text.fitted(
-            lambda caps: trace_analysis.answer(query, fetched, response.total, mode, caps),
-            query.limit,
-            full=mode == "full",
-        )
-
-
-async def _gather(calls: Sequence[Awaitable[T]]) -> list[T]:
-    """Await every call concurrently; the results in the calls' order."""
-    results: list[T | None] = [None] * len(calls)
-
-    async def run(i: int, call: Awaitable[T]) -> None:
-        results[i] = await call
-
-    async with anyio.create_task_group() as tg:
-        for i, call in enumerate(calls):
-            tg.start_soon(run, i, call)
-    return [r for r in results if r is not None]
+            tg.start_soon(fetch_main)
+            if earlier is not None:
+                tg.start_soon(fetch_reference, *earlier)
+            if with_p95:
+                tg.start_soon(fetch_p95)
+        if failures:
+            raise failures[0]
+        return responses[0], next(iter(references), None), next(iter(p95s), None), notes
