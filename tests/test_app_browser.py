@@ -165,7 +165,8 @@ def _tooltips(data: dict[str, Any]) -> list[list[str]]:
     step = timedelta(minutes=data["table"]["interval_minutes"])
     window = _t(data["window"]["start"]), _t(data["window"]["end"])
     tips = []
-    for start_text, traces, errors, latency, *_ in data["table"]["rows"]:
+    before = data.get("comparison") or {"rows": [], "label": ""}
+    for index, (start_text, traces, errors, latency, *_) in enumerate(data["table"]["rows"]):
         start = _t(start_text)
         lines = [f"{_span(start, start + step)} UTC"]
         if traces == 0:
@@ -173,6 +174,11 @@ def _tooltips(data: dict[str, Any]) -> list[list[str]]:
         else:
             lines.append(f"{_plural(traces, 'trace')} · {_plural(errors, 'error')} ({_percent(errors / traces)})")
             lines.append(f"mean latency {_latency(latency)}")
+        if index < len(before["rows"]):  # the same period of the window compared with, as a faint line
+            t, e, lat = before["rows"][index]
+            prior = [_plural(t, "trace"), *([f"{_percent(e / t)} errors"] if t else [])]
+            prior += [_latency(lat)] if lat is not None else []
+            lines.append(f"{before['label']}: {' · '.join(prior)}")
         middle = max(start, window[0]) + (min(start + step, window[1]) - max(start, window[0])) / 2
         for kind, a, b in _episodes(data):
             if a <= middle <= (b or window[1]):

@@ -90,26 +90,29 @@ async def test_the_overview_ranks_agents_worst_first_with_a_reason_each(client: 
     text, s = await overview(client, account="astro-team")
     statuses = [(row["name"], row["status"]) for row in s["agents"]]
     assert statuses == [
+        ("billing-agent", "incident"),  # an incident too, with the higher error rate
         ("checkout-agent", "incident"),
         ("broken-backend", "failed"),
         ("support-bot", "degraded"),
         ("new-agent", "no_traffic"),
         ("batch-agent", "healthy"),  # healthy too, but with the higher error rate
         ("weather-agent", "healthy"),
+        ("quiet-agent", "healthy"),
     ]
     rows = rows_by_name(s)
-    assert rows["checkout-agent"]["reason"].startswith("latency up to")
-    assert "still going" in rows["checkout-agent"]["reason"]
-    assert rows["support-bot"]["reason"].startswith("error rate up to")
+    assert rows["checkout-agent"]["reason"].startswith("Latency regression, ongoing since Nov 24 23:00 UTC")
+    assert rows["support-bot"]["reason"].startswith("Error spike Nov 25 03:00–04:00 UTC")
+    assert "normal since then" in rows["support-bot"]["reason"]
     assert "HTTP 502" in rows["broken-backend"]["error"]
     assert rows["weather-agent"]["reason"] is None
     assert rows["weather-agent"]["trace_count"] > 1000
     assert len(rows["weather-agent"]["sparkline"]) == 25
     assert s["status"] == "incident"
     assert s["more_agents"] == 0
-    assert s["headline"].startswith("4 of 6 deployed agents need attention")
+    assert s["headline"].startswith("5 of 8 deployed agents need attention")
     attention = text.split("Needs attention, worst first:\n")[1].split("The others:")[0]
     assert [line.split()[1] for line in attention.splitlines()] == [
+        "billing-agent",
         "checkout-agent",
         "broken-backend",
         "support-bot",
@@ -163,9 +166,11 @@ async def test_a_server_without_the_agent_route_is_read_per_deployment(
     simulator.generation = "deployment"
     async with Client(server_at_now(settings)) as client:
         first = await client.call_tool(
-            "get_agent_metrics", {"account": "astro-team", "name": "support-bot", "interval": "15m"}
+            "get_agent_metrics", {"account": "astro-team", "name": "support-bot", "interval": "15m", "compare": "none"}
         )
-        second = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
+        second = await client.call_tool(
+            "get_agent_metrics", {"account": "astro-team", "name": "weather-agent", "compare": "none"}
+        )
     assert not first.is_error, text_of(first)
     assert not second.is_error
     paths = [r.path.removeprefix("/api/v1") for r in simulator.requests if not r.path.endswith("/summary")]

@@ -39,7 +39,7 @@ from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.formats import minutes as describe_minutes
 from astro_mcp.formats import when
 
-MAX_TABLE_ROWS = 48
+MAX_TABLE_ROWS = 40  # leaves room under the 12,000-character bound for three incidents of 64-character slugs
 MAX_INCIDENTS = 3
 _TARGET_TRACES = 30  # the analysis grid aims for this many traces in an average period
 _MIN_PERIODS = 12  # ... but keeps at least this many periods

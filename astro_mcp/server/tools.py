@@ -89,7 +89,7 @@ async def get_agent_metrics(
     complete period against the typical values; incidents (spike or regression, ongoing or over,
     error and latency symptoms together); the change against an earlier window (traffic, error rate
     with a significance test, latency, tokens per trace); exact totals, error rate and trace-weighted
-    mean latency; the trend; idle time; and a table of at most 48 rows. Quote these figures; do not
+    mean latency; the trend; idle time; and a table of at most 40 rows. Quote these figures; do not
     re-add the table.
 
     Use it for one agent: "how is agent X doing?", "did errors spike last night?", "is it slower than

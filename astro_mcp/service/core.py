@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import TypeVar
 
@@ -40,6 +42,10 @@ _CACHE_SUMMARIES = 1024
 _FLEET_TTL = 60.0  # accounts and deployments change rarely; a minute keeps completions and fan-outs cheap
 _COMPLETION_WAIT = 2.0  # a completion is typed live: it never waits on the API longer than this
 T = TypeVar("T")
+
+
+# Set while an account's agents are fetched at once: the bound on the requests that fan-out keeps in flight.
+_FAN_OUT: ContextVar[anyio.CapacityLimiter | None] = ContextVar("astro_mcp_fan_out", default=None)
 
 
 def response_bytes(response: MetricsResponse) -> int:
@@ -136,7 +142,23 @@ class Core:
         self.agents.setdefault(query.account, set()).add(query.name)
         return response
 
+    @contextmanager
+    def fanned_out(self) -> Iterator[None]:
+        """Within the block, every metrics request waits for a place under the fan-out bound (max_concurrency)."""
+        token = _FAN_OUT.set(self.limiter)
+        try:
+            yield
+        finally:
+            _FAN_OUT.reset(token)
+
     async def _fetch(self, query: MetricsQuery) -> MetricsResponse:
+        limiter = _FAN_OUT.get()
+        if limiter is None:
+            return await self._fetch_route(query)
+        async with limiter:
+            return await self._fetch_route(query)
+
+    async def _fetch_route(self, query: MetricsQuery) -> MetricsResponse:
         """The documented per-agent route; the per-deployment one where a server lacks it (decided per account)."""
         if query.account not in self.by_deployment:
             try:

@@ -76,13 +76,13 @@ class FleetCases(Core):
                 return not_deployed_row(agent.name)
             try:
                 query = dataclasses.replace(base, agent=AgentRef.checked(base.account, agent.name), notes=())
-                async with self.limiter:
-                    summary = await self.summary(query, with_p95=False)
+                summary = await self.summary(query, with_p95=False)
             except AstroError as err:
                 return failed_row(agent.name, brief(err))
             return row_of(agent.name, summary, agent.status)
 
-        rows = await _gather([one(agent) for agent in fleet.agents])
+        with self.fanned_out():
+            rows = await _gather([one(agent) for agent in fleet.agents])
         notes = list(base.notes)
         if base.account in self.by_deployment:
             notes.append(
