@@ -2,7 +2,8 @@
 
 Sections: coldstart, latency (also context cost, repeated calls and memory), scaling, load, fleet
 (`bench/fleet.py`: the account overview's fan-out against a simulator that delays every answer), traces
-(`bench/traces.py`: the p95 fetch's cost and the traces answer's size). Default: all.
+(`bench/traces.py`: the p95 fetch's cost and the traces answer's size), floods (`bench/floods.py`: slow-header
+and session floods against the HTTP server's limits). Default: all.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
 
@@ -376,7 +377,7 @@ async def sequential_stdio(
 
 
 async def main(sections: Sequence[str]) -> None:
-    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces"}
+    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces", "floods"}
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.machine()}"
@@ -398,6 +399,10 @@ async def main(sections: Sequence[str]) -> None:
         await fleet()
     if "traces" in chosen:
         await traces()
+    if "floods" in chosen:
+        from bench.floods import floods
+
+        await floods()
 
 
 if __name__ == "__main__":
