@@ -198,21 +198,21 @@ async def test_implausible_numbers_are_named(upstream: tuple[FaultUpstream, str]
 
 
 async def test_the_cache_holds_no_more_bytes_than_its_cap(upstream: tuple[FaultUpstream, str]) -> None:
-    """20 distinct answers of 10,000 buckets (some 5 MB each once parsed) through a cache capped at 8 MB."""
+    """12 distinct answers of 5,000 buckets (some 2.5 MB each once parsed) through a cache capped at 4 MB."""
     faults, url = upstream
 
     def answer(query: dict[str, str]) -> bytes:
         bucket = {"timestamp": query["start_time"], "trace_count": 1, "avg_latency_ms": 1}
         bucket |= {"input_tokens": 1, "output_tokens": 1, "error_count": 0}
-        return json.dumps({"buckets": [bucket] * 10_000}).encode()
+        return json.dumps({"buckets": [bucket] * 5_000}).encode()
 
     faults.behaviour = Reply(200, answer)
-    settings = Settings(api_url=url, access_token=SecretStr(TOKEN), cache_mb=8)
+    settings = Settings(api_url=url, access_token=SecretStr(TOKEN), cache_mb=4)
     service = Service(settings, lambda: NOW)
     gc.collect()
     tracemalloc.start()
     try:
-        for day in range(20):
+        for day in range(12):
             await service.metrics(
                 service.resolve("astro-team", "weather-agent", f"now-{day + 2}d", f"now-{day + 1}d", None)
             )
@@ -221,7 +221,7 @@ async def test_the_cache_holds_no_more_bytes_than_its_cap(upstream: tuple[FaultU
     finally:
         tracemalloc.stop()
         await service.aclose()
-    assert held < 12 * 1024 * 1024  # the cap and some change; without a byte cap, 20 answers hold some 100 MB
+    assert held < 6 * 1024 * 1024  # the cap and some change; without a byte cap, 12 answers hold some 30 MB
 
 
 async def test_expired_answers_are_dropped_without_being_asked_for_again() -> None:

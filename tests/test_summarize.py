@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 from mcp import Client
 
 from astro_mcp.analysis.anomalies import poisson_z
+from astro_mcp.analysis.fit import halved_table
 from astro_mcp.analysis.grid import Series, lay_on_grid
 from astro_mcp.analysis.summarize import MAX_TABLE_ROWS
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.domain import Bucket as MetricsBucket
-from astro_mcp.render.metrics import render
+from astro_mcp.render.metrics import fitted, render
 from astro_mcp.server import create_server
 from tests.conftest import NOW, examples, summarize_at
 
@@ -59,9 +60,12 @@ def result_size(summary_text: str, structured: dict[str, Any]) -> int:
     return len(summary_text) + len(json.dumps(structured, separators=(",", ":")))
 
 
-def summarize_and_render(query: MetricsQuery, buckets: list[MetricsBucket], now: datetime = NOW) -> tuple[str, Any]:
+def summarize_and_render(
+    query: MetricsQuery, buckets: list[MetricsBucket], now: datetime = NOW
+) -> tuple[str, dict[str, Any]]:
+    """The text and the structured content of a tool result, as the tool fits them within the bound."""
     summary = summarize_at(query, buckets, query.interval_minutes, now)
-    return render(summary, "astro://agents/a/b/metrics/raw?start_time=x&end_time=y&interval=1"), summary
+    return fitted(summary, "astro://agents/a/b/metrics/raw?start_time=x&end_time=y&interval=1")
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -141,21 +145,19 @@ def test_any_input_gives_a_bounded_deterministic_result(
         interval = 5
     notes = ("end_time 2026-12-01T00:00:00Z is in the future; the window ends now (2026-11-25T09:52:30Z) instead.",)
     query = MetricsQuery(AgentRef(slug, slug), START, end, interval, notes=notes)
-    text, summary = summarize_and_render(query, buckets, end)
-    structured = summary.model_dump(mode="json")
+    text, structured = summarize_and_render(query, buckets, end)
     assert result_size(text, structured) <= BOUND
-    assert len(summary.table.rows) <= MAX_TABLE_ROWS
-    again_text, again = summarize_and_render(query, buckets, end)
-    assert (again_text, again.model_dump(mode="json")) == (text, structured)
+    assert len(structured["table"]["rows"]) <= MAX_TABLE_ROWS
+    assert summarize_and_render(query, buckets, end) == (text, structured)
 
 
 @pytest.mark.parametrize(("interval", "n"), [(1, 43_200), (1, 50_000), (5, 25_920), (60, 2_160)])
 def test_the_largest_windows_stay_within_the_bound(interval: int, n: int) -> None:
     buckets = synthetic(7, n, interval, 0.9)
     query = MetricsQuery(AgentRef("x" * 64, "y" * 64), START, START + timedelta(minutes=n * interval), interval)
-    text, summary = summarize_and_render(query, buckets, START + timedelta(days=200))
-    assert result_size(text, summary.model_dump(mode="json")) <= BOUND
-    assert summary.totals.trace_count == sum(b["trace_count"] for b in buckets)
+    text, structured = summarize_and_render(query, buckets, START + timedelta(days=200))
+    assert result_size(text, structured) <= BOUND
+    assert structured["totals"]["trace_count"] == sum(b["trace_count"] for b in buckets)
 
 
 def test_odd_api_data_is_noted() -> None:
@@ -372,3 +374,15 @@ def test_the_poisson_tail_matches_the_sum_of_its_terms(k: int, lam: float) -> No
     assert poisson_z(5, 1.0) == pytest.approx(
         -NormalDist().inv_cdf(1 - math.exp(-1) * (1 + 1 + 1 / 2 + 1 / 6 + 1 / 24))
     )
+
+
+def test_a_coarser_table_keeps_every_count_and_weighs_latency_by_traces() -> None:
+    buckets = [bucket(START + timedelta(hours=h), 10 * (h + 1), errors=h, latency=100.0 * (h + 1)) for h in range(5)]
+    summary = summarize_at(MetricsQuery(AgentRef("a", "b"), START, START + timedelta(hours=5), 60), buckets, 60, NOW)
+    halved = halved_table(summary)
+    assert halved.table.interval_minutes == 120
+    assert [r[1] for r in halved.table.rows] == [30, 70, 50]
+    assert [r[2] for r in halved.table.rows] == [1, 5, 4]
+    assert halved.table.rows[0][3] == pytest.approx((10 * 100 + 20 * 200) / 30)
+    assert sum(r[4] for r in halved.table.rows) == sum(r[4] for r in summary.table.rows)
+    assert halved.totals == summary.totals

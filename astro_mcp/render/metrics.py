@@ -5,13 +5,29 @@ Units are always written out and times are UTC. Rounding happens here, for displ
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.anomalies import LATENCY_Z
+from astro_mcp.analysis.fit import halved_table
 from astro_mcp.analysis.results import MIN_TRACES, Change, Comparison, Incident, LastPeriod, MetricsSummary, Period
 from astro_mcp.analysis.verdict import dilution, sized
 from astro_mcp.render.table import table
+
+MAX_CHARS = 12_000  # text and structured content together: what one answer may cost a model's context
+
+
+def fitted(summary: MetricsSummary, raw_uri: str) -> tuple[str, dict[str, Any]]:
+    """The text and the structured content, within MAX_CHARS together: the table is coarsened until they fit."""
+    while True:
+        text = render(summary, raw_uri)
+        structured = summary.model_dump(mode="json")
+        size = len(text) + len(json.dumps(structured, separators=(",", ":")))
+        if size <= MAX_CHARS or len(summary.table.rows) <= 1:
+            return text, structured
+        summary = halved_table(summary)
 
 
 def render(summary: MetricsSummary, raw_uri: str) -> str:

@@ -26,7 +26,7 @@ from astro_mcp.domain import rfc3339
 from astro_mcp.errors import AstroError
 from astro_mcp.render import agents as agents_text
 from astro_mcp.render import overview as overview_text
-from astro_mcp.render.metrics import render
+from astro_mcp.render.metrics import fitted
 from astro_mcp.server.app import VIEW_META
 from astro_mcp.server.args import (
     Account,
@@ -99,10 +99,8 @@ async def get_agent_metrics(
     """
     async with answering(ctx, account) as service:
         summary = await service.summary(service.resolve(account, name, start_time, end_time, interval), compare)
-    text = render(summary, raw_uri(summary))
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=summary.model_dump(mode="json")
-    )
+    text, structured = fitted(summary, raw_uri(summary))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 
 async def get_agent_traces(
