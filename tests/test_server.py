@@ -269,7 +269,8 @@ async def test_the_investigate_prompt_walks_the_model_through_the_tool(client: C
     )
     text = "\n".join(m.content.text for m in result.messages if isinstance(m.content, TextContent))
     assert "account='astro-team', name='support-bot', start_time='now-7d'" in text
-    assert "start_time='now-14d', end_time='now-7d'" in text
+    assert "the comparison with the window before" in text  # the tool compares with the 7 days before by itself
+    assert "compare='week'" in text
 
 
 async def test_completions_offer_the_logins_accounts_and_the_agents_already_seen(

@@ -140,15 +140,13 @@ async def test_metrics_still_answer_when_the_summary_endpoint_is_missing(setting
     assert "p95: not available" in text_of(result)
 
 
-@pytest.mark.parametrize(("window", "start", "before"), [("3d", "now-3d", "now-6d"), ("48h", "now-2d", "now-4d")])
-async def test_the_prompt_takes_any_duration_and_leads_to_the_traces(
-    client: Client, window: str, start: str, before: str
-) -> None:
+@pytest.mark.parametrize(("window", "start"), [("3d", "now-3d"), ("48h", "now-2d")])
+async def test_the_prompt_takes_any_duration_and_leads_to_the_traces(client: Client, window: str, start: str) -> None:
     result = await client.get_prompt("investigate_agent", {**AGENT, "window": window})
     text = "\n".join(m.content.text for m in result.messages if isinstance(m.content, TextContent))
     assert f"account='astro-team', name='support-bot', start_time='{start}'" in text
-    assert f"start_time='{before}', end_time='{start}'" in text
     assert "get_agent_traces" in text
+    assert "traces_call" in text
     week = await client.get_prompt("investigate_agent", {**AGENT, "window": "1w"})
     assert "start_time='now-7d'" in str(week.messages[0].content)
 

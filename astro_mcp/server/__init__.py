@@ -26,14 +26,15 @@ from astro_mcp.server.tools import tools
 from astro_mcp.service import Clock, Service
 
 INSTRUCTIONS = """\
-Reads the production metrics of agents deployed on Astro AI. For "how are my agents doing?": call \
+Reads how agents deployed on Astro AI are doing in production. For "how are my agents doing?": call \
 list_agents if the account slug is not known, then get_account_overview(account), which ranks every \
-agent worst first with the reason each needs attention; then get_agent_metrics(account, name) for one \
-agent (default: the last 24 hours). Its answer is already computed from every bucket: exact totals, \
-error rate, trace-weighted latency, the worst periods, anomalies, the trend and idle time. Quote those \
-figures rather than re-deriving them from the table. To look into an anomaly, call it again with a \
-narrower window around it (start_time, end_time) and a smaller interval; for a trend, widen the window \
-(start_time='7d'). Times are UTC.\
+agent worst first with the reason each needs attention. Then get_agent_metrics(account, name) for one \
+agent (default: the last 24 hours against the 24 hours before): its status and headline, the last \
+period against the typical values, incidents (spike or regression, ongoing or over) and the comparison \
+with before are already computed from every bucket; quote them rather than re-deriving them from the \
+table. Each incident carries traces_call: pass it to get_agent_traces to see what failed, grouped by \
+operation. To zoom into an incident, call get_agent_metrics again with a narrower window (start_time, \
+end_time) and a smaller interval. Times are UTC.\
 """
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 from mcp import Client, StdioServerParameters
-from mcp.types import TextContent
+from mcp.types import CallToolResult, TextContent
 
 from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator, serve_simulator
 from astro_mcp.sim.data import DEMO_AGENTS
@@ -38,22 +38,34 @@ async def run_demo() -> int:
                 _out()
                 call = ", ".join(f"{k}={v!r}" for k, v in ARGUMENTS.items())
                 _out(f"get_agent_metrics({call})  -- an agent that had an error spike 6 hours ago")
-                _out("=" * 100)
-                result = await client.call_tool("get_agent_metrics", ARGUMENTS)
-                text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
-                _out(text)
-                _out("=" * 100)
-                structured = json.dumps(result.structured_content, separators=(",", ":"))
-                _out(
-                    f"Also in structuredContent: {', '.join(result.structured_content or {})} "
-                    f"({len(text) + len(structured):,} characters in all)."
-                )
-                _out()
+                result = await _show(client, "get_agent_metrics", ARGUMENTS)
+                incidents = (result.structured_content or {}).get("incidents") or []
+                if incidents:
+                    follow = incidents[0]["traces_call"]
+                    call = ", ".join(f"{k}={v!r}" for k, v in follow.items())
+                    _out(f"get_agent_traces({call})  -- the incident's traces_call, passed on unchanged")
+                    await _show(client, "get_agent_traces", follow)
                 call = ", ".join(f"{k}={v!r}" for k, v in BAD_ARGUMENTS.items())
                 _out(f"get_agent_metrics({call})  -- a call the model must correct")
                 refused = await client.call_tool("get_agent_metrics", BAD_ARGUMENTS)
                 _out("\n".join(c.text for c in refused.content if isinstance(c, TextContent)))
     return 0
+
+
+async def _show(client: Client, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    """Call a tool and print what a model receives: the text, then the size of the whole answer."""
+    _out("=" * 100)
+    result = await client.call_tool(tool, arguments)
+    text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
+    _out(text)
+    _out("=" * 100)
+    structured = json.dumps(result.structured_content, separators=(",", ":"))
+    _out(
+        f"Also in structuredContent: {', '.join(result.structured_content or {})} "
+        f"({len(text) + len(structured):,} characters in all)."
+    )
+    _out()
+    return result
 
 
 async def run_simulator(

@@ -59,7 +59,7 @@ def main(drive: Drive) -> None:
     job = json.loads(sys.argv[1])
     targets: dict[str, Target] = {"stdio": Stdio(**job["stdio"]), "streamable-http": Http(job["url"])}
     seen = {name: asdict(asyncio.run(drive(target, job["call"], job["bad_call"]))) for name, target in targets.items()}
-    print(json.dumps(seen, ensure_ascii=False))
+    print(json.dumps(seen, ensure_ascii=False, default=str))  # fastmcp hands back datetimes for date-time fields
 
 
 def text_of(blocks: list[Any]) -> str:
