@@ -37,13 +37,15 @@ class AgentRow(BaseModel):
     name: str
     status: RowStatus = Field(description="failed: its metrics could not be read; not_deployed: registered only")
     headline: str = Field(description="one sentence for a person")
-    reason: str | None = Field(description="why it needs attention, in one line; null when it does not")
-    trace_count: int | None = Field(description="traces in the window; null when unknown")
-    error_rate: float | None = Field(description="0..1; null without traces, or when the route counts no errors")
-    avg_latency_ms: float | None = Field(description="trace-weighted mean; null without traces")
-    change: str | None = Field(description="against the period before the window; null when unknown")
-    sparkline: list[int] = Field(description="trace counts per period of the window")
-    error: str | None = Field(description="why its metrics could not be read (status failed)")
+    reason: str | None = Field(default=None, description="why it needs attention, in one line; null when it does not")
+    trace_count: int | None = Field(default=None, description="traces in the window; null when unknown")
+    error_rate: float | None = Field(
+        default=None, description="0..1; null without traces, or when the route counts no errors"
+    )
+    avg_latency_ms: float | None = Field(default=None, description="trace-weighted mean; null without traces")
+    change: str | None = Field(default=None, description="against the period before the window; null when unknown")
+    sparkline: list[int] = Field(default=[], description="trace counts per period of the window")
+    error: str | None = Field(default=None, description="why its metrics could not be read (status failed)")
 
 
 class OverviewWindow(BaseModel):
@@ -71,13 +73,11 @@ def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) ->
         name=name,
         status="healthy",
         headline="",
-        reason=None,
         trace_count=traces,
         error_rate=s.error_rate,
         avg_latency_ms=s.avg_latency_ms,
         change=_change(s),
         sparkline=[r[1] for r in s.table.rows],
-        error=None,
     )
     if traces == 0:
         if (deployment_status or "").lower() == "stopped":
@@ -93,32 +93,12 @@ def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) ->
 def failed_row(name: str, error: str) -> AgentRow:
     """An agent whose metrics could not be read: its failure is its row, never the overview's."""
     return AgentRow(
-        name=name,
-        status="failed",
-        headline=f"Its metrics could not be read: {error}",
-        reason=error,
-        trace_count=None,
-        error_rate=None,
-        avg_latency_ms=None,
-        change=None,
-        sparkline=[],
-        error=error,
+        name=name, status="failed", headline=f"Its metrics could not be read: {error}", reason=error, error=error
     )
 
 
 def not_deployed_row(name: str) -> AgentRow:
-    return AgentRow(
-        name=name,
-        status="not_deployed",
-        headline="Registered, not deployed: no metrics.",
-        reason=None,
-        trace_count=None,
-        error_rate=None,
-        avg_latency_ms=None,
-        change=None,
-        sparkline=[],
-        error=None,
-    )
+    return AgentRow(name=name, status="not_deployed", headline="Registered, not deployed: no metrics.")
 
 
 def overview(window: OverviewWindow, account: str, rows: Sequence[AgentRow], notes: Sequence[str]) -> AccountOverview:
