@@ -18,16 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
-from keyring.backend import KeyringBackend
 from pydantic import SecretStr
 
 from astro_mcp.api.auth import AuthRejectedError, Grant, WorkOS, claims_expiry
 from astro_mcp.api.store import Login, Store, system_keyring
 from astro_mcp.config import Settings
 from astro_mcp.errors import HOW_TO_LOG_IN, MissingTokenError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 logger = logging.getLogger(__name__)
 

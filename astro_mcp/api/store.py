@@ -20,14 +20,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+if TYPE_CHECKING:  # keyring is imported when a login is first read, not at start-up
+    from keyring.backend import KeyringBackend
 
 if sys.platform != "win32":
     import fcntl
@@ -81,6 +80,10 @@ def system_keyring(explicit: str | None) -> KeyringBackend | None:
     `explicit` is PYTHON_KEYRING_BACKEND: a backend named there is used whatever it is. Otherwise the
     fallback backends of keyrings.alt do not count: `ast` cannot read them, so the login would not be shared.
     """
+    import keyring
+    import keyring.core
+    import keyring.errors
+
     try:
         backend = keyring.core.load_keyring(explicit) if explicit else keyring.get_keyring()
     except (ImportError, AttributeError, ValueError, keyring.errors.KeyringError) as err:
@@ -90,6 +93,8 @@ def system_keyring(explicit: str | None) -> KeyringBackend | None:
 
 
 def _system(backend: KeyringBackend) -> bool:
+    from keyring.backends import chainer, fail
+
     if isinstance(backend, chainer.ChainerBackend):
         return any(_system(b) for b in backend.backends)
     return (
@@ -156,8 +161,10 @@ class Store:
         raw = self._read()
         name = _profile_name(raw)
         if self.keyring is not None:
+            from keyring.errors import PasswordDeleteError
+
             for key in ("access_token", "refresh_token"):
-                with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                with contextlib.suppress(PasswordDeleteError):
                     self.keyring.delete_password(SERVICE, f"{name}_{key}")
         profile = raw.get("profiles", {}).get(name)
         if isinstance(profile, dict):
@@ -188,9 +195,11 @@ class Store:
     def _keyring_get(self, profile: str, key: str) -> SecretStr | None:
         if self.keyring is None:
             return None
+        from keyring.errors import KeyringError
+
         try:
             value = self.keyring.get_password(SERVICE, f"{profile}_{key}")
-        except keyring.errors.KeyringError as err:
+        except KeyringError as err:
             logger.warning("could not read the system keyring (%s)", type(err).__name__)
             return None
         return SecretStr(value) if value else None
