@@ -35,7 +35,7 @@ def render(o: AccountOverview) -> str:
     if o.more_agents:
         left = o.agents[len(shown) :]
         lines.append(f"... and {o.more_agents:,} more: {counts(left)} (every row is in structuredContent).")
-    lines.append("Next: get_agent_metrics(account, name) for one agent's anomalies, trend and series.")
+    lines.append("Next: get_agent_metrics(account, name) for one agent's incidents, the comparison and its series.")
     return "\n".join(lines)
 
 
