@@ -26,7 +26,6 @@ from pydantic import SecretStr
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
-from tests.app_fixtures import OVERVIEW_ROWS, overview_result, traces_result
 from tests.conftest import ANCHOR, NOW
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,10 +78,17 @@ async def _results(tmp: Path) -> dict[str, Any]:
     async with serve_simulator(simulator) as url:
         settings = Settings(api_url=url, access_token=SecretStr(DEMO_TOKEN), credentials_file=tmp / "absent.json")
         async with Client(create_server(settings, clock=lambda: NOW)) as client:
-            results = {}
-            for name in sorted({a.name for a in AGENTS} | {row[0] for row in OVERVIEW_ROWS}):
-                result = await client.call_tool("get_agent_metrics", {"account": ACCOUNT, "name": name})
-                results[name] = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+            async def call(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+                result = await client.call_tool(tool, arguments)
+                return result.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+            results = {a.name: await call("get_agent_metrics", {"account": ACCOUNT, "name": a.name}) for a in AGENTS}
+            results["overview"] = await call("get_account_overview", {"account": ACCOUNT})
+            for agent in AGENTS:
+                if agent.click_incident:
+                    expected = _expected_call(results[agent.name]["structuredContent"])
+                    results[f"traces/{agent.name}"] = await call("get_agent_traces", expected)
     return results
 
 
@@ -108,14 +114,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[
         }
         if agent.click_incident:
             case["click"] = {"episode": 0}
-            case["responses"] = {"get_agent_traces": traces_result(_expected_call(result["structuredContent"]))}
+            case["responses"] = {"get_agent_traces": results[f"traces/{agent.name}"]}
         cases.append(case)
     cases.append(
         {
             "id": "overview",
             "theme": "light",
             "toolInput": {"account": ACCOUNT},
-            "result": overview_result(ACCOUNT, results),
+            "result": results["overview"],
             "click": {"agent": "support-bot"},
             "responses": {"get_agent_metrics": results["support-bot"]},
         }
@@ -188,32 +194,13 @@ def _tooltips(data: dict[str, Any]) -> list[list[str]]:
 
 
 def _episodes(data: dict[str, Any]) -> list[tuple[str, datetime, datetime | None]]:
-    """(kind, start, end or None while ongoing): incidents, or anomalies from a server without them."""
-    if data.get("incidents") is not None:
-        return [(i["kind"], _t(i["start"]), None if i["ongoing"] else _t(i["end"])) for i in data["incidents"]]
-    return [
-        (
-            "spike" if a["metric"] == "error_rate" else "regression",
-            _t(a["start"]),
-            None if a["end"] == data["window"]["end"] else _t(a["end"]),
-        )
-        for a in data["anomalies"]
-    ]
+    """(kind, start, end or None while ongoing) of each incident."""
+    return [(i["kind"], _t(i["start"]), None if i["ongoing"] else _t(i["end"])) for i in data["incidents"]]
 
 
 def _expected_call(data: dict[str, Any]) -> dict[str, Any]:
-    incidents = data.get("incidents")
-    if incidents:
-        call: dict[str, Any] = incidents[0]["traces_call"]
-        return call
-    anomaly = data["anomalies"][0]
-    return {
-        "account": data["account"],
-        "name": data["name"],
-        "start_time": anomaly["start"],
-        "end_time": anomaly["end"],
-        "status": "error",
-    }
+    call: dict[str, Any] = data["incidents"][0]["traces_call"]
+    return call
 
 
 def _idle_runs(data: dict[str, Any]) -> list[tuple[datetime, datetime]]:
@@ -328,7 +315,7 @@ def test_clicking_an_incident_asks_the_host_for_its_failing_traces(run: tuple[di
     seen = report["support-bot"]
     expected = _expected_call(results["support-bot"]["structuredContent"])
     assert [(c["name"], c["arguments"]) for c in seen["calls"]] == [("get_agent_traces", expected)]
-    listed = traces_result(expected)["structuredContent"]["traces"]
+    listed = results["traces/support-bot"]["structuredContent"]["traces"]
     assert [row[3] for row in seen["after"]["traces"]] == [t["trace_id"] for t in listed]
 
 
@@ -336,7 +323,7 @@ def test_the_overview_lists_agents_worst_first_and_opens_a_chart(run: tuple[dict
     results, report = run
     seen = report["overview"]
     assert "error" not in seen, seen.get("error")
-    overview = overview_result(ACCOUNT, results)["structuredContent"]
+    overview = results["overview"]["structuredContent"]
     assert [(a["name"], a["status"]) for a in seen["agents"]] == [(a["name"], a["status"]) for a in overview["agents"]]
     assert [a["sparkline"] for a in seen["agents"]] == [len(a["sparkline"]) for a in overview["agents"]]
     colours = {a["status"]: a["background"] for a in seen["agents"]}
