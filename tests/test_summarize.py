@@ -386,3 +386,41 @@ def test_a_coarser_table_keeps_every_count_and_weighs_latency_by_traces() -> Non
     assert halved.table.rows[0][3] == pytest.approx((10 * 100 + 20 * 200) / 30)
     assert sum(r[4] for r in halved.table.rows) == sum(r[4] for r in summary.table.rows)
     assert halved.totals == summary.totals
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("name", "status", "says"),
+    [
+        (
+            "support-bot",
+            "degraded",
+            [
+                "Error spike Nov 25 03:00–04:00 UTC",
+                "Over at 04:00; normal since then",
+                "Now (last hour, Nov 25 08:00–09:00 UTC)",
+                "Against the previous day (Nov 23 09:52 UTC → Nov 24 09:52 UTC)",
+                "→ get_agent_traces(account='astro-team', name='support-bot', start_time='2026-11-25T03:00:00Z'",
+            ],
+        ),
+        (
+            "checkout-agent",
+            "incident",
+            ["Latency regression, ongoing since Nov 24 23:00 UTC", "was 316.4 ms (2.5x)", ": elevated."],
+        ),
+        ("billing-agent", "incident", ["Error regression, ongoing since Nov 25 07:00 UTC", "error rate 7.49%, was"]),
+        ("weather-agent", "healthy", ["Status: healthy.", "Against the previous day", "no significant change"]),
+        ("batch-agent", "healthy", ["Status: healthy.", "Longest idle stretch"]),
+        ("quiet-agent", "healthy", ["0.00% vs 0.00% (not enough traffic to tell)", "Idle: 18 of 25 buckets"]),
+        ("new-agent", "no_traffic", ["Status: no_traffic.", "served no traffic in this window"]),
+    ],
+)
+async def test_every_simulator_agent_reads_as_what_happened_to_it(
+    client: Client, name: str, status: str, says: list[str]
+) -> None:
+    """Golden wording per agent: ended or ongoing, spike or regression, now, and the comparison with before."""
+    text, s = await call(client, name)
+    assert s["status"] == status
+    assert s["headline"] in text
+    for words in says:
+        assert words in text
