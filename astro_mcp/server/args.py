@@ -56,7 +56,7 @@ Interval = Annotated[
     StrictInt | StrictStr | None,
     Field(
         description="Bucket size in minutes: 60, '15m', '1h', '1d', 'hourly' or 'daily'. Default: a round size "
-        "giving at most about 36 buckets (60 for a 24-hour window), and hourly buckets up to 8 days.",
+        "giving at most about 36 buckets (5 for 1 hour, 60 for 24 hours), and hourly buckets from there up to 8 days.",
         examples=[60, "15m", "1h"],
     ),
 ]
