@@ -199,11 +199,12 @@ async def simulator() -> AsyncIterator[tuple[str, str]]:
     try:
         assert process.stdout is not None
         text = b""
-        with anyio.fail_after(20):
-            while text.count(b"\n") < 2:
+        with anyio.fail_after(20):  # it prints its URL, then how to sign in, or to use its permanent demo token
+            while not re.search(rb"ASTRO_ACCESS_TOKEN=\S+\s", text):
                 text += await process.stdout.receive()
-        url, token_line = text.decode().splitlines()[:2]
-        yield url, token_line.split()[1]
+        found = re.search(r"ASTRO_ACCESS_TOKEN=(\S+)", text.decode())
+        assert found is not None
+        yield text.decode().splitlines()[0], found[1]
     finally:
         process.terminate()
         await process.wait()
