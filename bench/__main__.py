@@ -302,9 +302,12 @@ async def http_load(
     per_session: int = 50,
 ) -> None:
     port = 18000 + os.getpid() % 1000
+    # 400 calls at once are 400 connections for a client of the 2026-07-28 protocol (one POST each): above the
+    # default cap of 256 open connections (ASTRO_MCP_MAX_CONNECTIONS), which this load is not about.
+    wide = {"ASTRO_MCP_MAX_CONNECTIONS": "1024", **extra}
     server = await anyio.open_process(
         [sys.executable, "-m", "astro_mcp", "--transport", "streamable-http", "--port", str(port)],
-        env={**os.environ, **env_for(url, **extra)},
+        env={**os.environ, **env_for(url, **wide)},
         stderr=subprocess.DEVNULL,
     )
     before = len(simulator.requests)
