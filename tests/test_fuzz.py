@@ -150,3 +150,39 @@ def test_any_arguments_end_in_a_tool_result_and_nothing_refused_is_sent(fuzz: Fu
         assert SENT_TIME.match(request.query["start_time"])
         assert SENT_TIME.match(request.query["end_time"])
         assert request.path.endswith("/summary") or request.query["interval"].isdigit()
+
+
+TOOLS = ["list_agents", "get_account_overview", "get_agent_metrics", "get_agent_traces"]
+every_tool_arguments = st.builds(
+    lambda base, more: {**base, **more},
+    arguments,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "status": st.one_of(st.sampled_from(["error", "ok", "all"]), values),
+            "limit": st.one_of(st.integers(-5, 80), values),
+            "offset": st.one_of(st.integers(-5, 10**7), values),
+            "compare": st.one_of(st.sampled_from(["previous", "week", "none"]), values),
+        },
+    ),
+)
+
+
+@given(tool=st.sampled_from(TOOLS), args=every_tool_arguments)
+@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_arguments_to_any_tool_end_in_a_result_in_our_words(fuzz: Fuzz, tool: str, args: dict[str, Any]) -> None:
+    portal, client, _ = fuzz
+
+    async def call() -> CallToolResult:
+        with anyio.fail_after(30):
+            return await client.call_tool(tool, args)
+
+    result = portal.call(call)
+    assert isinstance(result, CallToolResult)
+    text = "\n".join(getattr(c, "text", "") for c in result.content)
+    if result.is_error:
+        assert text
+        assert "validation error" not in text  # pydantic's own wording never reaches the model
+        assert text != f"Error executing tool {tool}"  # a bare error: something crashed
+    else:
+        assert result.structured_content is not None
