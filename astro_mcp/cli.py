@@ -114,8 +114,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     if args.demo:
-        from astro_mcp.sim.app import in_process
         from astro_mcp.sim.data import DEMO_AGENTS
+        from astro_mcp.sim.serve import in_process
 
         settings, transport = in_process(settings)
         server = create_server(settings, transport=transport, known_agents={a: set(n) for a, n in DEMO_AGENTS.items()})

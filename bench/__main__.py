@@ -31,7 +31,8 @@ from astro_mcp.analysis.summarize import summarize
 from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.render.metrics import render
-from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator
+from astro_mcp.sim.serve import serve_simulator
 from bench.traces import traces
 
 HERE = Path(__file__).parent

@@ -15,8 +15,9 @@ from typing import Any
 
 from mcp import Client, StdioServerParameters
 
-from astro_mcp.sim.app import Simulator, serve_simulator
+from astro_mcp.sim.app import Simulator
 from astro_mcp.sim.fleet import ACCOUNTS, ALL_AGENTS, SimAccount
+from astro_mcp.sim.serve import serve_simulator
 from bench.__main__ import env_for, ms, out, result_chars, timed
 
 DELAY_MS = 50.0

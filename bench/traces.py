@@ -19,7 +19,8 @@ from pydantic import SecretStr
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from astro_mcp.service import Service
-from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator
+from astro_mcp.sim.serve import serve_simulator
 
 DELAY_MS = 50.0
 SPIKE_HOURS = 6  # support-bot's spike starts this long before the simulator's anchor

@@ -21,7 +21,8 @@ from astro_mcp.config import Settings
 from astro_mcp.domain import LIVE, Bucket, MetricsQuery
 from astro_mcp.server import create_server
 from astro_mcp.server.state import AppState
-from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator
+from astro_mcp.sim.serve import serve_simulator
 
 # No test may touch the keyring of the machine it runs on: those that need one bring their own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"

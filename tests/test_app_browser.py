@@ -25,7 +25,8 @@ from pydantic import SecretStr
 
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
-from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator
+from astro_mcp.sim.serve import serve_simulator
 from tests.conftest import ANCHOR, NOW
 
 ROOT = Path(__file__).resolve().parent.parent

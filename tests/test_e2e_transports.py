@@ -18,7 +18,8 @@ from astro_mcp.cli import main
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from astro_mcp.server.http import HttpTransport, build_app
-from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_app, serve_simulator
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator
+from astro_mcp.sim.serve import serve_app, serve_simulator
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.anyio

@@ -14,7 +14,7 @@ from astro_mcp.cli import main
 from astro_mcp.config import ConfigError, Settings
 from astro_mcp.server import create_server
 from astro_mcp.server.http import build_app, uvicorn_config
-from astro_mcp.sim.app import serve_app
+from astro_mcp.sim.serve import serve_app
 from tests.conftest import NOW
 from tests.test_e2e_transports import INIT, MCP_HEADERS
 

@@ -19,7 +19,8 @@ from astro_mcp.api.credentials import TokenSource
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.server import create_server
-from astro_mcp.sim.app import Scripted, Simulator, serve_simulator
+from astro_mcp.sim.app import Scripted, Simulator
+from astro_mcp.sim.serve import serve_simulator
 from tests.conftest import ANCHOR, NOW, text_of
 
 pytestmark = pytest.mark.anyio

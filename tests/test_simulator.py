@@ -8,7 +8,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from astro_mcp.sim.app import DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator
+from astro_mcp.sim.serve import serve_simulator
 from tests.conftest import ANCHOR, NOW
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,8 @@ import anyio
 import pytest
 from anyio.streams.text import TextReceiveStream
 
-from astro_mcp.sim.app import Scripted, Simulator, serve_simulator
+from astro_mcp.sim.app import Scripted, Simulator
+from astro_mcp.sim.serve import serve_simulator
 
 pytestmark = pytest.mark.anyio
 

@@ -14,26 +14,19 @@ Its agents and their data are in `sim.data`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager as AsyncContextManager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
 import anyio
-import httpx2
-import uvicorn
-from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp
 
-from astro_mcp.config import Settings
 from astro_mcp.sim import fleet
 from astro_mcp.sim import traces as sim_traces
 from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, Agent, Series, generate
@@ -291,18 +284,6 @@ class Simulator:
         return series
 
 
-def in_process(settings: Settings) -> tuple[Settings, httpx2.ASGITransport]:
-    """Settings and a transport that hand the client's requests straight to a fresh simulator: no socket."""
-    demo = settings.model_copy(
-        update={"api_url": "http://simulator" + API_PREFIX, "access_token": SecretStr(DEMO_TOKEN)}
-    )
-    return demo, httpx2.ASGITransport(app=Simulator().app)
-
-
-def _unauthorized() -> Response:
-    return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
-
-
 def _lenient_interval(raw: str | None) -> int:
     """As the real server does: anything not a positive integer becomes 60."""
     try:
@@ -310,30 +291,3 @@ def _lenient_interval(raw: str | None) -> int:
     except ValueError:
         return 60
     return value if value > 0 else 60
-
-
-def serve_simulator(simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> AsyncContextManager[str]:
-    """Run the simulator on uvicorn inside the current event loop; yield its API base URL."""
-    return serve_app(simulator.app, host, port, API_PREFIX)
-
-
-@contextlib.asynccontextmanager
-async def serve_app(
-    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, prefix: str = "", config: uvicorn.Config | None = None
-) -> AsyncIterator[str]:
-    """Run any ASGI app on uvicorn inside the current event loop (port 0: any free one); yield its URL.
-
-    `config`, when given, is used instead of a default one (and its app, host and port with it).
-    """
-    config = config or uvicorn.Config(app, host=host, port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve)
-        with anyio.fail_after(10):
-            while not server.started:
-                await anyio.sleep(0.005)
-        bound_port = server.servers[0].sockets[0].getsockname()[1]
-        try:
-            yield f"http://{config.host}:{bound_port}{prefix}"
-        finally:
-            server.should_exit = True

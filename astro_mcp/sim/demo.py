@@ -10,9 +10,10 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 
-from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator, serve_simulator
+from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator
 from astro_mcp.sim.data import DEMO_AGENTS
 from astro_mcp.sim.fleet import ACCOUNTS
+from astro_mcp.sim.serve import serve_simulator
 
 ARGUMENTS = {"account": "astro-team", "name": "support-bot", "start_time": "now-24h"}
 BAD_ARGUMENTS = {"account": "Astro Team", "name": "support-bot", "start_time": "last tuesday"}
