@@ -291,7 +291,8 @@ def test_the_chart_shows_every_period_where_it_happened(
         longest = (_t(data["idle"]["longest_start"]), _t(data["idle"]["longest_end"]))
         assert any(axis.close(b["x0"], longest[0]) and axis.close(b["x1"], longest[1]) for b in seen["idle"])
     # The host was told the view's height, and shows all of it.
-    assert seen["heights"][-1] == seen["height"] > 300
+    assert seen["height"] > 300
+    assert abs(seen["heights"][-1] - seen["height"]) <= 1  # the size reported may round a subpixel height
 
 
 def test_the_support_bot_spike_is_shaded_over_its_hour(run: tuple[dict[str, Any], dict[str, Any]]) -> None:
