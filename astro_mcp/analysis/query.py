@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from astro_mcp.analysis.timeparse import parse_interval, parse_time
+from astro_mcp.analysis.timeparse import EPOCH, parse_interval, parse_time
 from astro_mcp.domain import LIVE, AgentRef, MetricsQuery, rfc3339
 from astro_mcp.errors import QueryError
 from astro_mcp.formats import minutes as describe_minutes
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Round intervals the default is chosen from; the target keeps a window at <= 36 buckets,
 # which gives a 24-hour window the API's own default of 60 minutes.
 _NICE_INTERVALS = (1, 5, 15, 30, 60, 180, 360, 720, 1440)
@@ -22,8 +21,8 @@ _HOURLY_UP_TO = 192
 def grid_bucket_count(start: datetime, end: datetime, interval_minutes: int) -> int:
     """How many buckets of the epoch-aligned grid [start, end) touches."""
     step = interval_minutes * 60
-    first = math.floor((start - _EPOCH).total_seconds() / step)
-    last = math.ceil((end - _EPOCH).total_seconds() / step)
+    first = math.floor((start - EPOCH).total_seconds() / step)
+    last = math.ceil((end - EPOCH).total_seconds() / step)
     return max(last - first, 1)
 
 

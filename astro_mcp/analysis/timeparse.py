@@ -39,7 +39,7 @@ _NAMED_INTERVALS = {"minutely": 1, "hourly": 60, "daily": 1440, "weekly": 10080}
 _MAX_MINUTES = 10_000_000  # beyond any window allowed; keeps float conversions finite
 _INTERVAL = re.compile(r"^(?P<amount>\d{1,7}(?:\.\d{1,6})?)\s*(?P<unit>[a-z]*)$")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _duration(amount: str, unit: str, original: str, field_name: str) -> timedelta:
@@ -114,7 +114,7 @@ def parse_time(field_name: str, raw: str | float, now: datetime, end: datetime |
         moment = moment.astimezone(UTC)
     except OverflowError:
         raise QueryError(f"{field_name}='{raw}' lies outside the calendar; use a recent time, {example}.") from None
-    if moment < _EPOCH:
+    if moment < EPOCH:
         raise QueryError(f"{field_name}='{raw}' is before 1970; use a recent time, for example {example}.")
     return moment
 

@@ -81,7 +81,6 @@ class Core:
         # Accounts whose server has no per-agent metrics route (a router's 404): remembered for our lifetime.
         self.by_deployment: set[str] = set()
         self._limiter: anyio.CapacityLimiter | None = None
-        self._p95s: SingleFlightCache[MetricsQuery, float | None] = SingleFlightCache(_CACHE_SUMMARIES, lambda _: 1)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -198,21 +197,18 @@ class Core:
 
         return await self._deployments.get(account, _FLEET_TTL, fetch)
 
-    async def p95_latency(self, query: MetricsQuery) -> float | None:
+    async def _p95_latency(self, query: MetricsQuery) -> float | None:
         """The window's p95 latency from the summary endpoint; None, logged, if that fails in any way.
 
-        The metrics answer must not depend on this second endpoint: an older server may lack it.
+        The metrics answer must not depend on this second endpoint: an older server may lack it. Not
+        cached on its own: the summary that carries it is.
         """
-
-        async def fetch() -> float | None:
-            try:
-                response = await routes.summary(self.client, query)
-            except AstroError as err:
-                logger.info("p95 not available for %s: %s", query.agent, err)
-                return None
-            return response.metrics.p95_latency_ms
-
-        return await self._p95s.get(query, self._ttl(query), fetch)
+        try:
+            response = await routes.summary(self.client, query)
+        except AstroError as err:
+            logger.info("p95 not available for %s: %s", query.agent, err)
+            return None
+        return response.metrics.p95_latency_ms
 
     async def summary(
         self, query: MetricsQuery, compare: Mode = "previous", *, with_p95: bool = True
@@ -261,7 +257,7 @@ class Core:
             references.append(Reference(label, start, end, got.buckets, sent, contiguous=compare == "previous"))
 
         async def fetch_p95() -> None:
-            p95s.append(await self.p95_latency(query))
+            p95s.append(await self._p95_latency(query))
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(fetch_main)
