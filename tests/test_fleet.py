@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -11,11 +11,12 @@ import pytest
 from mcp import Client
 from mcp.types import PromptReference, ResourceTemplateReference
 
-from astro_mcp.analysis.compare import Reference
+from astro_mcp.analysis.compare import Reference, split_previous, with_previous
 from astro_mcp.analysis.overview import MAX_CHARS, row_of
 from astro_mcp.analysis.summarize import summarize
+from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.config import Settings
-from astro_mcp.domain import AgentRef, Bucket, MetricsQuery
+from astro_mcp.domain import AgentRef, Bucket, MetricsQuery, rfc3339
 from astro_mcp.server.resources import TEMPLATE
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
 from tests.conftest import NOW, server_at_now, text_of
@@ -247,3 +248,101 @@ def test_the_overview_row_reads_the_comparison_with_the_period_before() -> None:
     assert row_of("bot", summarize(query, now, 60, before), "Running").change == (
         "vs the previous 2 hours: traffic 2.0x, error rate 1.00% → 2.00%, latency 2.0x"
     )
+
+
+async def test_each_agent_costs_one_request_holding_its_window_and_the_one_before(
+    client: Client, simulator: Simulator
+) -> None:
+    text, s = await overview(
+        client, account="astro-team", start_time="2026-11-24T09:37:00Z", end_time="2026-11-25T09:37:00Z"
+    )
+    assert (s["window"]["start"], s["window"]["end"]) == ("2026-11-24T09:00:00Z", "2026-11-25T09:37:00Z")
+    asked = {
+        (r.path.split("/")[-3], r.query["start_time"], r.query["end_time"]) for r in simulator.requests_to("metrics")
+    }
+    deployed = {row["name"] for row in s["agents"]}
+    # 24 h 37 min back from the start, which was moved back to its hour so that no bucket straddles it
+    assert asked == {(name, "2026-11-23T08:23:00Z", "2026-11-25T09:37:00Z") for name in deployed}
+    same = "start_time='2026-11-24T09:00:00Z', end_time='2026-11-25T09:37:00Z'"
+    assert f"Next: get_agent_metrics(account, name, {same})" in text
+    # ...and the drill-down it suggests reads the same figures.
+    for name in ("billing-agent", "weather-agent"):
+        one = await client.call_tool(
+            "get_agent_metrics",
+            {
+                "account": "astro-team",
+                "name": name,
+                "start_time": "2026-11-24T09:00:00Z",
+                "end_time": "2026-11-25T09:37:00Z",
+            },
+        )
+        assert one.structured_content is not None
+        totals = one.structured_content["totals"]
+        row = rows_by_name(s)[name]
+        assert row["trace_count"] == totals["trace_count"]
+        assert row["error_rate"] == totals["error_count"] / totals["trace_count"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "interval"),
+    [
+        ("2026-11-24T09:00:00Z", "2026-11-25T09:52:00Z", 60),  # live: the last bucket still filling
+        ("2026-11-25T06:15:00Z", "2026-11-25T08:03:00Z", 15),
+        ("2026-11-20T00:00:00Z", "2026-11-24T21:00:00Z", 180),
+        ("2026-11-25T09:05:00Z", "2026-11-25T09:52:00Z", 5),
+    ],
+)
+async def test_one_answer_splits_exactly_into_the_window_and_the_one_before(
+    api_url: str, start: str, end: str, interval: int
+) -> None:
+    t0, t1 = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    query = MetricsQuery(AgentRef("astro-team", "support-bot"), t0, t1, interval)
+    earlier = with_previous(query)
+
+    async def answer(a: datetime, b: datetime) -> list[Bucket]:
+        params = {"start_time": rfc3339(a), "end_time": rfc3339(b), "interval": str(interval)}
+        async with httpx2.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+            got = await http.get("/agents/astro-team/support-bot/observability/metrics", params=params)
+        return MetricsResponse.model_validate_json(got.content).buckets
+
+    split = split_previous(query, await answer(earlier.start, t1), interval)
+    assert split is not None
+    main, before = split
+    assert main == await answer(t0, t1)
+    assert before.buckets == await answer(earlier.start, t0)
+    assert (before.start, before.end, len(main) > 0, len(before.buckets) > 0) == (earlier.start, t0, True, True)
+
+
+def test_a_bucket_that_may_straddle_the_start_sends_the_two_windows_apart() -> None:
+    start = datetime(2026, 11, 25, 7, 50, tzinfo=UTC)
+    query = MetricsQuery(AgentRef("astro-team", "bot"), start, start + timedelta(hours=2), 5)
+    hourly: Bucket = {
+        "timestamp": start.replace(minute=0),
+        "trace_count": 1,
+        "avg_latency_ms": 1.0,
+        "input_tokens": 1,
+        "output_tokens": 1,
+        "error_count": 0,
+    }
+    assert split_previous(query, [hourly], 60) is None  # an hour bucket from 07:00 holds 07:00-07:50 too
+    assert split_previous(query, [], 60) is not None
+
+
+async def test_the_overview_asks_apart_where_the_api_sends_coarser_buckets(
+    settings: Settings, simulator: Simulator
+) -> None:
+    simulator.generation = "deployment"  # hour buckets at the finest
+    async with Client(server_at_now(settings)) as client:
+        _, s = await overview(client, account="astro-team", start_time="now-2h")  # 5-minute buckets from 07:50
+        one = await client.call_tool(
+            "get_agent_metrics", {"account": "astro-team", "name": "weather-agent", "start_time": "2026-11-25T07:50Z"}
+        )
+    asked = [
+        r.query["start_time"]
+        for r in simulator.requests_to("metrics")
+        if "deployments/dep-astro-team-weather" in r.path
+    ]
+    # both windows in one answer of hour buckets, then each apart; the drill-down on that window is cached
+    assert (asked[0], sorted(asked[1:])) == ("2026-11-25T05:48:00Z", ["2026-11-25T05:45:00Z", "2026-11-25T07:50:00Z"])
+    assert one.structured_content is not None
+    assert rows_by_name(s)["weather-agent"]["trace_count"] == one.structured_content["totals"]["trace_count"] > 0

@@ -8,10 +8,11 @@ chance, the honest answer is that there is not enough traffic to tell.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from statistics import NormalDist
 from typing import Literal
 
@@ -60,9 +61,42 @@ def reference_window(query: MetricsQuery, mode: Mode) -> tuple[str, datetime, da
     return f"the previous {describe_minutes(length).removeprefix('1 ')}", query.start - shift, query.end - shift
 
 
+def on_bucket_grid(query: MetricsQuery) -> MetricsQuery:
+    """`query` widened back to the start of its first bucket, so that no bucket straddles its start."""
+    step = query.interval_minutes * 60
+    return dataclasses.replace(query, start=datetime.fromtimestamp(int(query.start.timestamp()) // step * step, UTC))
+
+
+def with_previous(query: MetricsQuery) -> MetricsQuery:
+    """One query for `query`'s window and the one of the same length that ends where it starts."""
+    return dataclasses.replace(query, start=query.start - (query.end - query.start), notes=())
+
+
+def split_previous(
+    query: MetricsQuery, both: Sequence[Bucket], interval_minutes: int
+) -> tuple[list[Bucket], Reference] | None:
+    """`query`'s own buckets, and the window before it, from the answer to `with_previous(query)`.
+
+    None when a bucket sent may straddle the window's start (the API answered with coarser buckets
+    than asked for): the two windows must then be asked for apart.
+    """
+    if both and int(query.start.timestamp()) % (interval_minutes * 60):
+        return None
+    start = query.start - (query.end - query.start)
+    length = (query.end - query.start) // timedelta(minutes=1)
+    label = f"the previous {describe_minutes(length).removeprefix('1 ')}"
+    before = [b for b in both if b["timestamp"] < query.start]
+    reference = Reference(label, start, query.start, before, interval_minutes, contiguous=True)
+    return [b for b in both if b["timestamp"] >= query.start], reference
+
+
 def compare(ref: Reference, main: Series, window: tuple[datetime, datetime], table_step: int) -> Comparison:
-    """The earlier window against `main`; its rows laid on the main window's table grid."""
-    shift = window[0] - ref.start
+    """The earlier window against `main`; its rows laid on the main window's table grid.
+
+    The earlier buckets are moved forward by whole buckets, so that each lands on the window's grid.
+    """
+    step = timedelta(minutes=ref.interval_minutes)
+    shift = -((ref.start - window[0]) // step) * step
     moved: list[Bucket] = [{**b, "timestamp": b["timestamp"] + shift} for b in ref.buckets]
     aligned, _ = lay_on_grid(moved, ref.interval_minutes, *window)
     rows = aligned.regroup(table_step)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.overview import HEAD_CHARS, NEEDS_ATTENTION, ROW_CHARS, AccountOverview, AgentRow, counts
+from astro_mcp.domain import rfc3339
 
 _MARK = {"incident": "⚠", "failed": "✗", "degraded": "⚠", "no_traffic": "·", "healthy": "✓", "not_deployed": "-"}
 
@@ -35,7 +36,8 @@ def render(o: AccountOverview) -> str:
     if o.more_agents:
         left = o.agents[len(shown) :]
         lines.append(f"... and {o.more_agents:,} more: {counts(left)} (every row is in structuredContent).")
-    lines.append("Next: get_agent_metrics(account, name) for one agent's incidents, the comparison and its series.")
+    same = f"start_time='{rfc3339(w.start)}', end_time='{rfc3339(w.end)}'"
+    lines.append(f"Next: get_agent_metrics(account, name, {same}) for one agent's incidents and series, same window.")
     return "\n".join(lines)
 
 

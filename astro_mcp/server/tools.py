@@ -150,9 +150,10 @@ async def get_account_overview(
     """How every agent of an Astro account is doing, in one call: start here for "how are my agents doing?".
 
     One row per deployed agent, worst first: status (incident, failed, degraded, no_traffic, healthy,
-    not_deployed), traces, error rate, mean latency, the change over the window, and one line on why it
-    needs attention. An agent whose metrics could not be read is a row that says why. Default window:
-    the last 24 hours. Then call get_agent_metrics for an agent that needs attention.
+    not_deployed), traces, error rate, mean latency, the change against the window before, and one line
+    on why it needs attention. An agent whose metrics could not be read is a row that says why. Default
+    window: the last 24 hours, started on a whole bucket (an hour). Then call get_agent_metrics, with
+    the window the answer gives, for an agent that needs attention.
     """
     async with answering(ctx, account) as service:
         result = await service.overview(account, start_time, end_time)

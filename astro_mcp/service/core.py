@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -28,7 +28,7 @@ from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
 from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse
 from astro_mcp.config import Settings
-from astro_mcp.domain import MetricsQuery
+from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.errors import AstroError, NotFoundError, RouteNotFoundError
 from astro_mcp.redaction import redact
 
@@ -46,6 +46,11 @@ T = TypeVar("T")
 
 # Set while an account's agents are fetched at once: the bound on the requests that fan-out keeps in flight.
 _FAN_OUT: ContextVar[anyio.CapacityLimiter | None] = ContextVar("astro_mcp_fan_out", default=None)
+
+
+def sent_interval(query: MetricsQuery, response: MetricsResponse) -> int:
+    """The buckets' width: what the API says, unless it sent none (it then says 60 whatever was asked)."""
+    return response.interval_minutes if response.buckets else query.interval_minutes
 
 
 def response_bytes(response: MetricsResponse) -> int:
@@ -221,14 +226,20 @@ class Core:
 
         async def compute() -> MetricsSummary:
             response, reference, p95, notes = await self._fetch_together(query, compare, with_p95)
-            sent = response.interval_minutes if response.buckets else query.interval_minutes
             main = dataclasses.replace(query, notes=(*query.notes, *notes))
-            summary = summarize(main, response.buckets, sent, reference).model_copy(update={"p95_latency_ms": p95})
-            if query.account not in self.by_deployment:
-                return summary
-            return without_error_counts(summary, "/deployments/{id}/observability/metrics", sent)
+            summary = self.summarized(main, response.buckets, sent_interval(query, response), reference)
+            return summary.model_copy(update={"p95_latency_ms": p95})
 
         return await self._summaries.get((query, compare, with_p95), self._ttl(query), compute)
+
+    def summarized(
+        self, query: MetricsQuery, buckets: Sequence[Bucket], sent: int, reference: Reference | None
+    ) -> MetricsSummary:
+        """`summarize`, then the error figures taken out where the per-deployment route answered."""
+        summary = summarize(query, buckets, sent, reference)
+        if query.account not in self.by_deployment:
+            return summary
+        return without_error_counts(summary, "/deployments/{id}/observability/metrics", sent)
 
     async def _fetch_together(
         self, query: MetricsQuery, compare: Mode, with_p95: bool
@@ -253,7 +264,7 @@ class Core:
             except AstroError as err:
                 notes.append(f"No comparison with {label}: {err}")
                 return
-            sent = got.interval_minutes if got.buckets else query.interval_minutes
+            sent = sent_interval(query, got)
             references.append(Reference(label, start, end, got.buckets, sent, contiguous=compare == "previous"))
 
         async def fetch_p95() -> None:

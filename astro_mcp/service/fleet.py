@@ -9,6 +9,7 @@ from typing import TypeVar
 import anyio
 
 from astro_mcp.advice import brief
+from astro_mcp.analysis.compare import on_bucket_grid, split_previous, with_previous
 from astro_mcp.analysis.fleet import Fleet, FleetAccount, FleetAgent, merge_agents
 from astro_mcp.analysis.overview import (
     AccountOverview,
@@ -19,10 +20,11 @@ from astro_mcp.analysis.overview import (
     overview,
     row_of,
 )
+from astro_mcp.analysis.results import MetricsSummary
 from astro_mcp.api.wire import MeAccount
-from astro_mcp.domain import AgentRef
+from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.errors import AstroError
-from astro_mcp.service.core import Core
+from astro_mcp.service.core import Core, sent_interval
 
 T = TypeVar("T")
 
@@ -66,7 +68,9 @@ class FleetCases(Core):
 
         One agent's failure is its row; only a failure to list the account's agents fails the whole call.
         """
-        base = self.resolve(account, account, start, end, None)  # one clock reading for every agent
+        # One clock reading for every agent. Starting on a bucket boundary, each agent's window and the one
+        # before it come in one request, exactly: half the requests under the same bound.
+        base = on_bucket_grid(self.resolve(account, account, start, end, None))
         me = await self.me()
         mine = next((a for a in me.accounts if a.name == base.account), MeAccount(name=base.account))
         fleet = await self._account(mine)
@@ -76,7 +80,7 @@ class FleetCases(Core):
                 return not_deployed_row(agent.name)
             try:
                 query = dataclasses.replace(base, agent=AgentRef.checked(base.account, agent.name), notes=())
-                summary = await self.summary(query, with_p95=False)
+                summary = await self._row_summary(query)
             except AstroError as err:
                 return failed_row(agent.name, brief(err))
             return row_of(agent.name, summary, agent.status)
@@ -90,6 +94,16 @@ class FleetCases(Core):
                 "(error rates are not available, not zero)."
             )
         return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
+
+    async def _row_summary(self, query: MetricsQuery) -> MetricsSummary:
+        """One agent's summary and its comparison with the window before, from one request where that is exact."""
+        both = await self.metrics(with_previous(query))
+        sent = sent_interval(query, both)
+        split = split_previous(query, both.buckets, sent)
+        if split is None:
+            return await self.summary(query, with_p95=False)
+        buckets, before = split
+        return self.summarized(query, buckets, sent, before)
 
 
 async def _gather(calls: Sequence[Awaitable[T]]) -> list[T]:
