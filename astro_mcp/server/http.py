@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import uvicorn
 from mcp.server import MCPServer
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -24,7 +23,9 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from astro_mcp.config import Settings
-from astro_mcp.server.guard import guarded_h11
+
+if TYPE_CHECKING:  # uvicorn is imported when an HTTP transport starts: stdio starts faster without it
+    import uvicorn
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +87,17 @@ async def serve_http(
     shown = f"[{host}]" if ":" in host else host
     auth = "bearer token required" if settings.auth_token else "no token: loopback only"
     logger.warning("astro-mcp %s on http://%s:%d%s (%s)", transport, shown, port, path, auth)
+    import uvicorn
+
     await uvicorn.Server(uvicorn_config(app, settings, host, port)).serve()
 
 
 def uvicorn_config(app: Starlette, settings: Settings, host: str, port: int) -> uvicorn.Config:
     """uvicorn with our connection limits; log_config=None: its loggers go through ours, to stderr."""
+    import uvicorn
+
+    from astro_mcp.server.guard import guarded_h11
+
     return uvicorn.Config(
         app,
         host=host,

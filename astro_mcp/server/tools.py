@@ -9,14 +9,15 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Annotated, Any
+from functools import cached_property
+from typing import Annotated, Any, cast, get_type_hints
 from urllib.parse import urlencode
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from astro_mcp.analysis.fleet import Fleet
 from astro_mcp.analysis.overview import AccountOverview
@@ -164,7 +165,14 @@ async def get_account_overview(
 
 
 class CheckedTool(Tool):
-    """A tool whose argument refusals speak our language, not pydantic's."""
+    """A tool whose argument refusals speak our language, not pydantic's, and whose output schema is lazy."""
+
+    result_model: type[BaseModel] | None = Field(default=None, exclude=True)
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any] | None:
+        """The result model's schema, made when the tools are first listed (pydantic takes tens of ms for four)."""
+        return None if self.result_model is None else self_contained(self.result_model.model_json_schema())
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         try:
@@ -175,18 +183,21 @@ class CheckedTool(Tool):
 
 
 def _tool(fn: Callable[..., Any], title: str, meta: dict[str, Any] | None = None) -> Tool:
-    """A read-only tool whose output schema every client can read (no `$ref`s)."""
-    tool = CheckedTool.from_function(
-        fn,
-        title=title,
-        meta=meta,
-        description=inspect.cleandoc(fn.__doc__ or ""),  # Python < 3.13 keeps the indentation
-        annotations=ToolAnnotations(
-            title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+    """A read-only tool whose output schema, made from the model its return annotation names, has no `$ref`s."""
+    tool = cast(
+        CheckedTool,
+        CheckedTool.from_function(  # a classmethod of Tool: it makes a CheckedTool
+            fn,
+            title=title,
+            meta=meta,
+            description=inspect.cleandoc(fn.__doc__ or ""),  # Python < 3.13 keeps the indentation
+            annotations=ToolAnnotations(
+                title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+            ),
+            structured_output=False,  # the schema is made on first listing, below: not at start-up
         ),
     )
-    if (schema := tool.fn_metadata.output_schema) is not None:  # derived from the result model by the SDK
-        tool.fn_metadata.output_schema = self_contained(schema)
+    (tool.result_model,) = get_type_hints(fn, include_extras=True)["return"].__metadata__
     return tool
 
 
