@@ -226,8 +226,10 @@ async function cspControl(c) {
 
 const report = { cases: {} };
 try {
-  for (const c of cases) report.cases[c.id] = await runCase(c);
-  report.csp = await cspControl(cases[0]);
+  // Each case in its own page, all at once: most of a case's time is spent waiting on the browser.
+  const [results, csp] = await Promise.all([Promise.all(cases.map(runCase)), cspControl(cases[0])]);
+  cases.forEach((c, i) => (report.cases[c.id] = results[i]));
+  report.csp = csp;
 } finally {
   await browser.close();
 }
