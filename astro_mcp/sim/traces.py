@@ -127,7 +127,8 @@ def _latencies(view: AgentView, first: int, last: int) -> list[float]:
     for day in range(first // DAY, (last - 1) // DAY + 1):
         if day not in view.latencies_by_day:
             start = day * DAY
-            view.latencies_by_day[day] = [[s.latency_ms for s in minute_skeletons(view, start + m)] for m in range(DAY)]
+            drawn = (_draw(view, start + m) for m in range(DAY))
+            view.latencies_by_day[day] = [d[3] if d else [] for d in drawn]
         minutes = view.latencies_by_day[day][max(first - day * DAY, 0) : min(last - day * DAY, DAY)]
         result += [latency for minute in minutes for latency in minute]
     return result
@@ -143,19 +144,28 @@ def _lenient(raw: str | None, default: int, cap: int | None) -> int:
 
 def minute_skeletons(view: AgentView, minute: int) -> list[Skeleton]:
     """The traces of one minute, newest first."""
+    drawn = _draw(view, minute)
+    if drawn is None:
+        return []
+    rng, errors, names, latencies = drawn
+    seconds = sorted((rng.uniform(0, 59.999) for _ in latencies), reverse=True)
+    return [Skeleton(minute, i, seconds[i], i in errors, names[i], latencies[i]) for i in range(len(latencies))]
+
+
+def _draw(view: AgentView, minute: int) -> tuple[random.Random, set[int], list[str], list[float]] | None:
+    """One minute's traces before their seconds: (the generator, which failed, operations, latencies)."""
     day, offset = divmod(minute, DAY)
     series = view.series_of(day)
     count = series.traces[offset]
     if not count:
-        return []
+        return None
     rng = random.Random(f"{view.seed}/{minute}")
     errors = set(rng.sample(range(count), series.errors[offset]))
     incident = _error_incident(view, minute) is not None
     names = [_operation(rng, i in errors, incident) for i in range(count)]
     weights = [rng.lognormvariate(0, 0.35) * (4.0 if i in errors and incident else 1.0) for i in range(count)]
     scale = series.latency_sum[offset] / sum(weights)  # the minute's mean latency is the metrics' mean
-    seconds = sorted((rng.uniform(0, 59.999) for _ in range(count)), reverse=True)
-    return [Skeleton(minute, i, seconds[i], i in errors, names[i], round(weights[i] * scale, 1)) for i in range(count)]
+    return rng, errors, names, [round(w * scale, 1) for w in weights]
 
 
 def _operation(rng: random.Random, error: bool, incident: bool) -> str:
