@@ -38,6 +38,11 @@ hypothesis_settings.register_profile("dev", deadline=None)
 hypothesis_settings.load_profile("ci" if CI else "dev")
 
 
+# The few cases that take seconds each (a month of 1-minute buckets, 90 days, 50,000 buckets): smaller
+# cases of the same behaviour run every day, these in CI.
+CI_ONLY = pytest.mark.skipif(not CI, reason="large and slow: CI (CI=true) runs it")
+
+
 def examples(full: int) -> int:
     """How many examples a property test runs: `full` in CI, a tenth of it every day."""
     return full if CI else max(10, full // 10)
