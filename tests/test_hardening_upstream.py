@@ -54,12 +54,12 @@ async def timed_call(client: Client, args: dict[str, str] = AGENT) -> tuple[floa
 async def test_a_dripping_answer_ends_at_the_call_budget(upstream: tuple[FaultUpstream, str], head: bool) -> None:
     faults, url = upstream
     faults.script(Drip(head=head, every=0.1))
-    async with Client(server_for(url, call_budget=2, read_timeout=1)) as client:
+    async with Client(server_for(url, call_budget=1, read_timeout=0.5)) as client:
         elapsed, text, failed = await timed_call(client)
         _, _, after_failed = await timed_call(client)
     assert failed
-    assert "within the 2 s budget" in text
-    assert elapsed < 2 + FLOOR
+    assert "within the 1 s budget" in text
+    assert elapsed < 1 + FLOOR
     assert not after_failed
 
 
@@ -198,16 +198,16 @@ async def test_implausible_numbers_are_named(upstream: tuple[FaultUpstream, str]
 
 
 async def test_the_cache_holds_no_more_bytes_than_its_cap(upstream: tuple[FaultUpstream, str]) -> None:
-    """12 distinct answers of 5,000 buckets (some 2.5 MB each once parsed) through a cache capped at 4 MB."""
+    """12 distinct answers of 2,500 buckets (some 1.2 MB each once parsed) through a cache capped at 2 MB."""
     faults, url = upstream
 
     def answer(query: dict[str, str]) -> bytes:
         bucket = {"timestamp": query["start_time"], "trace_count": 1, "avg_latency_ms": 1}
         bucket |= {"input_tokens": 1, "output_tokens": 1, "error_count": 0}
-        return json.dumps({"buckets": [bucket] * 5_000}).encode()
+        return json.dumps({"buckets": [bucket] * 2_500}).encode()
 
     faults.behaviour = Reply(200, answer)
-    settings = Settings(api_url=url, access_token=SecretStr(TOKEN), cache_mb=4)
+    settings = Settings(api_url=url, access_token=SecretStr(TOKEN), cache_mb=2)
     service = Service(settings, lambda: NOW)
     gc.collect()
     tracemalloc.start()
@@ -221,7 +221,7 @@ async def test_the_cache_holds_no_more_bytes_than_its_cap(upstream: tuple[FaultU
     finally:
         tracemalloc.stop()
         await service.aclose()
-    assert held < 6 * 1024 * 1024  # the cap and some change; without a byte cap, 12 answers hold some 30 MB
+    assert held < 3 * 1024 * 1024  # the cap and some change; without a byte cap, 12 answers hold some 15 MB
 
 
 async def test_expired_answers_are_dropped_without_being_asked_for_again() -> None:

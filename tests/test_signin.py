@@ -65,15 +65,15 @@ def sign_in(simulator: Simulator, store: Store, *, expired: bool = False, **fiel
 
 
 async def test_a_server_keeps_answering_over_several_token_lifetimes(simulator: Simulator, saved: Settings) -> None:
-    simulator.workos.lifetime = 2
+    simulator.workos.lifetime = 1
     sign_in(simulator, Store(saved.credentials_file, None))
     started = anyio.current_time()
     async with Client(server_at_now(saved, cache_ttl=0, live_cache_ttl=0)) as client:
-        while anyio.current_time() - started < 7:
+        while anyio.current_time() - started < 3.5:
             result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
             assert not result.is_error, text_of(result)
-            await anyio.sleep(0.5)
-    assert simulator.workos.refreshes >= 3  # 7 s of 2-second tokens
+            await anyio.sleep(0.25)
+    assert simulator.workos.refreshes >= 3  # 3.5 s of 1-second tokens
 
 
 async def test_the_rotated_refresh_token_lands_in_the_keyring_it_came_from(
@@ -257,7 +257,7 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     simulator: Simulator, saved: Settings, tmp_path: Path
 ) -> None:
     """`astro-mcp login`, then a Claude Desktop-style stdio launch with no token, keyring path (a real backend)."""
-    simulator.workos.lifetime = 2
+    simulator.workos.lifetime = 1
     simulator.workos.interval = 1
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -276,10 +276,10 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     params = StdioServerParameters(command=sys.executable, args=["-m", "astro_mcp"], env=env)
     async with Client(params) as client:
         started = anyio.current_time()
-        while anyio.current_time() - started < 7:
+        while anyio.current_time() - started < 3.5:
             result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
             assert not result.is_error, text_of(result)
-            await anyio.sleep(0.7)
+            await anyio.sleep(0.35)
     assert simulator.workos.refreshes >= 3
     backend = PlaintextKeyring()
     backend.file_path = str(tmp_path / "data" / "python_keyring" / "keyring_pass.cfg")
