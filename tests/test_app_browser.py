@@ -95,12 +95,13 @@ async def _results(tmp: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(results by agent, the harness's report by case id); skips, or fails in CI, without a browser."""
+    """(results by agent, the harness's report by case id). A browser run takes some 20 s of a 2-core machine:
+    it runs with ASTRO_MCP_BROWSER_TESTS=1 (as in CI), and then fails without a browser."""
+    if os.environ.get("ASTRO_MCP_BROWSER_TESTS") != "1":
+        pytest.skip("drives headless Chromium through the view: set ASTRO_MCP_BROWSER_TESTS=1 (.ci/run does)")
     missing = _missing()
     if missing:
-        if os.environ.get("ASTRO_MCP_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"ASTRO_MCP_REQUIRE_BROWSER=1 but {missing}")
-        pytest.skip(missing)
+        pytest.fail(f"ASTRO_MCP_BROWSER_TESTS=1 but {missing}")
     tmp = tmp_path_factory.mktemp("app")
     results = anyio.run(_results, tmp)
     cases: list[dict[str, Any]] = []
