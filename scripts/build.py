@@ -32,7 +32,7 @@ TOOLS = ROOT / "tools"
 MANIFEST = ROOT / "bundle" / "manifest.json"
 SERVER_JSON = ROOT / "server.json"
 # What the bundle takes from the sdist: the project as uv needs it to build the environment, no tests.
-BUNDLED = ("pyproject.toml", "uv.lock", "README.md", "astro_mcp/")
+BUNDLED = ("pyproject.toml", "uv.lock", "README.md", "LICENSE", "astro_mcp/")
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can hold
 
 
