@@ -58,7 +58,12 @@ def reference_window(query: MetricsQuery, mode: Mode) -> tuple[str, datetime, da
     length = (query.end - query.start) // timedelta(minutes=1)
     buckets = -(-length // query.interval_minutes)
     shift = timedelta(minutes=buckets * query.interval_minutes)
-    return f"the previous {describe_minutes(length).removeprefix('1 ')}", query.start - shift, query.end - shift
+    return _previous(length), query.start - shift, query.end - shift
+
+
+def _previous(minutes: int) -> str:
+    """'the previous day', 'the previous 6 hours': the label of the window before one of `minutes`."""
+    return f"the previous {describe_minutes(minutes).removeprefix('1 ')}"
 
 
 def on_bucket_grid(query: MetricsQuery) -> MetricsQuery:
@@ -82,11 +87,9 @@ def split_previous(
     """
     if both and int(query.start.timestamp()) % (interval_minutes * 60):
         return None
-    start = query.start - (query.end - query.start)
-    length = (query.end - query.start) // timedelta(minutes=1)
-    label = f"the previous {describe_minutes(length).removeprefix('1 ')}"
+    label = _previous((query.end - query.start) // timedelta(minutes=1))
     before = [b for b in both if b["timestamp"] < query.start]
-    reference = Reference(label, start, query.start, before, interval_minutes, contiguous=True)
+    reference = Reference(label, with_previous(query).start, query.start, before, interval_minutes, contiguous=True)
     return [b for b in both if b["timestamp"] >= query.start], reference
 
 
