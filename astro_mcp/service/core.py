@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import anyio
 import httpx2
@@ -78,8 +78,9 @@ class Core:
         self._responses: SingleFlightCache[MetricsQuery, MetricsResponse] = SingleFlightCache(
             settings.cache_bytes, response_bytes
         )
-        self._summaries: SingleFlightCache[tuple[MetricsQuery, Mode, bool], MetricsSummary] = SingleFlightCache(
-            _CACHE_SUMMARIES, lambda _: 1
+        # Keyed by the comparison too: "adjacent" is the overview's, the window just before in the same request.
+        self.summaries: SingleFlightCache[tuple[MetricsQuery, Mode | Literal["adjacent"], bool], MetricsSummary] = (
+            SingleFlightCache(_CACHE_SUMMARIES, lambda _: 1)
         )
         self._me: SingleFlightCache[str, MeResponse] = SingleFlightCache(1, lambda _: 1)
         self._deployments: SingleFlightCache[str, list[Deployment]] = SingleFlightCache(256, lambda _: 1)
@@ -230,7 +231,7 @@ class Core:
             summary = self.summarized(main, response.buckets, sent_interval(query, response), reference)
             return summary.model_copy(update={"p95_latency_ms": p95})
 
-        return await self._summaries.get((query, compare, with_p95), self._ttl(query), compute)
+        return await self.summaries.get((query, compare, with_p95), self._ttl(query), compute)
 
     def summarized(
         self, query: MetricsQuery, buckets: Sequence[Bucket], sent: int, reference: Reference | None

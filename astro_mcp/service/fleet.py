@@ -96,7 +96,11 @@ class FleetCases(Core):
         return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
 
     async def _row_summary(self, query: MetricsQuery) -> MetricsSummary:
-        """One agent's summary and its comparison with the window before, from one request where that is exact."""
+        """One agent's summary and its comparison with the window before, kept like any summary."""
+        return await self.summaries.get((query, "adjacent", False), self._ttl(query), lambda: self._adjacent(query))
+
+    async def _adjacent(self, query: MetricsQuery) -> MetricsSummary:
+        """The window and the one just before it from one request, where that is exact; else asked apart."""
         both = await self.metrics(with_previous(query))
         sent = sent_interval(query, both)
         split = split_previous(query, both.buckets, sent)
