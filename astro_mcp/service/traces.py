@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from astro_mcp.analysis import traces as trace_analysis
 from astro_mcp.analysis.trace_results import TracesAnswer
 from astro_mcp.api import routes
@@ -34,7 +36,9 @@ class TraceCases(Core):
 
         Not cached: trace content is end users' data, and is kept no longer than the call.
         """
-        response = await routes.traces(self.client, query, max(query.limit, _GROUPED))
+        response, shrunk = await routes.traces(self.client, query, max(query.limit, _GROUPED))
+        if shrunk is not None:
+            query = dataclasses.replace(query, notes=(*query.notes, shrunk))
         self.agents.setdefault(query.agent.account, set()).add(query.agent.name)
         fetched = trace_analysis.prepare(response.traces)
         mode = self.settings.trace_content
