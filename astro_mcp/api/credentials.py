@@ -214,7 +214,7 @@ class TokenSource:
             return
         keeper = await self.keeper()
         stamp = keeper.store.stamp()
-        if self._held is not None and stamp == self._stamp and not force:
+        if self._held is not None and stamp == self._stamp and not force and not self._login.partial:
             return
         login = await keeper.load(deadline)
         self._stamp, self._login = stamp, login

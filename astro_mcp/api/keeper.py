@@ -40,7 +40,7 @@ class Keeper:
         if tokens is None:
             late = f"the system keyring did not answer within {self.timeout:g} s (is it asking for access, or locked?)"
             problem = f"{login.problem}; {late}" if login.problem else late
-            return Login(login.profile, in_keyring=False, problem=problem, name=login.name)
+            return Login(login.profile, in_keyring=False, problem=problem, name=login.name, partial=True)
         return login.with_keyring(*tokens)
 
     async def save(

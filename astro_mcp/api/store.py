@@ -63,6 +63,7 @@ class Login:
     in_keyring: bool = False
     problem: str | None = None
     name: str = "default"
+    partial: bool = False  # the keyring did not answer in time: read again next time
 
     def with_keyring(self, access: SecretStr | None, refresh: SecretStr | None) -> Login:
         """This login with the tokens the keyring holds, when it holds any."""

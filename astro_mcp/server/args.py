@@ -95,10 +95,10 @@ TraceStatusArg = Annotated[
     Field(description="Which traces: 'error' (the default: what failed), 'ok', or 'all'."),
 ]
 TraceLimit = Annotated[
-    int, Field(ge=1, le=50, description="How many traces to show, newest first: 1 to 50. Default 10.")
+    StrictInt, Field(ge=1, le=50, description="How many traces to show, newest first: 1 to 50. Default 10.")
 ]
 TraceOffset = Annotated[
-    int,
+    StrictInt,
     Field(
         ge=0,
         le=1_000_000,
