@@ -103,7 +103,7 @@ async def test_a_page_of_twenty_thousand_traces_is_read_as_the_rows_asked_for(
     assert not result.is_error, text_of(result)
     shown = json.dumps(result.structured_content)
     assert len(shown) < 60_000  # it was 1.9 million characters, every operation a group
-    assert len(result.structured_content["traces"]) == 5  # type: ignore[index]
+    assert len(result.structured_content["traces"]) == 5
     assert "None to show" not in text_of(result)
 
 
@@ -124,7 +124,7 @@ async def test_a_traces_page_too_large_to_read_is_asked_again_with_fewer_rows_an
     assert [a for a in asked if "limit=" in a][-1].count("limit=12") == 1  # 50 -> 25 -> 12 rows: 12 MB fits
     assert "larger than 16 MB" in text_of(result)
     assert "12 were asked for instead" in text_of(result)
-    assert 0 < len(result.structured_content["traces"]) <= 10  # type: ignore[index]
+    assert 0 < len(result.structured_content["traces"]) <= 10
 
 
 async def test_a_deployment_id_that_is_not_a_plain_id_never_reaches_the_request_path(

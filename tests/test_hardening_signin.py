@@ -32,7 +32,7 @@ from tests.test_signin import HOUR, query, sign_in
 pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")]
 
 
-class FlakyKeyring(PlaintextKeyring):
+class FlakyKeyring(PlaintextKeyring):  # type: ignore[misc]  # keyrings.alt ships no types
     """A real file keyring that can be told to refuse writes and deletions (a locked keychain), or to hang reads
     (an access prompt nobody answers) until released."""
 
@@ -56,7 +56,8 @@ class FlakyKeyring(PlaintextKeyring):
     def get_password(self, service: str, username: str) -> str | None:
         if self.hang:
             self.released.wait(30)
-        return super().get_password(service, username)
+        found: str | None = super().get_password(service, username)
+        return found
 
 
 @pytest.fixture
