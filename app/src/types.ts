@@ -1,5 +1,6 @@
-// The structured results the view reads (RESULTS-SPEC). Every field the milestone adds is optional:
-// an older server sends only today's MetricsSummary, and the view must still draw from it.
+// The structured results the view reads: the `structuredContent` of get_agent_metrics,
+// get_account_overview and get_agent_traces (their output models are in astro_mcp/analysis/). Fields
+// that newer servers add are optional: from an older server the view still draws what it is sent.
 
 export type Status = "healthy" | "degraded" | "incident" | "no_traffic" | "failed" | "not_deployed";
 
