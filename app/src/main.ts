@@ -2,7 +2,8 @@ import type { McpUiHostContext } from "@modelcontextprotocol/ext-apps";
 import type { CallToolResult } from "@modelcontextprotocol/client";
 import { Bridge } from "./bridge";
 import { h } from "./dom";
-import { button, metricsView, tracesList, type EpisodeWithCall } from "./metrics";
+import { button, metricsView, type EpisodeWithCall } from "./metrics";
+import { tracesList } from "./traces";
 import { overviewView } from "./overview";
 import { isMetrics, isOverview, isTraces, type Overview, type OverviewAgent } from "./types";
 

@@ -75,18 +75,22 @@ export interface Overview {
 }
 
 export interface Trace {
-  trace_id: string;
-  name: string;
-  status: string;
+  trace_id: string | null;
+  name: string | null;
+  status: string | null;
   latency_ms: number | null;
-  timestamp: string;
+  timestamp: string | null;
+  /** As text: JSON that was not a string arrives as JSON text; a shortened one ends with a cut mark. */
+  input?: string | null;
+  output?: string | null;
+  error_message?: string | null;
 }
 
 export interface Traces {
   account: string;
   name: string;
   window: { start: string; end: string };
-  total: number;
+  total: number | null;
   traces: Trace[];
   groups?: { name: string; count: number }[] | null;
   next_offset?: number | null;

@@ -92,7 +92,15 @@ function measure() {
       background: getComputedStyle(el.querySelector(".pill")).backgroundColor,
       sparkline: el.querySelectorAll(".sparkline rect").length,
     })),
-    traces: all("tr.trace").map((el) => [...el.cells].map((c) => c.textContent)),
+    traces: all("tr.trace").map((el) => {
+      const detail = el.nextElementSibling?.classList.contains("trace-detail") ? el.nextElementSibling : null;
+      const content = [...(detail?.querySelectorAll("pre.content") ?? [])];
+      return {
+        cells: [...el.cells].map((c) => c.textContent),
+        error: detail?.querySelector(".trace-error")?.textContent ?? null,
+        content: Object.fromEntries(content.map((p) => [p.dataset.content, { text: p.textContent, json: p.classList.contains("json") }])),
+      };
+    }),
     height: document.documentElement.scrollHeight,
   };
 }
