@@ -113,6 +113,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[
             "toolInput": {"account": ACCOUNT, "name": agent.name},
             "result": result,
             "screenshotHover": agent.hover,
+            "switchTheme": "light" if agent.theme == "dark" else None,
         }
         if agent.click_incident:
             case["click"] = {"episode": 0}
@@ -311,6 +312,15 @@ def test_the_view_follows_the_host_theme(run: tuple[dict[str, Any], dict[str, An
     # The host's own colour variables are used, not the view's fallbacks.
     assert light["colors"] == {"background": "rgb(255, 255, 255)", "text": "rgb(29, 29, 27)"}
     assert dark["colors"] == {"background": "rgb(31, 31, 30)", "text": "rgb(236, 235, 231)"}
+    # A theme changed by the host while the chart is shown is followed.
+    assert (dark["switched"]["theme"], dark["switched"]["colors"]) == ("light", light["colors"])
+
+
+def test_every_view_answers_the_hosts_teardown(run: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    _, report = run
+    views = {case: seen for case, seen in report.items() if case != "csp"}
+    assert len(views) == len(AGENTS) + 1
+    assert all(seen["teardown"] == {} for seen in views.values())
 
 
 def test_clicking_an_incident_asks_the_host_for_its_failing_traces(run: tuple[dict[str, Any], dict[str, Any]]) -> None:

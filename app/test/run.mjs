@@ -195,6 +195,17 @@ async function runCase(c) {
       result.after = await frame.evaluate(measure);
       result.screenshots.push(await shoot(page, `${c.id}-clicked`));
     }
+    if (c.switchTheme) {
+      // The host changes its theme while the view is shown: the view must follow.
+      await page.evaluate((t) => window.hostBridge.setHostContext({ theme: t.theme, styles: { variables: t.variables } }), {
+        theme: c.switchTheme,
+        variables: THEMES[c.switchTheme],
+      });
+      await frame.waitForFunction((t) => document.documentElement.dataset.theme === t, c.switchTheme, WAIT);
+      result.switched = await frame.evaluate(measure);
+    }
+    // The host tears the view down: it must answer, or a host that waits for it would hang.
+    result.teardown = await page.evaluate(() => window.hostBridge.teardownResource({}, { timeout: 5000 }));
     return { ...result, log };
   } catch (err) {
     return { error: String(err?.stack ?? err), log };
