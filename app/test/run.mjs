@@ -106,7 +106,7 @@ function measure() {
 }
 
 async function openView(c, csp = true, html = viewHtml) {
-  const page = await browser.newPage({ viewport: { width: WIDTH + 40, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: WIDTH + 40, height: 1600 } });
   const log = [];
   page.on("console", (m) => m.type() !== "debug" && log.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
@@ -185,6 +185,7 @@ async function runCase(c) {
       // Where a person clicks: the middle of the shaded region (the hover target above it takes the click).
       await frame.click(`.shade[data-episode="${c.click.episode}"] .shade-fill`, { force: true });
       await frame.waitForSelector(".traces tr.trace, .traces .notice", WAIT);
+      await settle(page, frame);
     } else if (c.click?.agent !== undefined) {
       await frame.click(`tr.agent[data-agent="${c.click.agent}"]`);
       await frame.waitForSelector(".metrics", WAIT);
