@@ -1,6 +1,6 @@
 // The structured results the view reads: the `structuredContent` of get_agent_metrics,
-// get_account_overview and get_agent_traces (their output models are in astro_mcp/analysis/). Fields
-// that newer servers add are optional: from an older server the view still draws what it is sent.
+// get_account_overview and get_agent_traces, whose output models are in astro_mcp/analysis/results/.
+// Fields that newer servers add are optional: from an older server the view still draws what it gets.
 
 export type Status = "healthy" | "degraded" | "incident" | "no_traffic" | "failed" | "not_deployed";
 
