@@ -211,6 +211,8 @@ class TokenSource:
             if self._held is None:
                 origin = Origin.ENV_ACCESS if s.access_token is not None else Origin.ENV_REFRESH
                 self._held = self._held_for(origin, s.access_token, s.refresh_token)
+                # The saved login's user and accounts (for completions and advice), from the file alone.
+                self._login = await anyio.to_thread.run_sync(Store(s.credentials_file, None).load_file)
             return
         keeper = await self.keeper()
         stamp = keeper.store.stamp()
