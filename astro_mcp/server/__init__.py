@@ -21,6 +21,7 @@ from astro_mcp.server import prompts, resources
 from astro_mcp.server.app import apps
 from astro_mcp.server.http import AUTH, StaticTokenVerifier
 from astro_mcp.server.logs import offer_logging
+from astro_mcp.server.protocol import AstroMCP, SameCapabilities
 from astro_mcp.server.state import AppState
 from astro_mcp.server.tools import tools
 from astro_mcp.service import Clock, Service
@@ -44,7 +45,7 @@ def create_server(
     transport: httpx2.AsyncBaseTransport | None = None,
     clock: Clock = lambda: datetime.now(UTC),
     known_agents: Mapping[str, set[str]] | None = None,
-) -> MCPServer[AppState]:
+) -> AstroMCP:
     """Build the server. `transport` and `clock` stand in for the network and the time in tests and the demo."""
     service = Service(settings, clock, transport=transport, known_agents=known_agents)
     state = AppState(service)
@@ -63,7 +64,8 @@ def create_server(
                 await service.aclose()
 
     verifier = StaticTokenVerifier(settings.auth_token) if settings.auth_token is not None else None
-    mcp = MCPServer(
+    extensions = [apps()]
+    mcp = AstroMCP(
         "astro",
         title="Astro AI agent metrics",
         instructions=INSTRUCTIONS,
@@ -73,7 +75,9 @@ def create_server(
         token_verifier=verifier,
         auth=AUTH if verifier is not None else None,
         tools=tools(),
-        extensions=[apps()],
+        extensions=extensions,
+        subscriptions=False,  # nothing here changes in place: no list_changed, no resource updates to listen for
+        middleware=[SameCapabilities(extensions)],
     )
     offer_logging(mcp, state.log_levels)
     resources.register(mcp)

@@ -6,13 +6,20 @@ from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
+from astro_mcp.errors import AstroError, NotFoundError, QueryError, RouteNotFoundError
 from astro_mcp.server.state import AppState, service_of
 from astro_mcp.server.tools import RAW_TEMPLATE, astro_errors
 
 TEMPLATE = "astro://agents/{account}/{name}/metrics{?start_time,end_time,interval}"
 TEMPLATES = (TEMPLATE, RAW_TEMPLATE)
+
+
+def resource_error(advice: str, err: AstroError) -> ResourceError:
+    """A client's mistake (a bad argument, an agent Astro does not know) is "not found": -32602, not -32603."""
+    mistake = isinstance(err, QueryError | NotFoundError) and not isinstance(err, RouteNotFoundError)
+    return ResourceNotFoundError(advice) if mistake else ResourceError(advice)
 
 
 async def agent_metrics(
@@ -25,7 +32,7 @@ async def agent_metrics(
 ) -> str:
     """The summary get_agent_metrics gives, as JSON (default window: the last 24 hours)."""
     service = service_of(ctx)
-    with astro_errors(service, account, ResourceError):
+    with astro_errors(service, account, resource_error):
         summary = await service.summary(service.resolve(account, name, start_time, end_time, interval))
     return summary.model_dump_json()
 
@@ -40,7 +47,7 @@ async def agent_metrics_raw(
 ) -> str:
     """Every bucket as the Astro API returned it (buckets with no traces are left out), as JSON."""
     service = service_of(ctx)
-    with astro_errors(service, account, ResourceError):
+    with astro_errors(service, account, resource_error):
         response = await service.metrics(service.resolve(account, name, start_time, end_time, interval))
     return response.model_dump_json()
 
