@@ -134,7 +134,7 @@ async def test_path_segments_that_are_not_plain_slugs_never_reach_the_network(
 
 async def test_missing_token_is_explained_and_nothing_is_sent(settings: Settings, simulator: Simulator) -> None:
     client = make_client(settings.model_copy(update={"access_token": None}))
-    with pytest.raises(MissingTokenError, match=r"astro-mcp login.*ast login.*no restart needed"):
+    with pytest.raises(MissingTokenError, match=r"uvx astro-ai-mcp login.*ast login.*no restart needed"):
         await routes.metrics(client, DAY)
     assert simulator.requests == []
 

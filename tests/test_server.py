@@ -170,7 +170,7 @@ async def test_without_a_token_the_server_starts_and_the_call_explains_how_to_lo
     async with Client(server_at_now(settings, access_token=None), mode=mode) as client:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
     assert result.is_error
-    assert "No Astro access token is configured. Run `astro-mcp login` (or `ast login`)" in text_of(result)
+    assert "No Astro access token is configured. Run `uvx astro-ai-mcp login` (or `ast login`)" in text_of(result)
     assert "no restart needed" in text_of(result)
     assert simulator.requests == []
 
