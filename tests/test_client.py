@@ -31,6 +31,7 @@ from astro_mcp.errors import (
     UnauthorizedError,
     UpstreamError,
 )
+from astro_mcp.query.slugs import checked_agent
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
 from tests.conftest import NOW
 
@@ -128,7 +129,7 @@ async def test_path_segments_that_are_not_plain_slugs_never_reach_the_network(
 ) -> None:
     for account, name in ((bad, "weather-agent"), ("astro-team", bad)):
         with pytest.raises(QueryError, match=r"lowercase letters, digits|split it, account="):
-            await routes.metrics(client, MetricsQuery(AgentRef.checked(account, name), DAY.start, DAY.end, 60))
+            await routes.metrics(client, MetricsQuery(checked_agent(account, name), DAY.start, DAY.end, 60))
     assert simulator.requests == []
 
 

@@ -16,12 +16,11 @@ from mcp import Client, MCPError
 from mcp.types import CallToolResult, PromptReference, ResourceTemplateReference, TextContent, TextResourceContents
 from pydantic import SecretStr
 
-from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
-from astro_mcp.server.resources import TEMPLATE
+from astro_mcp.server.resources import RAW_TEMPLATE, TEMPLATE
 from astro_mcp.server.schema import self_contained
-from astro_mcp.server.tools import RAW_TEMPLATE
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
 from tests.conftest import NOW, server_at_now, text_of
 
