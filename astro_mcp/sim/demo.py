@@ -37,6 +37,10 @@ async def run_demo() -> int:
                 _out(f"Simulated Astro API at {url}; astro-mcp started over stdio in {ready:.2f} s")
                 _out(f"Protocol {client.protocol_version}; tools: {', '.join(t.name for t in tools)}")
                 _out()
+                _out("list_agents()  -- the model does not know the account yet")
+                await _show(client, "list_agents", {})
+                _out("get_account_overview(account='astro-team')  -- how are my agents doing?")
+                await _show(client, "get_account_overview", {"account": "astro-team"})
                 call = ", ".join(f"{k}={v!r}" for k, v in ARGUMENTS.items())
                 _out(f"get_agent_metrics({call})  -- an agent that had an error spike 6 hours ago")
                 result = await _show(client, "get_agent_metrics", ARGUMENTS)
@@ -84,8 +88,8 @@ async def run_simulator(
         root = url.removesuffix(API_PREFIX)
         env = f"ASTRO_API_URL={url} ASTRO_MCP_AUTH_URL={root}{AUTH_PREFIX}"
         _out(url)
-        _out(f"Sign in (approved automatically; tokens live {token_lifetime:g} s):  {env} astro-mcp login")
-        _out(f"Then serve with the same two variables:  {env} astro-mcp")
+        _out(f"Sign in (approved automatically; tokens live {token_lifetime:g} s):  {env} astro-ai-mcp login")
+        _out(f"Then serve with the same two variables:  {env} astro-ai-mcp")
         _out(f"Or skip signing in with the permanent demo token:  ASTRO_API_URL={url} ASTRO_ACCESS_TOKEN={DEMO_TOKEN}")
         for account, agents in DEMO_AGENTS.items():
             for name, agent in agents.items():
