@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from astro_mcp.analysis.baseline import learn
+from astro_mcp.analysis.baseline import HOUR, learn
 from astro_mcp.analysis.detect import LONG, Diagnosis, Finding, Kind, diagnose
 from astro_mcp.analysis.grid import Series
 
@@ -41,7 +41,7 @@ def combine(coarse: Diagnosis, fine: Diagnosis) -> list[Finding]:
             found.append(f)
             continue
         used.add(k)
-        found.append(_merged(coarse.findings[k], f, coarse.step))
+        found.append(_merged(coarse.findings[k], f, coarse.step, saw=f.start - fine.start >= HOUR))
     found += [c for k, c in enumerate(coarse.findings) if k not in used]
     order = {id(f): n for n, f in enumerate(found)}
     return sorted(found, key=lambda f: (f.state == "over", f.signal != "traffic", order[id(f)]))
@@ -54,9 +54,10 @@ def _same(c: Finding, f: Finding, step: int) -> bool:
     return c.signal == f.signal and c.start <= f_end + step and f.start <= c_end + step
 
 
-def _merged(c: Finding, f: Finding, step: int) -> Finding:
-    """Onset from the coarse view unless the fine one saw it within a coarse period; state from the fine one."""
-    start = f.start if c.start >= f.start - step else c.start
+def _merged(c: Finding, f: Finding, step: int, saw: bool) -> Finding:
+    """Onset from the fine view where it `saw` it (it had an hour of data before) and the coarse one agrees to
+    within a coarse period; else from the coarse view. State from the fine one."""
+    start = f.start if saw and c.start >= f.start - step else c.start
     kind: Kind = f.kind if f.kind == "flapping" or c.kind != "drift" else c.kind
     if f.state == "over" and kind in ("spike", "recovered") and f.end is not None:
         kind = "recovered" if f.end - start >= LONG else "spike"

@@ -9,6 +9,7 @@ apart when the data holds both, so a quiet night or a quiet Sunday is not an out
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from statistics import median
 from typing import Literal
 
 from astro_mcp.analysis.grid import Series, analysis_step
-from astro_mcp.analysis.results import MIN_TRACES
+from astro_mcp.analysis.results.metrics import MIN_TRACES
 from astro_mcp.analysis.robust import unit_noise, weighted_median
 from astro_mcp.formats import minutes as describe_minutes
 
@@ -29,6 +30,7 @@ _MIN_PROFILE_HOURS = 24  # an hourly profile needs a whole day of data
 _FEW = 10  # periods below which the noise cannot be measured
 _HEAVY = 1.5  # a tail-matched noise this many times the robust one means a heavy tail ...
 _TAIL_EVENTS = 5  # ... of at least this many rare huge traces in the data learnt from
+_TRIM = 3  # periods (or 2% if more) furthest up left out of the tail's lift
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Level:
     value: float
     noise: float
     periods: int  # periods it was learnt from
+    step: int  # their length, in seconds: a mean with a heavy tail is judged on periods no shorter
     tail: float = 0.0
     tail_rate: float = 0.0
 
@@ -122,20 +125,30 @@ def learn(series: Series, now: int, start: int | None = None) -> Baseline:
     )
 
 
-def value(series: Series, signal: Signal, ids: range | list[int]) -> tuple[float, int]:
-    """The pooled value of `signal` over items `ids`, and the traces it is over."""
-    traces = sum(series.traces[i] for i in ids)
-    if not traces:
-        return 0.0, 0
-    if signal == "error_rate":
-        total = float(sum(series.errors[i] for i in ids))
-    elif signal == "avg_latency_ms":
-        total = sum(series.latency_sum[i] for i in ids)
-    elif signal == "tokens_per_trace":
-        total = float(sum(series.input_tokens[i] + series.output_tokens[i] for i in ids))
-    else:
-        return float(traces), traces
-    return total / traces, traces
+class Column:
+    """One signal of a series, per item: its numerator (errors, latency or tokens summed) over its traces."""
+
+    def __init__(self, series: Series, signal: Signal) -> None:
+        self.traces = series.traces
+        if signal == "error_rate":
+            self.num: list[float] | list[int] = series.errors
+        elif signal == "avg_latency_ms":
+            self.num = series.latency_sum
+        elif signal == "tokens_per_trace":
+            self.num = [a + b for a, b in zip(series.input_tokens, series.output_tokens, strict=True)]
+        else:
+            self.num = series.traces
+        self.at = [x / n if n else 0.0 for x, n in zip(self.num, self.traces, strict=True)]
+
+    def pooled(self, ids: range | list[int]) -> tuple[float, int]:
+        """The pooled value over items `ids`, and the traces it is over."""
+        if len(ids) == 1:
+            return self.at[ids[0]], self.traces[ids[0]]
+        if isinstance(ids, range) and ids.step == 1:
+            traces = sum(self.traces[ids.start : ids.stop])
+            return (sum(self.num[ids.start : ids.stop]) / traces if traces else 0.0), traces
+        traces = sum(self.traces[i] for i in ids)
+        return (sum(self.num[i] for i in ids) / traces if traces else 0.0), traces
 
 
 def _complete(series: Series, now: int) -> int:
@@ -147,37 +160,42 @@ def _level(s: Series, signal: Signal, complete: int) -> Level | None:
     ids = [i for i in range(complete) if s.traces[i] >= MIN_TRACES]
     if not ids:
         return None
-    values = [value(s, signal, [i])[0] for i in ids]
+    column = Column(s, signal).at
+    values = [column[i] for i in ids]
     weights = [float(s.traces[i]) for i in ids]
     core, noise = unit_noise(values, weights)
     if len(ids) < _FEW:
         noise = max(noise, _typical(signal, values, weights))  # too few periods to measure it: assume it wide
     if len(ids) < _SMOOTH:
-        return Level(_typical(signal, values, weights), noise, len(ids))
+        return Level(_typical(signal, values, weights), noise, len(ids), s.step)
     half = _SMOOTH // 2
+    total_w = [0.0, *itertools.accumulate(weights)]
+    total_vw = [0.0, *itertools.accumulate(v * w for v, w in zip(values, weights, strict=True))]
     smoothed, spread = [], []
     for k in range(len(ids)):
         lo, hi = max(0, k - half), min(len(ids), k + half + 1)
-        w = sum(weights[lo:hi])
-        smoothed.append(sum(v * x for v, x in zip(values[lo:hi], weights[lo:hi], strict=True)) / w)
+        w = total_w[hi] - total_w[lo]
+        smoothed.append((total_vw[hi] - total_vw[lo]) / w)
         spread.append(3 * noise / w**0.5)
     anchor = sorted(smoothed)[int(_LOW_SHARE * (len(smoothed) - 1))]
     low = [k for k in range(len(ids)) if smoothed[k] <= anchor + spread[k]]
     low_values, low_weights = [values[k] for k in low], [weights[k] for k in low]
     typical = _typical(signal, low_values, low_weights)
     if signal == "error_rate":
-        return Level(typical, noise, len(low))
+        return Level(typical, noise, len(low), s.step)
     size, rate = _tail(values, weights, typical, (core, noise))
-    return Level(typical, noise, len(low), size, rate)
+    return Level(typical, noise, len(low), s.step, size, rate)
 
 
 def _tail(values: list[float], weights: list[float], typical: float, noise: tuple[float, float]) -> tuple[float, float]:
     """(size, rate) of rare huge traces, by moments: they lift the pooled mean above the typical period by
     rate * size, and the variance by rate * size^2. Only when the tail-matched noise is well above the
     robust one (a step or a spike does not do that: differences cancel it) and several such traces occurred.
+    The few periods furthest up are left out of the lift: an incident's, where a tail's are many.
     """
     core, total = noise
-    lift = sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights) - typical
+    kept = sorted(zip(values, weights, strict=True))[: max(1, len(values) - max(_TRIM, len(values) // 50))]
+    lift = sum(v * w for v, w in kept) / sum(w for _, w in kept) - typical
     if lift <= 0 or total < _HEAVY * core:
         return 0.0, 0.0
     size = max((total**2 - core**2) / lift, typical)

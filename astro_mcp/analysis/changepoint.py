@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from astro_mcp.analysis.robust import theil_sen
 
-_MAX_POINTS = 240  # more points are pooled into this many first: the hinge search is O(points x candidates)
-_CANDIDATES = 80  # hinge positions tried
+_MAX_POINTS = 2000  # more points are pooled into this many first
 _MIN_AFTER = 6  # points after the hinge: a drift has lasted a while
 _BETTER = 0.8  # the hinge must leave at most this share of the best step's squared error
 _MIN_RISE = math.log(1.3)  # and rise by at least 30% from its onset to the last point
@@ -33,18 +32,40 @@ def drift(ts: list[float], ys: list[float], ws: list[float]) -> Drift | None:
     if n < 3 + _MIN_AFTER:
         return None
     step_error = _best_step(ys, ws)
-    best: tuple[float, int, float] | None = None
-    for k in sorted({2 + j * (n - 2 - _MIN_AFTER) // _CANDIDATES for j in range(_CANDIDATES + 1)}):
-        fit = _hinge(ts, ys, ws, ts[k])
-        if fit is not None and (best is None or fit[0] < best[0]):
-            best = (fit[0], k, fit[1])
-    if best is None:
-        return None
+    best = min(_hinges(ts, ys, ws), key=lambda fit: fit[0])
     error, k, slope = best
     if error > _BETTER * step_error or slope * (ts[-1] - ts[k]) < _MIN_RISE:
         return None
     robust = theil_sen(ts[k:], ys[k:])
-    return Drift(ts[k], math.expm1(max(robust, 0.0) * 3600)) if robust > 0 else None
+    return Drift(ts[k], math.expm1(robust * 3600)) if robust > 0 else None
+
+
+def _hinges(ts: list[float], ys: list[float], ws: list[float]) -> list[tuple[float, int, float]]:
+    """(squared error, k, slope) of y = a + slope * max(0, t - ts[k]) for every hinge k with enough points
+    on each side, by weighted least squares in O(1) each from suffix sums."""
+    n = len(ts)
+    sw = math.fsum(ws)
+    sy = math.fsum(w * y for w, y in zip(ws, ys, strict=True))
+    syy = math.fsum(w * y * y for w, y in zip(ws, ys, strict=True))
+    # Suffix sums over points after the hinge: weights, w*t, w*t^2, w*y, w*t*y.
+    s0 = s1 = s2 = s_y = s_ty = 0.0
+    fits = []
+    for k in range(n - 1, 1, -1):
+        w, t, y = ws[k], ts[k], ys[k]
+        s0, s1, s2, s_y, s_ty = s0 + w, s1 + w * t, s2 + w * t * t, s_y + w * y, s_ty + w * t * y
+        if n - k < _MIN_AFTER:
+            continue
+        tau = t
+        sx = s1 - tau * s0  # sums of x = t - tau over the points after the hinge (x = 0 before it)
+        sxx = s2 - 2 * tau * s1 + tau * tau * s0
+        sxy = s_ty - tau * s_y
+        det = sw * sxx - sx * sx
+        if det <= 0:
+            continue
+        slope = (sw * sxy - sx * sy) / det
+        a = (sy - slope * sx) / sw
+        fits.append((max(syy - a * sy - slope * sxy, 0.0), k, slope))
+    return fits or [(math.inf, 0, 0.0)]
 
 
 def _pooled(ts: list[float], ys: list[float], ws: list[float]) -> tuple[list[float], list[float], list[float]]:
@@ -74,22 +95,3 @@ def _best_step(ys: list[float], ws: list[float]) -> float:
         w_a, s_a, q_a = total_w - w_b, total_s - s_b, total_q - q_b
         best = min(best, q_b - s_b**2 / w_b + q_a - s_a**2 / w_a)
     return max(best, 1e-12)
-
-
-def _hinge(ts: list[float], ys: list[float], ws: list[float], tau: float) -> tuple[float, float] | None:
-    """(squared error, slope) of y = a + slope * max(0, t - tau), by weighted least squares."""
-    sw = sx = sy = sxx = sxy = syy = 0.0
-    for t, y, w in zip(ts, ys, ws, strict=True):
-        x = t - tau if t > tau else 0.0
-        sw += w
-        sx += w * x
-        sy += w * y
-        sxx += w * x * x
-        sxy += w * x * y
-        syy += w * y * y
-    det = sw * sxx - sx * sx
-    if det <= 0:
-        return None
-    slope = (sw * sxy - sx * sy) / det
-    a = (sy - slope * sx) / sw
-    return max(syy - a * sy - slope * sxy, 0.0), slope

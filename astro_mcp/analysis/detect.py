@@ -25,11 +25,11 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from astro_mcp.analysis.baseline import RATES, Baseline, Level, Signal, learn, value
+from astro_mcp.analysis.baseline import RATES, Baseline, Column, Level, Signal, learn
 from astro_mcp.analysis.changepoint import drift
-from astro_mcp.analysis.grid import Series, analysis_step
-from astro_mcp.analysis.results import MIN_TRACES
-from astro_mcp.analysis.robust import lower_z, threshold, upper_z
+from astro_mcp.analysis.grid import Series, analysis_step, nice_step
+from astro_mcp.analysis.results.metrics import MIN_TRACES
+from astro_mcp.analysis.robust import threshold, upper_z
 from astro_mcp.analysis.silence import Silence, silences
 
 Kind = Literal["spike", "regression", "drift", "flapping", "silence", "recovered"]
@@ -38,20 +38,25 @@ Status = Literal["outage", "incident", "degraded", "recovered", "healthy", "no_t
 
 ALPHA = 0.002  # chance per signal and window of a false alarm on healthy data
 RISE = 1.3  # a mean must be this many times its typical value to matter
+MIN_Z = 4.0  # the least evidence an episode needs, however few periods were tested
 _ELEVATED = 2.0  # a period's z-score that starts or extends a run
 _CANDIDATE = 3.0  # a run's pooled z-score that makes it part of a flapping pattern
-_CLEAN = 2.5  # how clearly a stretch must sit below an episode's level to separate two episodes
+_GAP = 3.0  # log-likelihood ratio by which a stretch must favour typical over an episode's level to split it
+_BRIEF = 4  # a clean stretch this many times shorter than the bad ones on both sides is a dip, not an end
 _FLAP_RUNS = 3  # bad stretches that make flapping
 _CLEAN_CYCLES = 3  # a flapping pattern is over after this many of its cycles clean
+_LOOK_BACK = 6 * 3600  # how far back an onset may move before the first conclusive period (the CUSUM stops it)
 LONG = 3 * 3600  # an episode that ended after lasting this long (and 3 periods) has *recovered*; shorter: a spike
 RECENT = 86400  # a finding that ended this recently makes the status "recovered"
 # Traces in an average analysis period. Errors are counts, tested exactly: a fine grid sees a pattern of
 # 20-minute stretches. A mean of latencies with a heavy tail needs more traces before it means anything.
-_TARGET: dict[Signal, int] = {"error_rate": 12, "avg_latency_ms": 50, "tokens_per_trace": 50}
+_TARGET: dict[Signal, int] = {"error_rate": MIN_TRACES, "avg_latency_ms": 50, "tokens_per_trace": 50}
 _PERIODS = 6  # ... keeping at least this many periods
-# A mean's rise counts only beyond what a few wild traces could add: its extra time (or tokens) must come
-# to more than this many typical traces' worth. One 5-second timeout on a 250 ms agent adds 19.
-MIN_EXCESS = 50
+# A mean's rise counts only beyond what a wild trace or two could add: its extra time (or tokens) must come
+# to more than this many typical traces' worth (twice that for a lone period). One 5-second timeout on a
+# 250 ms agent adds 19; four in a quiet hour of 30 traces at 400 ms, 46. Wild traces that recur are the
+# heavy tail the baseline models.
+MIN_EXCESS = 30
 _URGENCY: dict[Signal, int] = {"traffic": 0, "error_rate": 1, "avg_latency_ms": 2, "tokens_per_trace": 3}
 
 
@@ -111,16 +116,24 @@ def diagnose(series: Series, now: int, baseline: Baseline | None = None, start: 
     """
     begins = series.t0 if start is None else start
     base = baseline or learn(series, now, begins)
-    grids = {target: series.regroup(analysis_step(series, target, _PERIODS)) for target in set(_TARGET.values())}
     quiet = silences(series, (begins, now), base, ALPHA)
     stop = next((s.start for s in quiet if s.ongoing), None)
     findings = [_silence(s, series) for s in quiet]
     for signal in RATES:
         level = base.levels.get(signal)
         if level is not None:
-            findings += _Detector(grids[_TARGET[signal]], signal, level, now, stop).findings()
+            findings += _Detector(_grid(series, signal, level), signal, level, now, stop).findings()
     findings.sort(key=lambda f: (f.state == "over", _URGENCY[f.signal], -(f.end or now)))
-    return Diagnosis(findings, base, grids[_TARGET["error_rate"]].step, now, begins)
+    return Diagnosis(findings, base, analysis_step(series, _TARGET["error_rate"], _PERIODS), now, begins)
+
+
+def _grid(series: Series, signal: Signal, level: Level) -> Series:
+    """The analysis grid of one signal. Errors are counts, tested exactly at any size; a mean is judged on
+    periods no shorter than those its noise was learnt on (rare huge traces average out over longer ones)."""
+    step = analysis_step(series, _TARGET[signal], _PERIODS)
+    if signal != "error_rate" and step < level.step:
+        step = nice_step(series.step, -(-level.step // series.step))
+    return series.regroup(step)
 
 
 def _silence(s: Silence, series: Series) -> Finding:
@@ -146,23 +159,23 @@ class _Detector:
 
     def __init__(self, s: Series, signal: Signal, level: Level, now: int, silent_since: int | None) -> None:
         self.s, self.signal, self.typical, self.level = s, signal, level.value, level
+        self.column = Column(s, signal)
         self.noise = max(level.noise, 0.3 * level.value, 1e-9)
         self.complete = max(0, min(len(s), (now - s.t0) // s.step))
         self.silent_since = silent_since
         self.judged = [i for i in range(self.complete) if s.traces[i] >= MIN_TRACES]
-        self.bar = threshold(ALPHA, len(self.judged))
+        self.bar = max(threshold(ALPHA, len(self.judged)), MIN_Z)
 
     def above(self, ids: range | list[int]) -> float:
         """Pooled evidence that items `ids` sit above the typical level, as a z-score (0 when too small to matter)."""
-        v, n = value(self.s, self.signal, ids)
+        v, n = self.column.pooled(ids)
         b = self.typical
         if n < MIN_TRACES:
             return 0.0
         if self.signal == "error_rate":
             errors = round(v * n)
             return upper_z(errors, n * max(b, 1e-4)) if errors >= 3 and v >= b + max(0.02, 0.5 * b) else 0.0
-        lone = sum(1 for i in ids if self.s.traces[i]) == 1
-        if v < RISE * b or (v - b) * n < MIN_EXCESS * b * (2 if lone else 1):
+        if v < RISE * b or (v - b) * n < MIN_EXCESS * b:
             return 0.0
         z = (v - b) * math.sqrt(n) / self.noise
         tail = self.level.tail
@@ -170,18 +183,12 @@ class _Detector:
             z = min(z, upper_z(int((v - b) * n / tail), n * self.level.tail_rate))
         return z
 
-    def below(self, ids: range | list[int], level: float) -> float:
-        """Pooled evidence that items `ids` sit below `level`, as a z-score."""
-        v, n = value(self.s, self.signal, ids)
-        if n < MIN_TRACES:
-            return 0.0
-        if self.signal == "error_rate":
-            return lower_z(round(v * n), n * level)
-        return (level - v) * math.sqrt(n) / self.noise
-
     def clean(self, ids: range, level: float) -> bool:
-        """Items `ids` are back to normal: not above typical, and clearly below `level`."""
-        return self.above(ids) < _ELEVATED and self.below(ids, level) >= _CLEAN
+        """Items `ids` are back to normal: not above typical, and likelier at typical than at `level` by a
+        clear margin (a few chance-low periods inside an episode are not)."""
+        if self.above(ids) >= _ELEVATED:
+            return False
+        return sum(self._llr(i, level) for i in ids) <= -_GAP
 
     def findings(self) -> list[Finding]:
         runs = self._runs()
@@ -192,25 +199,36 @@ class _Detector:
             chain = [runs[k]]
             while k + len(chain) < len(runs) and self._linked(chain[-1], runs[k + len(chain)]):
                 chain.append(runs[k + len(chain)])
+            k += len(chain)
+            gaps = [i for a, b in itertools.pairwise(chain) for i in range(a[1] + 1, b[0])]
+            if len(chain) > 1 and self.above(gaps) >= _ELEVATED:
+                chain = [(chain[0][0], chain[-1][1])]  # still elevated between its worst stretches: one episode
             ids = [i for first, last in chain for i in range(first, last + 1)]
             if len(chain) >= _FLAP_RUNS and self.above(ids) >= self.bar:
                 found.append(self._flapping(chain, ids))
-                k += len(chain)
                 continue
-            first, last = runs[k]
-            if self.above(range(first, last + 1)) >= self._bar(first, last):
-                following = runs[k + 1][0] if k + 1 < len(runs) else None
-                found.append(self._episode(first, last, following))
-            k += 1
+            following = [run[0] for run in chain[1:]] + [runs[k][0] if k < len(runs) else None]
+            for (first, last), after in zip(chain, following, strict=True):
+                if self._stands_out(first, last):
+                    floor = found[-1].end if found and found[-1].end is not None else None
+                    found.append(self._episode(first, last, after, self._index(floor)))
         return found
 
-    def _bar(self, first: int, last: int) -> float:
-        """A lone period's mean can be made by a few extreme traces (timeouts): it needs twice the evidence."""
-        lone = self.signal != "error_rate" and sum(1 for i in self.judged if first <= i <= last) == 1
-        return 2 * self.bar if lone else self.bar
+    def _index(self, moment: int | None) -> int:
+        """The item that starts at or after `moment` (0 for none)."""
+        return 0 if moment is None else max(0, -(-(moment - self.s.t0) // self.s.step))
+
+    def _stands_out(self, first: int, last: int) -> bool:
+        """Items `first`..`last` are an episode: beyond chance over all periods tested. A lone period's mean can
+        be made by a few extreme traces (timeouts): it needs twice the evidence, and twice the extra time."""
+        ids = range(first, last + 1)
+        if self.signal == "error_rate" or sum(1 for i in self.judged if first <= i <= last) > 1:
+            return self.above(ids) >= self.bar
+        v, n = self.column.pooled(ids)
+        return self.above(ids) >= 2 * self.bar and (v - self.typical) * n >= 2 * MIN_EXCESS * self.typical
 
     def _runs(self) -> list[tuple[int, int]]:
-        """Runs of elevated periods, merged across stretches that are not clearly clean."""
+        """Runs of elevated periods, merged across stretches that are not clearly clean, or brief beside them."""
         runs: list[tuple[int, int]] = []
         extend = False
         for i in self.judged:
@@ -222,19 +240,27 @@ class _Detector:
                 runs.append((i, i))
                 extend = True
         merged: list[tuple[int, int]] = []
-        bad: list[list[int]] = []  # the elevated periods of each merged run: their level is the episode's
+        bad: list[list[int]] = []  # the elevated periods of each merged run
         for run in runs:
             ids = [i for i in self.judged if run[0] <= i <= run[1]]
             if merged:
                 first, last = merged[-1]
-                level = value(self.s, self.signal, bad[-1] + ids)[0]
-                if not self.clean(range(last + 1, run[0]), level):
+                brief = _BRIEF * (run[0] - last - 1) < min(last - first, run[1] - run[0]) + 1
+                if brief or not self.clean(
+                    range(last + 1, run[0]), self._level(bad[-1] + ids, range(first, run[1] + 1))
+                ):
                     merged[-1] = (first, run[1])
                     bad[-1] += ids
                     continue
             merged.append(run)
             bad.append(ids)
         return merged
+
+    def _level(self, worst: list[int], span: range) -> float:
+        """An episode's level, to tell its quiet stretches from clean ones: the level of its whole span, or
+        halfway from typical to its worst periods if higher (those were chosen for being high)."""
+        high = self.column.pooled(worst)[0]
+        return max(self.column.pooled(span)[0], (high + self.typical) / 2)
 
     def _linked(self, a: tuple[int, int], b: tuple[int, int]) -> bool:
         """Two bad stretches close enough to be one pattern."""
@@ -252,13 +278,36 @@ class _Detector:
         if following is not None:
             return end
         after = range(last + 1, self.complete)
-        level = value(self.s, self.signal, range(last, last + 1))[0]
+        level = self.column.pooled(range(last, last + 1))[0]
         return end if after and self.clean(after, max(level, self.typical * RISE)) else None
 
-    def _episode(self, first: int, last: int, following: int | None) -> Finding:
+    def _onset(self, first: int, last: int, floor: int) -> int:
+        """Where the episode at items `first`..`last` began: the run start moved back while the periods before
+        it are likelier at the episode's level than at the typical one (a CUSUM of the log-likelihood ratio),
+        so the first bad periods count even when none was conclusive alone."""
+        level = self.column.pooled([i for i in self.judged if first <= i <= last])[0]
+        total = best = 0.0
+        onset = first
+        for i in range(first - 1, max(floor, first - _LOOK_BACK // self.s.step) - 1, -1):
+            total += self._llr(i, level)
+            if total > best:
+                best, onset = total, i
+        return onset
+
+    def _llr(self, i: int, level: float) -> float:
+        """Log-likelihood ratio of item i at `level` against the typical value."""
+        v, n = self.column.at[i], self.s.traces[i]
+        b = max(self.typical, 1e-9)
+        if not n:
+            return 0.0
+        if self.signal == "error_rate":
+            return v * n * math.log(max(level, 1e-9) / b) - n * (level - b)
+        return n * (level - b) * (v - (b + level) / 2) / self.noise**2
+
+    def _episode(self, first: int, last: int, following: int | None, floor: int) -> Finding:
         s = self.s
         ended = self._ended(last, following)
-        start = s.time(first)
+        start = s.time(self._onset(first, last, floor))
         if ended is None:
             onset = self._drift_onset()
             kind: Kind = "regression" if onset is None else "drift"
@@ -288,7 +337,7 @@ class _Detector:
         cap = 2 * sorted(self.s.traces[i] for i in ids)[len(ids) // 2] if ids else 0
         found = drift(
             [self.s.time(i) + self.s.step / 2 for i in ids],
-            [math.log(max(value(self.s, self.signal, [i])[0], floor)) for i in ids],
+            [math.log(max(self.column.at[i], floor)) for i in ids],
             [float(min(self.s.traces[i], cap)) for i in ids],
         )
         if found is None:
@@ -312,16 +361,16 @@ class _Detector:
         span = range(first, last + 1)
         bad_ids = bad if bad is not None else [i for i in span if s.traces[i]]
         judged = [i for i in bad_ids if s.traces[i] >= MIN_TRACES] or bad_ids
-        peak = max(judged, key=lambda i: value(s, self.signal, [i])[0])
+        peak = max(judged, key=lambda i: self.column.at[i])
         return Finding(
             kind,
             state,
             self.signal,
             start,
             end,
-            value(s, self.signal, bad_ids)[0],
+            self.column.pooled(bad_ids)[0],
             self.typical,
-            value(s, self.signal, [peak])[0],
+            self.column.at[peak],
             s.time(peak),
             self.above(bad_ids),
             sum(s.traces[i] for i in span),

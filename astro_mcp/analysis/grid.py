@@ -10,7 +10,7 @@ import itertools
 import math
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -34,6 +34,8 @@ class Series:
     latency_sum: list[float]
     input_tokens: list[int]
     output_tokens: list[int]
+    # Coarser copies made so far, by step: a series is regrouped several ways, and once filled never changes.
+    coarser: dict[int, Series] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.traces)
@@ -50,9 +52,18 @@ class Series:
         return self.latency_sum[i] / self.traces[i] if self.traces[i] else None
 
     def regroup(self, step: int) -> Series:
-        """The same data in coarser items of `step` seconds (a multiple of ours), aligned to the epoch."""
+        """The same data in coarser items of `step` seconds (a multiple of ours), aligned to the epoch.
+
+        Made from the coarsest copy already made whose items nest in the new ones, and kept.
+        """
         if step == self.step:
             return self
+        if step not in self.coarser:
+            nested = max((c for c in self.coarser if step % c == 0), default=None)
+            self.coarser[step] = (self if nested is None else self.coarser[nested])._summed(step)
+        return self.coarser[step]
+
+    def _summed(self, step: int) -> Series:
         t0 = self.t0 // step * step
         n = (self.time(len(self)) - t0 + step - 1) // step
         factor, lead = step // self.step, (self.t0 - t0) // self.step
