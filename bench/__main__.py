@@ -4,7 +4,8 @@ Sections: coldstart, latency (also context cost, repeated calls and memory), sca
 (`bench/fleet.py`: the account overview's fan-out against a simulator that delays every answer), traces
 (`bench/traces.py`: the p95 fetch's cost and the traces answer's size), floods (`bench/floods.py`: slow-header
 and session floods against the HTTP server's limits), bodies (`bench/bodies.py`: hostile answer bodies, the
-server's peak memory and `/healthz` meanwhile). Default: all.
+server's peak memory and `/healthz` meanwhile), deadline (`bench/deadline.py`: a 500-agent overview with 50
+agents hanging, the call's time against its budget). Default: all.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
 
@@ -386,7 +387,17 @@ async def sequential_stdio(
 
 
 async def main(sections: Sequence[str]) -> None:
-    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces", "floods", "bodies"}
+    chosen = set(sections) or {
+        "coldstart",
+        "latency",
+        "scaling",
+        "load",
+        "fleet",
+        "traces",
+        "floods",
+        "bodies",
+        "deadline",
+    }
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.machine()}"
@@ -412,6 +423,10 @@ async def main(sections: Sequence[str]) -> None:
         from bench.floods import floods
 
         await floods()
+    if "deadline" in chosen:
+        from bench.deadline import deadline
+
+        await deadline()
     if "bodies" in chosen:
         from bench.bodies import bodies
 

@@ -32,8 +32,8 @@ class DeployedCount(BaseModel):
     registered: int = Field(description="every agent of the account")
 
 
-async def count_deployed(service: Service, account: str) -> DeployedCount:
-    fleet = await service.fleet.list_agents(account)
+async def count_deployed(service: Service, account: str, deadline: float) -> DeployedCount:
+    fleet = await service.fleet.list_agents(account, deadline)
     agents = [agent for a in fleet.accounts for agent in a.agents]
     return DeployedCount(account=account, deployed=sum(a.deployed for a in agents), registered=len(agents))
 
@@ -45,8 +45,8 @@ COUNT = Rendering(DeployedCount, lambda c: f"{c.account}: {c.deployed} of {c.reg
 # 3. The tool: check the arguments, call the use case; and its line in the list of tools.
 async def count_deployed_agents(ctx: Context[AppState, Any], account: args.Account) -> DeployedCount:
     """Count the deployed agents of an Astro account."""
-    async with answering(ctx, account) as service:
-        return await count_deployed(service, service.read.account_window(account, None, None).account)
+    async with answering(ctx, account) as (service, deadline):
+        return await count_deployed(service, service.read.account_window(account, None, None).account, deadline)
 
 
 def offered() -> list[Any]:

@@ -34,28 +34,35 @@ def _window(query: MetricsQuery) -> dict[str, str]:
     return {"start_time": rfc3339(query.start), "end_time": rfc3339(query.end)}
 
 
-async def metrics(client: AstroClient, query: MetricsQuery) -> MetricsResponse:
+async def metrics(client: AstroClient, query: MetricsQuery, deadline: float | None = None) -> MetricsResponse:
     """`GET /agents/{account}/{name}/observability/metrics` for a resolved query."""
     params = {**_window(query), "interval": str(query.interval_minutes)}
-    return await client.get(agent_route(query.agent, "observability/metrics"), params, MetricsResponse)
+    route = agent_route(query.agent, "observability/metrics")
+    return await client.get(route, params, MetricsResponse, deadline=deadline)
 
 
-async def me(client: AstroClient) -> MeResponse:
+async def me(client: AstroClient, deadline: float | None = None) -> MeResponse:
     """`GET /me`: the signed-in user's accounts, with the user's role and the agents of each."""
-    return await client.get("/me", {}, MeResponse, shape=_ME)
+    return await client.get("/me", {}, MeResponse, shape=_ME, deadline=deadline)
 
 
-async def deployments(client: AstroClient, account: str) -> DeploymentsResponse:
+async def deployments(client: AstroClient, account: str, deadline: float | None = None) -> DeploymentsResponse:
     """`GET /deployments?account=`: the account's active deployments."""
-    return await client.get("/deployments", {"account": account}, DeploymentsResponse, shape=_DEPLOYMENTS)
+    params = {"account": account}
+    return await client.get("/deployments", params, DeploymentsResponse, shape=_DEPLOYMENTS, deadline=deadline)
 
 
 async def deployment_metrics(
-    client: AstroClient, deployment_id: str, query: MetricsQuery, granularity: Granularity
+    client: AstroClient,
+    deployment_id: str,
+    query: MetricsQuery,
+    granularity: Granularity,
+    deadline: float | None = None,
 ) -> MetricsResponse:
     """`GET /deployments/{id}/observability/metrics`, the newer servers' route (no `interval`, a granularity)."""
     route = f"/deployments/{_plain_id(deployment_id)}/observability/metrics"
-    return await client.get(route, {**_window(query), "granularity": granularity}, MetricsResponse)
+    params = {**_window(query), "granularity": granularity}
+    return await client.get(route, params, MetricsResponse, deadline=deadline)
 
 
 def _plain_id(deployment_id: str) -> str:
@@ -75,19 +82,23 @@ def granularity_for(interval_minutes: int) -> Granularity:
     )
 
 
-async def summary(client: AstroClient, query: MetricsQuery) -> SummaryResponse:
+async def summary(client: AstroClient, query: MetricsQuery, deadline: float | None = None) -> SummaryResponse:
     """`GET /agents/{account}/{name}/observability/summary` for the window of a resolved query."""
     params = {"start_time": rfc3339(query.start), "end_time": rfc3339(query.end)}
-    return await client.get(agent_route(query.agent, "observability/summary"), params, SummaryResponse, shape=_SUMMARY)
+    route = agent_route(query.agent, "observability/summary")
+    return await client.get(route, params, SummaryResponse, shape=_SUMMARY, deadline=deadline)
 
 
-async def traces(client: AstroClient, query: TracesQuery, limit: int) -> tuple[TracesResponse, str | None]:
+async def traces(
+    client: AstroClient, query: TracesQuery, limit: int, deadline: float | None = None
+) -> tuple[TracesResponse, str | None]:
     """`GET /agents/{account}/{name}/observability/traces`: at most `limit` traces from the query's offset.
 
     A page larger than the route's bound is asked for again with half the rows, until one fits: the note
     returned then says so. Rows beyond `limit` are not read, nor strings beyond `TRACE_CHARS`.
     """
     rows = limit
+    route = agent_route(query.agent, "observability/traces")
     while True:
         params = {
             "start_time": rfc3339(query.start),
@@ -99,9 +110,7 @@ async def traces(client: AstroClient, query: TracesQuery, limit: int) -> tuple[T
             params["status"] = query.status
         shape = Shape(max_bytes=TRACES_BYTES, items="traces", max_items=rows, max_chars=TRACE_CHARS)
         try:
-            page = await client.get(
-                agent_route(query.agent, "observability/traces"), params, TracesResponse, shape=shape
-            )
+            page = await client.get(route, params, TracesResponse, shape=shape, deadline=deadline)
         except ResponseTooLargeError:
             if rows == 1:
                 raise

@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from astro_mcp.errors import AstroError
+from astro_mcp.errors import AstroError, RequestTimeoutError
 from astro_mcp.server.logs import forwarded
 from astro_mcp.server.state import AppState, state_of
 from astro_mcp.service import Service
+
+_GRACE = 1.0  # seconds past its deadline a call may take to answer with what it has
 
 
 def tool_error(advice: str, _: AstroError) -> Exception:
@@ -35,9 +38,16 @@ def astro_errors(
 
 
 @asynccontextmanager
-async def answering(ctx: Context[AppState, Any], account: str | None) -> AsyncIterator[Service]:
-    """What every tool runs in: its failures become advice, and what it logged reaches the client's operator."""
+async def answering(ctx: Context[AppState, Any], account: str | None) -> AsyncIterator[tuple[Service, float]]:
+    """What every tool runs in: its one deadline (`ASTRO_MCP_CALL_BUDGET` from now, on `anyio`'s clock), passed
+    down to everything the call waits on; its failures become advice; what it logged reaches the client's
+    operator. A call still running `_GRACE` after its deadline is stopped and says so."""
     state = state_of(ctx)
+    budget = state.service.settings.call_budget
+    deadline = anyio.current_time() + budget
     async with forwarded(ctx, state.log_levels):
         with astro_errors(state.service, account or ""):
-            yield state.service
+            with anyio.CancelScope(deadline=deadline + _GRACE) as scope:
+                yield state.service, deadline
+            if scope.cancelled_caught:
+                raise RequestTimeoutError(f"the call did not finish within its {budget:g} s budget")

@@ -42,9 +42,9 @@ async def get_agent_metrics(
     what failed in an incident, call get_agent_traces with the incident's traces_call; to zoom into
     it, call again with a narrower window and a smaller interval.
     """
-    async with answering(ctx, account) as service:
+    async with answering(ctx, account) as (service, deadline):
         query = service.read.metrics(account, name, start_time, end_time, interval)
-        return await service.metrics.summary(query, compare)
+        return await service.metrics.summary(query, compare, deadline=deadline)
 
 
 async def get_agent_traces(
@@ -65,9 +65,9 @@ async def get_agent_traces(
     count and time range each ("8 of 10 errors were lookup_order"). Quote the groups rather than
     counting the list. Page with offset=next_offset.
     """
-    async with answering(ctx, account) as service:
+    async with answering(ctx, account) as (service, deadline):
         query = service.read.traces(account, name, start_time, end_time, status, limit, offset)
-        return await service.traces.traces(query)
+        return await service.traces.traces(query, deadline)
 
 
 async def list_agents(ctx: Context[AppState, Any], account: args.AnyAccount = None) -> Fleet:
@@ -76,8 +76,8 @@ async def list_agents(ctx: Context[AppState, Any], account: args.AnyAccount = No
     Says for each agent whether it is deployed (Running, Pending, Stopped) or only registered. Call it
     first when the account or agent names are not known, then get_account_overview for an account.
     """
-    async with answering(ctx, account) as service:
-        return await service.fleet.list_agents(service.read.any_account(account))
+    async with answering(ctx, account) as (service, deadline):
+        return await service.fleet.list_agents(service.read.any_account(account), deadline)
 
 
 async def get_account_overview(
@@ -94,8 +94,9 @@ async def get_account_overview(
     window: the last 24 hours, started on a whole bucket (an hour). Then call get_agent_metrics, with
     the window the answer gives, for an agent that needs attention.
     """
-    async with answering(ctx, account) as service:
-        return await service.fleet.overview(service.read.account_window(account, start_time, end_time))
+    async with answering(ctx, account) as (service, deadline):
+        window = service.read.account_window(account, start_time, end_time)
+        return await service.fleet.overview(window, deadline)
 
 
 def tools() -> list[Tool]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 import anyio
@@ -16,12 +17,13 @@ from astro_mcp.analysis.results.fleet import Fleet, FleetAccount, FleetAgent
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow
 from astro_mcp.api.wire import MeAccount
 from astro_mcp.domain import MetricsQuery
-from astro_mcp.errors import AstroError
+from astro_mcp.errors import AstroError, RequestTimeoutError
 from astro_mcp.query.slugs import checked_agent
 from astro_mcp.service.metrics import MetricsCases
 from astro_mcp.service.upstream import Upstream
 
 T = TypeVar("T")
+_TO_ANSWER = 0.5  # seconds of a call's budget kept to answer with the rows that are done
 PER_DEPLOYMENT_NOTE = (
     "This Astro server serves metrics per deployment only: hour/day buckets, and no error counts "
     "(error rates are not available, not zero)."
@@ -35,9 +37,12 @@ class FleetCases:
         self._up = upstream
         self._metrics = metrics
 
-    async def list_agents(self, account: str | None) -> Fleet:
-        """The user's accounts (or one), each with its agents and their deployment status; raises `AstroError`."""
-        me = await self._up.me()
+    async def list_agents(self, account: str | None, deadline: float | None = None) -> Fleet:
+        """The user's accounts (or one), each with its agents and their deployment status; raises `AstroError`.
+
+        An account whose deployments are not in by `deadline` says so, and the others are answered.
+        """
+        me = await self._up.me(deadline)
         chosen = [a for a in me.accounts if account is None or a.name == account]
         if account is not None and not chosen:
             chosen = [MeAccount(name=account)]
@@ -45,15 +50,16 @@ class FleetCases:
 
         async def one(a: MeAccount) -> FleetAccount:
             try:
-                async with bound:
-                    return await self._account(a)
+                with _by(deadline):
+                    async with bound:
+                        return await self._account(a, deadline)
             except AstroError as err:
                 agents = merge_agents([g.name for g in a.agents], [])
                 return FleetAccount(name=a.name, type=a.type, role=a.role, agents=agents, error=brief(err))
 
         return Fleet(accounts=await _gather([one(a) for a in chosen]))
 
-    async def _account(self, a: MeAccount) -> FleetAccount:
+    async def _account(self, a: MeAccount, deadline: float | None) -> FleetAccount:
         deployed = [
             FleetAgent(
                 name=d.name or d.display_name or "",
@@ -62,22 +68,24 @@ class FleetCases:
                 deployment_id=d.id,
                 created_at=d.created_at,
             )
-            for d in await self._up.deployments(a.name)
+            for d in await self._up.deployments(a.name, deadline)
         ]
         agents = merge_agents([g.name for g in a.agents], [d for d in deployed if d.name])
         return FleetAccount(name=a.name, type=a.type, role=a.role, agents=agents)
 
-    async def overview(self, window: MetricsQuery) -> AccountOverview:
+    async def overview(self, window: MetricsQuery, deadline: float | None = None) -> AccountOverview:
         """Every agent of the window's account, fetched concurrently (bounded), worst first; raises `AstroError`.
 
-        One agent's failure is its row; only a failure to list the account's agents fails the whole call.
+        One agent's failure is its row; only a failure to list the account's agents fails the whole call. By
+        `deadline` (`anyio`'s clock), the rows that are done are answered and the others say "timed out".
         """
         # One clock reading for every agent. Starting on a bucket boundary, each agent's window and the one
         # before it come in one request, exactly: half the requests under the same bound.
         base = on_bucket_grid(window)
-        me = await self._up.me()
+        me = await self._up.me(deadline)
         mine = next((a for a in me.accounts if a.name == base.account), MeAccount(name=base.account))
-        fleet = await self._account(mine)
+        fleet = await self._account(mine, deadline)
+        rows_by = None if deadline is None else deadline - _TO_ANSWER
         bound = self._up.fan_out
         uncounted: list[str] = []  # agents whose errors the route does not count
 
@@ -86,7 +94,8 @@ class FleetCases:
                 return not_deployed_row(agent.name)
             try:
                 query = dataclasses.replace(base, agent=checked_agent(base.account, agent.name), notes=())
-                summary = await self._metrics.with_window_before(query, bound)
+                with _by(rows_by):
+                    summary = await self._metrics.with_window_before(query, bound, rows_by)
             except AstroError as err:
                 return failed_row(agent.name, brief(err))
             if not summary.errors_available:
@@ -96,6 +105,18 @@ class FleetCases:
         rows = await _gather([one(agent) for agent in fleet.agents])
         notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else [])]
         return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
+
+
+@contextmanager
+def _by(deadline: float | None) -> Iterator[None]:
+    """Give up what the block waits for (a place under the fan-out bound, a request) at `deadline`."""
+    if deadline is None:
+        yield
+        return
+    with anyio.move_on_after(max(0.0, deadline - anyio.current_time())) as scope:
+        yield
+    if scope.cancelled_caught:
+        raise RequestTimeoutError("no answer within the call's budget (ASTRO_MCP_CALL_BUDGET)")
 
 
 async def _gather(calls: Sequence[Awaitable[T]]) -> list[T]:

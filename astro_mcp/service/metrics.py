@@ -34,39 +34,46 @@ class MetricsCases:
             _CACHE_SUMMARIES, lambda _: 1
         )
 
-    async def raw(self, query: MetricsQuery) -> MetricsResponse:
+    async def raw(self, query: MetricsQuery, deadline: float | None = None) -> MetricsResponse:
         """Every bucket as the API returned it; raises `AstroError`."""
-        return (await self._up.metrics(query)).response
+        return (await self._up.metrics(query, deadline=deadline)).response
 
     async def summary(
-        self, query: MetricsQuery, compare: Mode = "previous", *, with_p95: bool = True, bound: Bound = None
+        self,
+        query: MetricsQuery,
+        compare: Mode = "previous",
+        *,
+        with_p95: bool = True,
+        bound: Bound = None,
+        deadline: float | None = None,
     ) -> MetricsSummary:
-        """The window, the one to compare it with and its p95, fetched concurrently (under `bound`), summarized.
+        """The window, the one to compare it with and its p95, fetched concurrently (under `bound`, by `deadline`),
+        summarized.
 
         Only the window itself can fail the call (`AstroError`): a failed comparison leaves a note, and
         a p95 the API cannot give reads "not available".
         """
 
         async def compute() -> MetricsSummary:
-            served, reference, p95, notes = await self._fetch_together(query, compare, with_p95, bound)
+            served, reference, p95, notes = await self._fetch_together(query, compare, with_p95, bound, deadline)
             main = dataclasses.replace(query, notes=(*query.notes, *notes))
             summary = self._summarized(main, served, served.response.buckets, reference)
             return summary.model_copy(update={"p95_latency_ms": p95})
 
         return await self._summaries.get((query, compare, with_p95), self._up.ttl(query), compute)
 
-    async def with_window_before(self, query: MetricsQuery, bound: Bound) -> MetricsSummary:
+    async def with_window_before(self, query: MetricsQuery, bound: Bound, deadline: float | None) -> MetricsSummary:
         """The window compared with the one just before it, without p95: an overview row. Kept like any summary."""
         return await self._summaries.get(
-            (query, "adjacent", False), self._up.ttl(query), lambda: self._adjacent(query, bound)
+            (query, "adjacent", False), self._up.ttl(query), lambda: self._adjacent(query, bound, deadline)
         )
 
-    async def _adjacent(self, query: MetricsQuery, bound: Bound) -> MetricsSummary:
+    async def _adjacent(self, query: MetricsQuery, bound: Bound, deadline: float | None) -> MetricsSummary:
         """The window and the one just before it from one request, where that is exact; else asked apart."""
-        both = await self._up.metrics(with_previous(query), bound)
+        both = await self._up.metrics(with_previous(query), bound, deadline)
         split = split_previous(query, both.response.buckets, both.interval(query))
         if split is None:
-            return await self.summary(query, with_p95=False, bound=bound)
+            return await self.summary(query, with_p95=False, bound=bound, deadline=deadline)
         buckets, before = split
         return self._summarized(query, both, buckets, before)
 
@@ -81,7 +88,7 @@ class MetricsCases:
         return without_error_counts(summary, served.route.path, sent)
 
     async def _fetch_together(
-        self, query: MetricsQuery, compare: Mode, with_p95: bool, bound: Bound
+        self, query: MetricsQuery, compare: Mode, with_p95: bool, bound: Bound, deadline: float | None
     ) -> tuple[Served, Reference | None, float | None, list[str]]:
         earlier = reference_window(query, compare)
         served: list[Served] = []
@@ -92,14 +99,15 @@ class MetricsCases:
 
         async def fetch_main() -> None:
             try:
-                served.append(await self._up.metrics(query, bound))
+                served.append(await self._up.metrics(query, bound, deadline))
             except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
                 failures.append(err)
                 tg.cancel_scope.cancel()
 
         async def fetch_reference(label: str, start: datetime, end: datetime) -> None:
             try:
-                got = await self._up.metrics(MetricsQuery(query.agent, start, end, query.interval_minutes), bound)
+                earlier = MetricsQuery(query.agent, start, end, query.interval_minutes)
+                got = await self._up.metrics(earlier, bound, deadline)
             except AstroError as err:
                 notes.append(f"No comparison with {label}: {err}")
                 return
@@ -107,7 +115,7 @@ class MetricsCases:
             references.append(Reference(label, start, end, buckets, sent, contiguous=compare == "previous"))
 
         async def fetch_p95() -> None:
-            p95s.append(await self._up.p95_latency(query))
+            p95s.append(await self._up.p95_latency(query, deadline))
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(fetch_main)

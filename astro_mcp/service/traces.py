@@ -20,12 +20,12 @@ class TraceCases:
         self._up = upstream
         self._mode = mode
 
-    async def traces(self, query: TracesQuery) -> TracePage:
+    async def traces(self, query: TracesQuery, deadline: float | None = None) -> TracePage:
         """A page of traces, grouped, with content as this server shows it (`trace_content`); raises `AstroError`.
 
         Not cached: trace content is end users' data, and is kept no longer than the call.
         """
-        response, shrunk = await self._up.traces(query, max(query.limit, _GROUPED))
+        response, shrunk = await self._up.traces(query, max(query.limit, _GROUPED), deadline)
         if shrunk is not None:  # the page was too large to read whole: fewer rows were asked for
             query = dataclasses.replace(query, notes=(*query.notes, shrunk))
         return TracePage(query, trace_analysis.prepare(response.traces), response.total, self._mode)

@@ -18,7 +18,7 @@ from astro_mcp.api.credentials import TokenSource
 from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse, TracesResponse
 from astro_mcp.config import Settings
 from astro_mcp.domain import MetricsQuery, TracesQuery
-from astro_mcp.errors import AstroError, NotFoundError, RouteNotFoundError
+from astro_mcp.errors import AstroError, NotFoundError, RequestTimeoutError, RouteNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 # models bound every field of a bucket and ignore everything else, so this is the real size of an answer.
 BUCKET_BYTES = 512
 _FLEET_TTL = 60.0  # accounts and deployments change rarely; a minute keeps completions and fan-outs cheap
+_SHARES = 8  # a request of a fan-out holds its place for 1/8 of the call's budget at most ...
+_MIN_SHARE = 1.0  # ... and for 1 s at least
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,62 +116,74 @@ class Upstream:
     def saw(self, account: str, name: str) -> None:
         self.seen.setdefault(account, set()).add(name)
 
-    async def metrics(self, query: MetricsQuery, bound: anyio.CapacityLimiter | None = None) -> Served:
-        """The API's answer for a resolved query, fetched under `bound` if given; raises `AstroError`."""
-        served = await self._responses.get(query, self.ttl(query), lambda: self._fetch(query, bound))
+    async def metrics(
+        self, query: MetricsQuery, bound: anyio.CapacityLimiter | None = None, deadline: float | None = None
+    ) -> Served:
+        """The API's answer for a resolved query, fetched under `bound` if given, by `deadline` (`anyio`'s clock);
+        raises `AstroError`."""
+        served = await self._responses.get(query, self.ttl(query), lambda: self._fetch(query, bound, deadline))
         self.saw(query.account, query.name)
         return served
 
-    async def _fetch(self, query: MetricsQuery, bound: anyio.CapacityLimiter | None) -> Served:
+    async def _fetch(self, query: MetricsQuery, bound: anyio.CapacityLimiter | None, deadline: float | None) -> Served:
         if bound is None:
-            return await self._fetch_route(query)
+            return await self._fetch_route(query, deadline)
         async with bound:
-            return await self._fetch_route(query)
+            # One place of a fan-out is held for a share of the budget at most: agents that never answer must
+            # not keep every other agent waiting until the call's deadline.
+            share = max(_MIN_SHARE, self.settings.call_budget / _SHARES)
+            with anyio.move_on_after(share) as scope:
+                return await self._fetch_route(query, deadline)
+        assert scope.cancelled_caught
+        raise RequestTimeoutError(f"no answer within {share:.3g} s, the most one agent may take of the call's budget")
 
-    async def _fetch_route(self, query: MetricsQuery) -> Served:
+    async def _fetch_route(self, query: MetricsQuery, deadline: float | None) -> Served:
         if self.routes.of(query.account) is PER_AGENT:
             try:
-                return Served(await routes.metrics(self.client, query), PER_AGENT)
+                return Served(await routes.metrics(self.client, query, deadline), PER_AGENT)
             except RouteNotFoundError as err:
                 self.routes.lacks_per_agent(query.account, err)
-        deployment = await self._deployment_of(query.account, query.name)
+        deployment = await self._deployment_of(query.account, query.name, deadline)
         granularity = routes.granularity_for(query.interval_minutes)
-        return Served(await routes.deployment_metrics(self.client, deployment, query, granularity), PER_DEPLOYMENT)
+        served = await routes.deployment_metrics(self.client, deployment, query, granularity, deadline)
+        return Served(served, PER_DEPLOYMENT)
 
-    async def _deployment_of(self, account: str, name: str) -> str:
+    async def _deployment_of(self, account: str, name: str, deadline: float | None) -> str:
         """The id of `name`'s active deployment. Raises: NotFoundError: it has none (with an id)."""
-        found = next((d for d in await self.deployments(account) if d.serves(name) and d.id), None)
+        found = next((d for d in await self.deployments(account, deadline) if d.serves(name) and d.id), None)
         if found is None or found.id is None:
             raise NotFoundError(404, "agent not deployed", f"no active deployment of '{name}' in '{account}'")
         return found.id
 
-    async def p95_latency(self, query: MetricsQuery) -> float | None:
+    async def p95_latency(self, query: MetricsQuery, deadline: float | None = None) -> float | None:
         """The window's p95 latency from the summary endpoint; None, logged, if that fails in any way.
 
         The metrics answer must not depend on this second endpoint: an older server may lack it.
         """
         try:
-            response = await routes.summary(self.client, query)
+            response = await routes.summary(self.client, query, deadline)
         except AstroError as err:
             logger.info("p95 not available for %s: %s", query.agent, err)
             return None
         return response.metrics.p95_latency_ms
 
-    async def me(self) -> MeResponse:
+    async def me(self, deadline: float | None = None) -> MeResponse:
         """`/me`, kept for a minute; raises `AstroError`."""
-        return await self._me.get("me", _FLEET_TTL, lambda: routes.me(self.client))
+        return await self._me.get("me", _FLEET_TTL, lambda: routes.me(self.client, deadline))
 
-    async def deployments(self, account: str) -> list[Deployment]:
+    async def deployments(self, account: str, deadline: float | None = None) -> list[Deployment]:
         """The account's active deployments, kept for a minute; raises `AstroError`."""
 
         async def fetch() -> list[Deployment]:
-            return (await routes.deployments(self.client, account)).deployments
+            return (await routes.deployments(self.client, account, deadline)).deployments
 
         return await self._deployments.get(account, _FLEET_TTL, fetch)
 
-    async def traces(self, query: TracesQuery, limit: int) -> tuple[TracesResponse, str | None]:
+    async def traces(
+        self, query: TracesQuery, limit: int, deadline: float | None = None
+    ) -> tuple[TracesResponse, str | None]:
         """At most `limit` traces from the query's offset, and a note when fewer were asked for (the page was too
         large); never cached: trace content is end users' data."""
-        page = await routes.traces(self.client, query, limit)
+        page = await routes.traces(self.client, query, limit, deadline)
         self.saw(query.agent.account, query.agent.name)
         return page
