@@ -27,6 +27,7 @@ class Reply:
     status: int = 200
     body: bytes | Callable[[dict[str, str]], bytes] = b'{"buckets": []}'
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before the answer is sent
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ class FaultUpstream:
 
     async def _answer(self, stream: SocketStream, step: Behaviour, request: str) -> None:
         match step:
-            case Reply(status, body, headers):
+            case Reply(status, body, headers, delay):
+                await anyio.sleep(delay)
                 target = request.split(" ", 2)[1]
                 data = body(dict(parse_qsl(urlsplit(target).query))) if callable(body) else body
                 await stream.send(_head(status, len(data), headers) + data)
