@@ -27,7 +27,7 @@ AGENTS = sorted(ACCOUNTS["astro-team"].deployed)
 
 async def timed(client: Client, tool: str, args: Mapping[str, object]) -> tuple[float, str, dict[str, Any], bool]:
     started = anyio.current_time()
-    result = await client.call_tool(tool, args)
+    result = await client.call_tool(tool, dict(args))
     return anyio.current_time() - started, text_of(result), result.structured_content or {}, result.is_error
 
 
