@@ -120,8 +120,8 @@ class Settings(BaseModel):
     allow_insecure_api_url: bool = False
     # A keyring read may wait on a person (an access prompt): a call waits this long for it, then uses the file.
     keyring_timeout: Seconds = 5.0
-    # Trace inputs and outputs are end users' words, often with personal data: shortened by default.
-    trace_content: Literal["full", "truncated", "off"] = "truncated"
+    # Trace inputs and outputs are end users' words, often with personal data: shortened and masked by default.
+    trace_content: Literal["redacted", "truncated", "full", "off"] = "redacted"
 
     @field_validator("access_token", "refresh_token", "auth_token")
     @classmethod

@@ -1,8 +1,15 @@
-"""The one place where known secrets are cut out of text, and where text from outside is cut to size.
+"""The one policy for text we did not write, and for the secrets we hold.
 
-Secrets are remembered when they are first known (settings at start, each access token when it is
-used) and masked in every error message (`redact`) and every log line (`SafeLogFilter`). Any string
-that came from the Astro API passes through `upstream_text` before it reaches a message or a log.
+Secrets are remembered when they are first known (settings at start, each access and refresh token when
+it is sent or received, URL credentials) and masked in every error message (`redact`), every log line
+(`SafeLogFilter`) and every answer (`for_model`).
+
+Text from outside (the Astro API, its users, the sign-in service) is data, never instructions:
+- in a message or a log line, `upstream_text`: one line, invisible characters removed, secrets masked, capped;
+- in an answer, `for_model` (applied to every string of every answer, in `render.answer`): control, bidi
+  and zero-width characters shown escaped (`\u202e`), secrets masked, capped;
+- trace content, in the default `redacted` mode, also `personal`: e-mail addresses, API-key-shaped
+  strings, phone and card numbers masked.
 """
 
 from __future__ import annotations
@@ -10,10 +17,14 @@ from __future__ import annotations
 import logging
 import re
 import time
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import BaseModel
 
 MASK = "[redacted]"
 UPSTREAM_TEXT_CHARS = 300  # of any one string the API sends back (an error, its details)
+MODEL_TEXT_CHARS = 12_000  # of any one string of an answer (answers are bounded as a whole, too)
 LOG_LINE_CHARS = 4000
 _MIN_SECRET = 4  # shorter values would mask ordinary words
 # Control characters (C0, DEL, C1), bidi overrides and isolates, zero-width characters and line separators:
@@ -33,6 +44,73 @@ def remember_url(url: str) -> None:
     userinfo = parts.netloc.rpartition("@")[0]
     remember(userinfo, parts.username, parts.password)
     remember(*(value for _, value in parse_qsl(parts.query)))
+
+
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+T = TypeVar("T")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def for_model(text: str, limit: int = MODEL_TEXT_CHARS) -> str:
+    """A string of an answer, made inert: invisible and control characters shown escaped, secrets masked, capped.
+
+    A line break becomes `\\u000a`: a string we did not write can never start a line of its own in an answer.
+    """
+    if text.isascii() and text.isprintable():
+        return clip(redact(text), limit)
+    return clip(redact(_INVISIBLE.sub(_escaped, text[: limit * 2])), limit)
+
+
+def for_model_all(value: T) -> T:
+    """`value` with `for_model` applied to every string in it: a model's fields, lists, dicts, tuples."""
+    return _walk(value)  # type: ignore[no-any-return]
+
+
+def _walk(value: Any) -> Any:
+    if isinstance(value, str):
+        return for_model(value)
+    if isinstance(value, BaseModel):
+        return value.model_copy(update={name: _walk(getattr(value, name)) for name in type(value).model_fields})
+    if isinstance(value, list | tuple):
+        return type(value)(_walk(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _walk(v) for k, v in value.items()}
+    return value
+
+
+_CARD = "[card number]"
+_PERSONAL = [
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "[e-mail]"),
+    (
+        re.compile(
+            r"\b(?:(?:sk|pk|rk)[-_](?:live|test|proj|ant)[-_][A-Za-z0-9_-]{6,}|sk-[A-Za-z0-9_-]{16,}"
+            r"|gh[pousr]_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}"
+            r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
+        ),
+        "[api key]",
+    ),
+    (re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])"), _CARD),  # masked only if Luhn's check holds
+    (re.compile(r"(?<![\w+])\+\d[\d ().-]{7,}\d(?!\w)|(?<!\w)\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?!\w)"), "[phone]"),
+]
+
+
+def personal(text: str) -> str:
+    """`text` with e-mail addresses, API-key-shaped strings, phone and card numbers masked."""
+    for pattern, mask in _PERSONAL:
+        if mask == _CARD:
+            text = pattern.sub(lambda m: _CARD if _luhn(m.group()) else m.group(), text)
+        else:
+            text = pattern.sub(mask, text)
+    return text
+
+
+def _luhn(number: str) -> bool:
+    digits = [int(c) for c in number if c.isdigit()]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2) for i, d in enumerate(reversed(digits)))
+    return total % 10 == 0
 
 
 def shown_url(url: str) -> str:

@@ -70,16 +70,17 @@ async def test_the_spike_errors_match_the_metrics_and_are_grouped_by_operation(c
     assert f"lookup_order {top['count']} of {errors}" in text_of(result)
 
 
-async def test_huge_and_json_contents_are_shortened_and_marked_within_the_bound(client: Client) -> None:
-    for limit in (10, 50):
-        result = await client.call_tool("get_agent_traces", {**AGENT, **SPIKE, "limit": limit})
-        assert size(result) <= BOUND
-        traces = (result.structured_content or {})["traces"]
-        huge = next(t for t in traces if t["input_chars"] == HUGE_CHARS)
-        assert huge["input"].endswith(f"… [cut: {HUGE_CHARS:,} characters in all]")
-        structured = next(t for t in traces if (t["input"] or "").startswith("{"))
-        assert json.loads(structured["input"])["customer"]["email"].endswith("@example.com")
-        assert "5,242,880 characters in all" in text_of(result)
+async def test_huge_and_json_contents_are_shortened_and_marked_within_the_bound(settings: Settings) -> None:
+    async with Client(server_at_now(settings, trace_content="truncated")) as client:
+        for limit in (10, 50):
+            result = await client.call_tool("get_agent_traces", {**AGENT, **SPIKE, "limit": limit})
+            assert size(result) <= BOUND
+            traces = (result.structured_content or {})["traces"]
+            huge = next(t for t in traces if t["input_chars"] == HUGE_CHARS)
+            assert huge["input"].endswith(f"… [cut: {HUGE_CHARS:,} characters in all]")
+            structured = next(t for t in traces if (t["input"] or "").startswith("{"))
+            assert json.loads(structured["input"])["customer"]["email"].endswith("@example.com")
+            assert "5,242,880 characters in all" in text_of(result)
 
 
 async def test_a_long_window_pages_without_overlap_and_says_how(client: Client) -> None:

@@ -17,6 +17,7 @@ from pydantic import JsonValue
 
 from astro_mcp.analysis.results.traces import ContentMode, ShownTrace, TraceGroup, TracesAnswer, TraceWindow
 from astro_mcp.domain import Trace, TracesQuery
+from astro_mcp.redaction import personal
 
 UNNAMED = "(unnamed)"
 _OLDEST = datetime.min.replace(tzinfo=UTC)
@@ -75,10 +76,17 @@ def shorten(text: str, cap: int) -> str:
     return f"{text[:cut]}… [cut: {len(text):,} characters in all]"
 
 
-def prepare(traces: Sequence[Trace]) -> list[Prepared]:
-    """Newest first (the API promises no order; traces without a time go last), content as text."""
+def prepare(traces: Sequence[Trace], mode: ContentMode = "truncated") -> list[Prepared]:
+    """Newest first (the API promises no order; traces without a time go last), content as text; in `redacted`
+    mode with e-mail addresses, API keys, phone and card numbers masked."""
     ordered = sorted(traces, key=lambda t: t.timestamp or _OLDEST, reverse=True)
+    if mode == "redacted":
+        return [Prepared(t, _masked(as_text(t.input)), _masked(as_text(t.output))) for t in ordered]
     return [Prepared(t, as_text(t.input), as_text(t.output)) for t in ordered]
+
+
+def _masked(text: str | None) -> str | None:
+    return None if text is None else personal(text)
 
 
 def groups(traces: Sequence[Prepared], label_cap: int) -> list[TraceGroup]:

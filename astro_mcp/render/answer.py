@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from astro_mcp.redaction import for_model_all
+
 BOUND = 12_000  # characters of text and structured content together: what one answer may cost a model's context
 
 R = TypeVar("R")
@@ -47,7 +49,10 @@ class Rendering(Generic[R, M]):
     versions: Callable[[R], Iterator[M]]
 
     def answer(self, version: M) -> Answer:
-        return Answer(self.text(version), version.model_dump(mode="json"))
+        """The answer of one version, every string in it made inert first (`for_model`): the one place where
+        text from the API and its users meets the model, in the text and the structured content alike."""
+        inert = for_model_all(version)
+        return Answer(self.text(inert), inert.model_dump(mode="json"))
 
 
 def fitted(rendering: Rendering[R, M], result: R) -> Answer:

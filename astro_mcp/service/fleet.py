@@ -23,7 +23,6 @@ from astro_mcp.service.metrics import MetricsCases
 from astro_mcp.service.upstream import Upstream
 
 T = TypeVar("T")
-_TO_ANSWER = 0.5  # seconds of a call's budget kept to answer with the rows that are done
 PER_DEPLOYMENT_NOTE = (
     "This Astro server serves metrics per deployment only: hour/day buckets, and no error counts "
     "(error rates are not available, not zero)."
@@ -85,7 +84,6 @@ class FleetCases:
         me = await self._up.me(deadline)
         mine = next((a for a in me.accounts if a.name == base.account), MeAccount(name=base.account))
         fleet = await self._account(mine, deadline)
-        rows_by = None if deadline is None else deadline - _TO_ANSWER
         bound = self._up.fan_out
         uncounted: list[str] = []  # agents whose errors the route does not count
 
@@ -94,8 +92,8 @@ class FleetCases:
                 return not_deployed_row(agent.name)
             try:
                 query = dataclasses.replace(base, agent=checked_agent(base.account, agent.name), notes=())
-                with _by(rows_by):
-                    summary = await self._metrics.with_window_before(query, bound, rows_by)
+                with _by(deadline):
+                    summary = await self._metrics.with_window_before(query, bound, deadline)
             except AstroError as err:
                 return failed_row(agent.name, brief(err))
             if not summary.errors_available:

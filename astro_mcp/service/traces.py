@@ -28,4 +28,4 @@ class TraceCases:
         response, shrunk = await self._up.traces(query, max(query.limit, _GROUPED), deadline)
         if shrunk is not None:  # the page was too large to read whole: fewer rows were asked for
             query = dataclasses.replace(query, notes=(*query.notes, shrunk))
-        return TracePage(query, trace_analysis.prepare(response.traces), response.total, self._mode)
+        return TracePage(query, trace_analysis.prepare(response.traces, self._mode), response.total, self._mode)
