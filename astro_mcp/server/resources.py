@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from astro_mcp.domain import MetricsQuery
 from astro_mcp.errors import AstroError, NotFoundError, QueryError, RouteNotFoundError
+from astro_mcp.redaction import for_model_all
 from astro_mcp.server.calls import astro_errors
 from astro_mcp.server.state import AppState, service_of
 from astro_mcp.service import Service
@@ -38,7 +39,7 @@ async def _read(
     service = service_of(ctx)
     with astro_errors(service, account, resource_error):
         result = await use_case(service, service.read.metrics(account, name, *window))
-    return result.model_dump_json()
+    return for_model_all(result).model_dump_json()  # the policy every tool answer follows (`render.answer`)
 
 
 async def agent_metrics(
