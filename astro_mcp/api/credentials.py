@@ -153,9 +153,10 @@ class TokenSource:
             problem=self._login.problem,
         )
 
-    def rejection_advice(self) -> str:
-        """What to do when the API refuses a token even after a refresh."""
-        return self._fix("was rejected by the Astro API")
+    def how_to_fix(self) -> str:
+        """The one step that gives a usable token again, for where the current one comes from."""
+        how = self._how(self._held.origin if self._held else Origin.NONE)
+        return how[0].upper() + how[1:]
 
     async def _sync(self, *, force: bool = False) -> None:
         """Re-read the saved login when the file changed (or when asked); the environment wins over it."""
