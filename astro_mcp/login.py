@@ -108,10 +108,13 @@ async def logout(settings: Settings) -> int:
     store = await tokens.store()
     try:
         async with store.locked():
-            await anyio.to_thread.run_sync(store.clear)
+            removed = await anyio.to_thread.run_sync(store.clear)
     except OSError as err:
         return _fail(f"could not remove the saved login: {err.strerror}")
-    _out(f"Signed out: the saved login is gone from {_where(store)}.")
+    if removed:
+        _out(f"Signed out: the saved login is gone from {_where(store)}.")
+    else:
+        _out(f"Nothing to remove: there was no saved login in {_where(store)}.")
     if settings.access_token is not None or settings.refresh_token is not None:
         _out("ASTRO_ACCESS_TOKEN or ASTRO_REFRESH_TOKEN is still set in this environment.")
     return 0
@@ -143,4 +146,6 @@ async def whoami(settings: Settings) -> int:
         if status.refreshable
         else "Refresh:  none (no refresh token): sign in again when it expires"
     )
+    if status.expires_at is not None and status.expires_at <= datetime.now(UTC) and not status.refreshable:
+        return _fail(f"the token from {status.source} has expired and cannot be refreshed. {tokens.how_to_fix()}")
     return 0

@@ -156,21 +156,27 @@ class Store:
         raw["current_profile"] = name
         self._write(raw)
 
-    def clear(self) -> None:
-        """Forget the current profile's tokens (keyring and file); keep the rest of the file."""
+    def clear(self) -> bool:
+        """Forget the current profile's tokens (keyring and file); keep the rest of the file. False: none were kept."""
         raw = self._read()
         name = _profile_name(raw)
+        removed = False
         if self.keyring is not None:
             from keyring.errors import PasswordDeleteError
 
             for key in ("access_token", "refresh_token"):
-                with contextlib.suppress(PasswordDeleteError):
+                try:
                     self.keyring.delete_password(SERVICE, f"{name}_{key}")
+                    removed = True
+                except PasswordDeleteError:
+                    pass
         profile = raw.get("profiles", {}).get(name)
-        if isinstance(profile, dict):
+        if isinstance(profile, dict) and any(k in profile for k in ("access_token", "refresh_token")):
             for key in ("access_token", "refresh_token", "expires_at"):
                 profile.pop(key, None)
             self._write(raw)
+            removed = True
+        return removed
 
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[None]:
