@@ -3,7 +3,8 @@
 Sections: coldstart, latency (also context cost, repeated calls and memory), scaling, load, fleet
 (`bench/fleet.py`: the account overview's fan-out against a simulator that delays every answer), traces
 (`bench/traces.py`: the p95 fetch's cost and the traces answer's size), floods (`bench/floods.py`: slow-header
-and session floods against the HTTP server's limits). Default: all.
+and session floods against the HTTP server's limits), bodies (`bench/bodies.py`: hostile answer bodies, the
+server's peak memory and `/healthz` meanwhile). Default: all.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
 
@@ -385,7 +386,7 @@ async def sequential_stdio(
 
 
 async def main(sections: Sequence[str]) -> None:
-    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces", "floods"}
+    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces", "floods", "bodies"}
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.machine()}"
@@ -411,6 +412,10 @@ async def main(sections: Sequence[str]) -> None:
         from bench.floods import floods
 
         await floods()
+    if "bodies" in chosen:
+        from bench.bodies import bodies
+
+        await bodies()
 
 
 if __name__ == "__main__":
