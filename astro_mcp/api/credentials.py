@@ -87,7 +87,6 @@ class TokenSource:
         self._stamp: tuple[int, int, int] | None = None
         self._login = Login()
         self._refused: str | None = None  # digest of a refresh token WorkOS rejected: never sent again
-        self.refreshes = 0
 
     @property
     def path(self) -> str:
@@ -246,7 +245,6 @@ class TokenSource:
         digest = hashlib.sha256(held.refresh.get_secret_value().encode()).hexdigest()
         if digest == self._refused:
             raise MissingTokenError(self._fix("was revoked or has expired", held.origin))
-        self.refreshes += 1
         try:
             grant = await self.workos.refresh(held.refresh, held.organization_id)
         except AuthRejectedError as err:
