@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationError
 
+from astro_mcp import domain
 from astro_mcp.query.slugs import SLUG_PATTERN
 
 
@@ -34,8 +35,12 @@ AnyAccount = Annotated[
     _slug("Only this account (slug, e.g. 'astro-team'). Default: every account of the signed-in user.", "astro-team"),
 ]
 AgentName = Annotated[StrictStr, _slug("The agent's name within the account, e.g. 'weather-agent'.", "weather-agent")]
+
+
+# A time is a string in any form `query.times` reads (it checks them, with advice), or epoch seconds.
+Time = StrictStr | StrictFloat | None
 StartTime = Annotated[
-    StrictStr | StrictFloat | None,
+    Time,
     Field(
         description="Start of the window. RFC 3339 ('2026-11-24T09:00:00Z' or with an offset; without an offset "
         "it is UTC), 'now', a relative time ('now-6h', 'now-7d', '-24h', '2 hours ago'), 'today' or 'yesterday' "
@@ -45,7 +50,7 @@ StartTime = Annotated[
     ),
 ]
 EndTime = Annotated[
-    StrictStr | StrictFloat | None,
+    Time,
     Field(
         description="End of the window: RFC 3339, 'now', a relative time such as 'now-1h', 'today', or epoch "
         "seconds. Default: now.",
@@ -90,8 +95,8 @@ def explain_invalid(err: ValidationError, schema: dict[str, Any]) -> str:
     return " ".join(lines)
 
 
-TraceStatusArg = Annotated[
-    Literal["error", "ok", "all"],
+TraceStatus = Annotated[
+    domain.TraceStatus,
     Field(description="Which traces: 'error' (the default: what failed), 'ok', or 'all'."),
 ]
 TraceLimit = Annotated[
