@@ -1,5 +1,6 @@
-// The structured results the view reads (RESULTS-SPEC). Every field the milestone adds is optional:
-// an older server sends only today's MetricsSummary, and the view must still draw from it.
+// The structured results the view reads: the output models in astro_mcp/analysis/results/. Every field
+// the milestone adds is optional: an older server sends only today's MetricsSummary, and the view must
+// still draw from it.
 
 export type Status = "healthy" | "degraded" | "incident" | "no_traffic" | "failed" | "not_deployed";
 
