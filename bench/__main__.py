@@ -3,7 +3,8 @@
 Sections, one module each: coldstart, latency (also context cost, repeated calls and memory), scaling,
 load, fleet (the account overview's fan-out against a simulator that delays every answer), traces (the
 p95 fetch's cost and the traces answer's size), floods (slow-header and session floods against the HTTP
-server's limits). Default: all. `bench/common.py` holds what they share.
+server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile).
+Default: all. `bench/common.py` holds what they share.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
 
@@ -28,7 +29,7 @@ from bench.traces import traces
 
 
 async def main(sections: Sequence[str]) -> None:
-    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces", "floods"}
+    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces", "floods", "bodies"}
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.machine()}"
@@ -54,6 +55,10 @@ async def main(sections: Sequence[str]) -> None:
         from bench.floods import floods
 
         await floods()
+    if "bodies" in chosen:
+        from bench.bodies import bodies
+
+        await bodies()
 
 
 if __name__ == "__main__":

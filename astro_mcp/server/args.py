@@ -127,14 +127,14 @@ TraceStatus = Annotated[
     Example("all"),
 ]
 TraceLimit = Annotated[
-    int,
+    StrictInt,
     Field(ge=1, le=50),
     _or_default(10),
     _published("integer", "How many traces to show, newest first: 1 to 50. Default (null): 10.", minimum=1, maximum=50),
     Example(10),
 ]
 TraceOffset = Annotated[
-    int,
+    StrictInt,
     Field(ge=0, le=1_000_000),
     _or_default(0),
     _published(
