@@ -93,7 +93,6 @@ class TokenSource:
         self._stored: str | None = None  # digest of the refresh token last read from storage
         self.unsaved: str | None = None  # why the tokens in use are held in memory only, when they are
         self._denied_until = 0.0  # until when a 401 right after a refresh stops further refreshes
-        self.refreshes = 0
 
     @property
     def path(self) -> str:
@@ -325,7 +324,6 @@ class TokenSource:
         digest = _digest(held.refresh)
         if digest == self._refused:
             raise MissingTokenError(self._fix("was revoked or has expired", held.origin))
-        self.refreshes += 1
         try:
             grant = await self.workos.refresh(held.refresh, held.organization_id)
         except AuthRejectedError as err:
