@@ -20,7 +20,7 @@ import httpx2
 from mcp import Client
 from mcp.types import TextContent
 
-from bench.__main__ import ms, out
+from bench.common import ms, out
 from bench.floods import astro_server
 from tests.fault_upstream import FaultUpstream, Reply, serve_faults
 

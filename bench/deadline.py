@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters
 from astro_mcp.sim.app import Scripted, Simulator
 from astro_mcp.sim.fleet import ACCOUNTS, ALL_AGENTS
 from astro_mcp.sim.serve import serve_simulator
-from bench.__main__ import env_for, out, timed
+from bench.common import env_for, out, timed
 
 ACCOUNT = "large-org"
 HANGING = sorted(ACCOUNTS[ACCOUNT].deployed)[::10]  # every tenth agent: 50 of 500

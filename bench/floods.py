@@ -24,7 +24,7 @@ import httpx2
 from anyio.abc import ByteStream, Process
 from mcp import Client
 
-from bench.__main__ import INIT, ms, out
+from bench.common import INIT, ms, out
 
 ATTACKERS = 1_100
 HOLD = 12.0  # longer than the default header deadline (10 s), so that the deadline shows

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StrictFloat, StrictInt, StrictStr, ValidationError, WithJsonSchema
 
+from astro_mcp import domain
 from astro_mcp.query.slugs import SLUG_PATTERN
 
 
@@ -72,8 +73,10 @@ AgentName = Annotated[
     ),
     Example("weather-agent"),
 ]
+# A time is a string in any form `query.times` reads (it checks them, with advice), or epoch seconds.
+Time = StrictStr | StrictFloat | None
 StartTime = Annotated[
-    StrictStr | StrictFloat | None,
+    Time,
     _published(
         "string",
         "Start of the window. RFC 3339 ('2026-11-24T09:00:00Z' or with an offset; without an offset it is UTC), "
@@ -84,7 +87,7 @@ StartTime = Annotated[
     Example("now-24h"),
 ]
 EndTime = Annotated[
-    StrictStr | StrictFloat | None,
+    Time,
     _published(
         "string",
         "End of the window: RFC 3339, 'now', a relative time such as 'now-1h', 'today', or epoch seconds. "
@@ -113,8 +116,8 @@ Compare = Annotated[
     ),
     Example("week"),
 ]
-TraceStatusArg = Annotated[
-    Literal["error", "ok", "all"],
+TraceStatus = Annotated[
+    domain.TraceStatus,
     _or_default("error"),
     _published(
         "string",
