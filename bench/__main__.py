@@ -4,7 +4,8 @@ Sections, one module each: coldstart, latency (also context cost, repeated calls
 load, fleet (the account overview's fan-out against a simulator that delays every answer), traces (the
 p95 fetch's cost and the traces answer's size), floods (slow-header and session floods against the HTTP
 server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile),
-deadline (a 500-agent overview with 50 agents hanging, the call's time against its budget). Default: all. `bench/common.py` holds what they share.
+deadline (a 500-agent overview with 50 agents hanging, the call's time against its budget). Default: all.
+`bench/common.py` holds what they share.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
 
