@@ -6,6 +6,7 @@ small object per tool family. Nothing here renders text: a use case returns a re
     service.fleet        FleetCases: the accounts and their agents, the account overview
     service.traces       TraceCases: a page of one agent's traces
     service.completions  Completions: account and agent names while a user types
+    service.signin       SignIn: the device flow a call without a usable login starts, finished in the background
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from astro_mcp.service.arguments import Arguments, Clock
 from astro_mcp.service.completions import Completions
 from astro_mcp.service.fleet import FleetCases
 from astro_mcp.service.metrics import MetricsCases
+from astro_mcp.service.signin import SignIn
 from astro_mcp.service.traces import TraceCases
 from astro_mcp.service.upstream import Upstream
 
@@ -44,6 +46,7 @@ class Service:
         self.fleet = FleetCases(self.upstream, self.metrics)
         self.traces = TraceCases(self.upstream, settings.trace_content)
         self.completions = Completions(self.upstream)
+        self.signin = SignIn(settings, self.upstream.tokens)
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
