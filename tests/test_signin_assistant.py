@@ -199,6 +199,22 @@ async def test_a_client_with_url_elicitation_shows_the_page_and_the_call_waits_f
     assert user.completed == [shown.elicitation_id]
 
 
+async def test_a_sign_in_denied_while_the_call_waits_says_so_and_offers_a_new_code_next(
+    simulator: Simulator, signed_out: Settings
+) -> None:
+    simulator.workos.device_answers = ["access_denied"]
+    user = UrlClient("accept")
+    async with Client(server_at_now(signed_out), mode="legacy", elicitation_callback=user.elicit) as client:
+        with anyio.fail_after(5):
+            result = await client.call_tool("list_agents", {})
+        assert text_of(result).endswith(
+            "The Astro AI sign-in was denied in the browser. Make the same call again for a new code."
+        )
+        user.action = "decline"
+        link_and_code(await client.call_tool("list_agents", {}))
+    assert simulator.workos.devices_started == 2
+
+
 async def test_a_declined_elicitation_still_answers_with_the_link_and_code(
     simulator: Simulator, signed_out: Settings
 ) -> None:

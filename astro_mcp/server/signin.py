@@ -40,6 +40,8 @@ async def signing_in(ctx: Context[Any, Any], signin: SignIn, refused: MissingTok
                 await offer.pending.done.wait()  # the user opened the page: give them the rest of the budget
     if offer.pending.signed_in is not None:
         return f"Signed in to Astro AI as {offer.pending.signed_in.user}. Make the same call again: it will answer."
+    if offer.pending.ended is not None:
+        return f"The Astro AI sign-in {offer.pending.ended}. Make the same call again for a new code."
     return instruction(offer)
 
 

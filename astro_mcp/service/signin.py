@@ -41,6 +41,7 @@ class Pending:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # names it in an elicitation
     done: anyio.Event = field(default_factory=anyio.Event)
     signed_in: SignedIn | None = None
+    ended: str | None = None  # how it ended without a login: "was denied in the browser", ...
     _watchers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
@@ -127,24 +128,25 @@ class SignIn:
             if not self._hosts:
                 raise AstroError("signing in from here needs a running server")
             code = await self._flow.start()
-            pending = Pending(code, anyio.current_time() + code.expires_in)
-            self._pending, before, self._ended = pending, self._ended, None
-            self._hosts[-1].start_soon(self._finish, pending)
+            new = Pending(code, anyio.current_time() + code.expires_in)
+            before = self._ended if pending is None else _ENDINGS["expired_token"]
+            self._pending, self._ended = new, None
+            self._hosts[-1].start_soon(self._finish, new)
             logger.info("started a device sign-in; waiting for the user to confirm its code")
-            return Offer(pending, new=True, before=before)
+            return Offer(new, new=True, before=before)
 
     async def _finish(self, pending: Pending) -> None:
         try:
             pending.signed_in = await self._flow.finish(pending.code)
         except AuthRejectedError as err:
-            self._ended = _ENDINGS.get(err.code, f"was refused by the sign-in service ({err.code})")
+            pending.ended = _ENDINGS.get(err.code, f"was refused by the sign-in service ({err.code})")
         except (AstroError, OSError) as err:
-            self._ended = f"failed: {err}"
+            pending.ended = f"failed: {err}"
         finally:
             if self._pending is pending:
-                self._pending = None
+                self._pending, self._ended = None, pending.ended
             pending.done.set()
         if pending.signed_in is None:
-            logger.warning("the device sign-in %s", self._ended)
+            logger.warning("the device sign-in %s", pending.ended)
         else:
             await pending.tell_watchers()
