@@ -137,7 +137,11 @@ class SignIn:
 
     async def _finish(self, pending: Pending) -> None:
         try:
-            pending.signed_in = await self._flow.finish(pending.code)
+            signed_in = await self._flow.finish(pending.code)
+            await self._tokens.token()  # read back: a login that cannot be would only start another sign-in
+            pending.signed_in = signed_in
+        except MissingTokenError as err:
+            pending.ended = f"was approved, but the saved login cannot be read back ({err})"
         except AuthRejectedError as err:
             pending.ended = _ENDINGS.get(err.code, f"was refused by the sign-in service ({err.code})")
         except (AstroError, OSError) as err:
