@@ -15,9 +15,9 @@ from collections.abc import Mapping
 
 import httpx2
 
-from astro_mcp.advice import Situation, explain
+from astro_mcp.advice import Situation, explain, unknown
 from astro_mcp.config import Settings
-from astro_mcp.errors import AstroError
+from astro_mcp.errors import AstroError, NotFoundError
 from astro_mcp.redaction import redact
 from astro_mcp.service.arguments import Arguments, Clock
 from astro_mcp.service.completions import Completions
@@ -56,6 +56,12 @@ class Service:
         t = self.upstream.tokens
         situation = Situation(t.source, t.accounts(), self.settings.api_url, t.rejection_advice())
         return redact(explain(err, account, situation))
+
+    async def explain_not_found(self, err: NotFoundError, account: str, name: str | None) -> str | None:
+        """A 404 said with the user's real names ("did you mean", "registered but not deployed"); None when
+        they do not explain it. Waits on the API no longer than a completion does."""
+        found = await self.completions.near(account, name)
+        return None if found is None else redact(unknown(err, found))
 
 
 __all__ = ["Clock", "Service"]
