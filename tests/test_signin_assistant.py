@@ -7,7 +7,6 @@ simulator, at the verification URL the server handed out.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -31,7 +30,7 @@ from pydantic import SecretStr
 from astro_mcp.api.store import SERVICE
 from astro_mcp.config import Settings
 from astro_mcp.sim.app import Simulator
-from tests.conftest import server_at_now, text_of
+from tests.conftest import server_at_now, stdio_env, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -72,16 +71,9 @@ async def test_done_when_a_stdio_client_with_no_login_signs_in_from_the_assistan
     simulator: Simulator, signed_out: Settings, tmp_path: Path
 ) -> None:
     """The bundle's case: a real stdio subprocess, no terminal step, no restart; the tokens go to the keyring."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "ASTRO_API_URL": signed_out.api_url,
-        "ASTRO_MCP_AUTH_URL": signed_out.auth_url,
-        "ASTRO_MCP_CREDENTIALS_FILE": str(signed_out.credentials_file),
-    }
-    params = StdioServerParameters(command=sys.executable, args=["-m", "astro_mcp"], env=env)
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "astro_mcp"], env=stdio_env(signed_out, tmp_path)
+    )
     async with Client(params) as client:
         first = await client.call_tool("list_agents", {})
         url, code = link_and_code(first)
