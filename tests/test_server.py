@@ -146,7 +146,7 @@ async def test_wrong_argument_types_are_tool_errors(client: Client) -> None:
     ("account", "name", "fix"),
     [
         ("locked-org", "weather-agent", "ask an admin of 'locked-org' to add you"),
-        ("ghost-org", "weather-agent", "Check the account slug and the agent name"),
+        ("ghost-org", "weather-agent", "Astro knows no account 'ghost-org' for this login"),
         ("astro-team", "nobody", "(the API said: agent not found)"),
         ("fresh-org", "weather-agent", "has not deployed an agent yet"),
         ("astro-team", "broken-backend", "try again in a minute"),
