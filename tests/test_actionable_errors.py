@@ -49,7 +49,7 @@ async def test_a_mistyped_account_gets_did_you_mean_from_the_logins_accounts(cli
     said = await refusal(client, "get_agent_metrics", account="astro-teem", name="support-bot")
     assert said == (
         "Astro knows no account 'astro-teem' for this login (the API said: account not found). Did you mean "
-        "'astro-team'? This login's accounts: astro-team, data-team, ada-lovelace, large-org."
+        "'astro-team'? This login's accounts: astro-team, data-team, ada-lovelace, large-org, zoo."
     )
     assert "Did you mean 'astro-team'?" in await refusal(client, "get_account_overview", account="astro-teem")
 
