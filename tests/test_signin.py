@@ -67,13 +67,15 @@ def sign_in(simulator: Simulator, store: Store, *, expired: bool = False, **fiel
 async def test_a_server_keeps_answering_over_several_token_lifetimes(simulator: Simulator, saved: Settings) -> None:
     simulator.workos.lifetime = 1
     sign_in(simulator, Store(saved.credentials_file, None))
-    started = anyio.current_time()
     async with Client(server_at_now(saved, cache_ttl=0, live_cache_ttl=0)) as client:
+        # The first call builds what later ones reuse, and takes seconds on a loaded machine: count from after it.
+        await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
+        started, refreshes = anyio.current_time(), simulator.workos.refreshes
         while anyio.current_time() - started < 3.5:
             result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
             assert not result.is_error, text_of(result)
             await anyio.sleep(0.25)
-    assert simulator.workos.refreshes >= 3  # 3.5 s of 1-second tokens
+    assert simulator.workos.refreshes - refreshes >= 3  # 3.5 s of 1-second tokens
 
 
 async def test_the_rotated_refresh_token_lands_in_the_keyring_it_came_from(
