@@ -15,8 +15,10 @@ import anyio
 from astro_mcp.api.auth import AuthRejectedError, DeviceCode
 from astro_mcp.api.credentials import TokenSource
 from astro_mcp.api.device import DeviceSignIn, saved_in
+from astro_mcp.api.store import StoreError
 from astro_mcp.config import Settings
 from astro_mcp.errors import AstroError
+from astro_mcp.redaction import upstream_text
 
 _REFUSALS = {
     "access_denied": "The sign-in was denied in the browser. Run `uvx astro-ai-mcp login` again to retry.",
@@ -30,7 +32,7 @@ def _out(text: str = "") -> None:
 
 
 def _fail(text: str) -> int:
-    sys.stderr.write(f"astro-mcp: {text}\n")
+    sys.stderr.write(f"astro-mcp: {upstream_text(text, 1000)}\n")
     return 1
 
 
@@ -59,9 +61,10 @@ async def login(settings: Settings, *, browser: bool = True) -> int:
 
 
 def _show(code: DeviceCode, browser: bool) -> None:
-    url = code.verification_uri_complete or code.verification_uri
+    """The sign-in service's URL and code (checked by `DeviceSignIn.start`: its words must not drive this terminal)."""
     _out(f"To sign in to Astro AI, open {code.verification_uri}")
     _out(f"and confirm the code {code.user_code}  (it expires in {code.expires_in // 60} minutes).")
+    url = code.verification_uri_complete or code.verification_uri
     if browser and _has_display() and webbrowser.open(url):
         _out("A browser window was opened for you.")
     _out("Waiting for approval...")
@@ -78,10 +81,18 @@ async def logout(settings: Settings) -> int:
     store = await tokens.store()
     try:
         async with store.locked():
-            await anyio.to_thread.run_sync(store.clear)
-    except OSError as err:
-        return _fail(f"could not remove the saved login: {err.strerror}")
-    _out(f"Signed out: the saved login is gone from {saved_in(store)}.")
+            removed, keyring_problem = await anyio.to_thread.run_sync(store.clear)
+    except (OSError, StoreError) as err:
+        return _fail(f"could not remove the saved login: {getattr(err, 'strerror', None) or err}")
+    if keyring_problem is not None:
+        return _fail(
+            f"the tokens in {store.path} are removed, but not those in the system keyring: {keyring_problem}. "
+            "Unlock it and run `uvx astro-ai-mcp logout` again, or remove the 'astro-cli' entries in its own tool."
+        )
+    if removed:
+        _out(f"Signed out: the saved login is gone from {saved_in(store)}.")
+    else:
+        _out(f"Nothing to remove: there was no saved login in {saved_in(store)}.")
     if settings.access_token is not None or settings.refresh_token is not None:
         _out("ASTRO_ACCESS_TOKEN or ASTRO_REFRESH_TOKEN is still set in this environment.")
     return 0
@@ -113,4 +124,6 @@ async def whoami(settings: Settings) -> int:
         if status.refreshable
         else "Refresh:  none (no refresh token): sign in again when it expires"
     )
+    if status.expires_at is not None and status.expires_at <= datetime.now(UTC) and not status.refreshable:
+        return _fail(f"the token from {status.source} has expired and cannot be refreshed. {tokens.how_to_fix()}")
     return 0

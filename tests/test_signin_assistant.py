@@ -27,10 +27,15 @@ from mcp.types import (
 )
 from pydantic import SecretStr
 
-from astro_mcp.api.store import SERVICE
+from astro_mcp.api.credentials import TokenSource
+from astro_mcp.api.store import SERVICE, Store
 from astro_mcp.config import Settings
+from astro_mcp.errors import MissingTokenError
+from astro_mcp.service.signin import SignIn
 from astro_mcp.sim.app import Simulator
 from tests.conftest import server_at_now, stdio_env, text_of
+from tests.test_hardening_signin import FlakyKeyring
+from tests.test_signin import sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -243,3 +248,20 @@ async def test_an_expired_token_in_the_environment_is_refused_without_starting_a
     assert result.is_error
     assert "ASTRO_ACCESS_TOKEN has expired: remove ASTRO_ACCESS_TOKEN" in text_of(result)
     assert simulator.workos.devices_started == 0
+
+
+async def test_a_saved_login_the_keyring_did_not_hand_over_in_time_starts_no_sign_in(
+    simulator: Simulator, signed_out: Settings, tmp_path: Path
+) -> None:
+    """The login is there, behind a keychain prompt nobody answered yet: a new sign-in would be the wrong fix."""
+    backend = FlakyKeyring(tmp_path / "keyring.cfg")
+    sign_in(simulator, Store(signed_out.credentials_file, backend))
+    backend.hang = True
+    quick = signed_out.model_copy(update={"keyring_timeout": 0.5})
+    tokens = TokenSource(quick, keyring=backend)
+    signin = SignIn(quick, tokens)
+    with pytest.raises(MissingTokenError, match="system keyring did not answer"):
+        await tokens.token()
+    assert not signin.helps
+    backend.released.set()
+    assert SignIn(quick, TokenSource(quick, keyring=None)).helps  # nothing saved, nothing in doubt

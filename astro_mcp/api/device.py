@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import anyio
 
@@ -19,8 +20,9 @@ from astro_mcp.api.auth import DeviceCode, Grant, await_device_grant
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
 from astro_mcp.api.store import Store
-from astro_mcp.config import Settings
-from astro_mcp.errors import AstroError
+from astro_mcp.config import Settings, is_loopback
+from astro_mcp.errors import AstroError, InvalidResponseError
+from astro_mcp.redaction import upstream_text
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,25 @@ class SignedIn:
     user: str
     where: str
     accounts_problem: str | None = None
+
+
+def _checked(code: DeviceCode) -> DeviceCode:
+    """`code` if its address is an https URL (http on loopback: the simulator) and its code a short plain word,
+    so that neither can drive a terminal or mislead the person shown them; the prefilled address is dropped when
+    it does not pass. Raises: InvalidResponseError."""
+    if _link(code.verification_uri) is None:
+        raise InvalidResponseError("the sign-in service sent a verification address that is not an https URL")
+    if upstream_text(code.user_code, 40) != code.user_code or not code.user_code or " " in code.user_code:
+        raise InvalidResponseError("the sign-in service sent a user code that is not a short plain word")
+    return code.model_copy(update={"verification_uri_complete": _link(code.verification_uri_complete or "")})
+
+
+def _link(url: str) -> str | None:
+    """`url` if it is a plain https URL (http on loopback) of at most 300 characters; else None."""
+    if upstream_text(url, 300) != url or " " in url:
+        return None
+    scheme = urlsplit(url).scheme
+    return url if scheme == "https" or (scheme == "http" and is_loopback(url)) else None
 
 
 def saved_in(store: Store) -> str:
@@ -47,9 +68,13 @@ class DeviceSignIn:
         self._tokens = tokens
 
     async def start(self) -> DeviceCode:
-        """A new code for the user to confirm; raises `AstroError` when the sign-in service refuses or is away."""
+        """A new code for the user to confirm, its address and code checked as fit to show a person.
+
+        Raises:
+            AstroError: the sign-in service refused, was away, or sent an address or code not fit to show.
+        """
         await self._tokens.store()  # finding the keyring can take a while: before the user is shown a code
-        return await self._tokens.workos.start_device()
+        return _checked(await self._tokens.workos.start_device())
 
     async def finish(self, code: DeviceCode, sleep: Callable[[float], Awaitable[None]] = anyio.sleep) -> SignedIn:
         """Wait for approval, then save the tokens, the user and the accounts as `ast` would.
@@ -68,7 +93,9 @@ class DeviceSignIn:
                 lambda: store.save(grant.access_token, grant.refresh_token, expires_at, in_keyring=in_keyring, **fields)
             )
         where = saved_in(store)
-        user = grant.user.email if grant.user is not None and grant.user.email else "the approved user"
+        user = (
+            upstream_text(grant.user.email, 200) if grant.user is not None and grant.user.email else "the approved user"
+        )
         logger.info("signed in to Astro AI; the login is saved in %s", where)
         return SignedIn(user, where, problem)
 

@@ -96,8 +96,9 @@ class SignIn:
 
     @property
     def helps(self) -> bool:
-        """A login saved here is used: the environment holds no token that would take precedence over it."""
-        return not self._env
+        """A login saved here would be used (no token in the environment takes precedence over it), and the one
+        saved already is not merely unread (a keyring that did not answer in time)."""
+        return not self._env and not self._tokens.in_doubt
 
     @contextlib.asynccontextmanager
     async def hosting(self) -> AsyncIterator[None]:
