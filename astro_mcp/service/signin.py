@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,10 +23,11 @@ from astro_mcp.api.auth import AuthRejectedError, DeviceCode
 from astro_mcp.api.credentials import TokenSource
 from astro_mcp.api.device import DeviceSignIn, SignedIn
 from astro_mcp.config import Settings
-from astro_mcp.errors import AstroError, MissingTokenError
+from astro_mcp.errors import AstroError, InvalidResponseError, MissingTokenError
 
 logger = logging.getLogger(__name__)
 
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9-]{4,20}")
 _ENDINGS = {
     "access_denied": "was denied in the browser",
     "expired_token": "expired before it was approved",
@@ -129,6 +131,8 @@ class SignIn:
             if not self._hosts:
                 raise AstroError("signing in from here needs a running server")
             code = await self._flow.start()
+            if not _PLAIN_CODE.fullmatch(code.user_code):  # a model is to pass it on word for word
+                raise InvalidResponseError("the sign-in service sent a user code that is not a short plain code")
             new = Pending(code, anyio.current_time() + code.expires_in)
             before = self._ended if pending is None else _ENDINGS["expired_token"]
             self._pending, self._ended = new, None
