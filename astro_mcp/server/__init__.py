@@ -68,7 +68,8 @@ def create_server(
         nonlocal users
         users += 1
         try:
-            yield state
+            async with service.signin.hosting():  # a sign-in started by a call finishes here, in the background
+                yield state
         finally:
             users -= 1
             if users == 0:

@@ -14,8 +14,9 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from astro_mcp.errors import AstroError, RequestTimeoutError
+from astro_mcp.errors import AstroError, MissingTokenError, NotFoundError, RequestTimeoutError
 from astro_mcp.server.logs import forwarded
+from astro_mcp.server.signin import signing_in
 from astro_mcp.server.state import AppState, state_of
 from astro_mcp.service import Service
 
@@ -38,16 +39,33 @@ def astro_errors(
 
 
 @asynccontextmanager
-async def answering(ctx: Context[AppState, Any], account: str | None) -> AsyncIterator[tuple[Service, float]]:
+async def answering(
+    ctx: Context[AppState, Any], account: str | None, name: str | None = None
+) -> AsyncIterator[tuple[Service, float]]:
     """What every tool runs in: its one deadline (`ASTRO_MCP_CALL_BUDGET` from now, on `anyio`'s clock), passed
     down to everything the call waits on; its failures become advice; what it logged reaches the client's
-    operator. A call still running `_GRACE` after its deadline is stopped and says so."""
+    operator. A call still running `_GRACE` after its deadline is stopped and says so.
+
+    A call with no usable login starts the sign-in from here and answers with what the user must do; a
+    name Astro does not know is answered with the user's real names (`name`: the agent the call is about).
+    """
     state = state_of(ctx)
     budget = state.service.settings.call_budget
     deadline = anyio.current_time() + budget
     async with forwarded(ctx, state.log_levels):
         with astro_errors(state.service, account or ""):
-            with anyio.CancelScope(deadline=deadline + _GRACE) as scope:
-                yield state.service, deadline
-            if scope.cancelled_caught:
-                raise RequestTimeoutError(f"the call did not finish within its {budget:g} s budget")
+            try:
+                with anyio.CancelScope(deadline=deadline + _GRACE) as scope:
+                    yield state.service, deadline
+                if scope.cancelled_caught:
+                    raise RequestTimeoutError(f"the call did not finish within its {budget:g} s budget")
+            except MissingTokenError as err:
+                instead = await signing_in(ctx, state.service.signin, err)
+                if instead is None:
+                    raise
+                raise ToolError(instead) from err
+            except NotFoundError as err:
+                said = await state.service.explain_not_found(err, account, name) if account else None
+                if said is None:
+                    raise
+                raise ToolError(said) from err
