@@ -54,12 +54,13 @@ async def timed_call(client: Client, args: dict[str, str] = AGENT) -> tuple[floa
 async def test_a_dripping_answer_ends_at_the_call_budget(upstream: tuple[FaultUpstream, str], head: bool) -> None:
     faults, url = upstream
     faults.script(Drip(head=head, every=0.1))
-    async with Client(server_for(url, call_budget=1, read_timeout=0.5)) as client:
+    # 2 s: the budget is the whole call's now, and the next call's metrics and p95 must fit it on a loaded machine.
+    async with Client(server_for(url, call_budget=2, read_timeout=0.5)) as client:
         elapsed, text, failed = await timed_call(client)
         _, _, after_failed = await timed_call(client)
     assert failed
-    assert "within the 1 s budget" in text
-    assert elapsed < 1 + FLOOR
+    assert "within the 2 s budget" in text
+    assert elapsed < 2 + FLOOR
     assert not after_failed
 
 
