@@ -67,13 +67,23 @@ def sign_in(simulator: Simulator, store: Store, *, expired: bool = False, **fiel
 async def test_a_server_keeps_answering_over_several_token_lifetimes(simulator: Simulator, saved: Settings) -> None:
     simulator.workos.lifetime = 1
     sign_in(simulator, Store(saved.credentials_file, None))
-    started = anyio.current_time()
     async with Client(server_at_now(saved, cache_ttl=0, live_cache_ttl=0)) as client:
-        while anyio.current_time() - started < 3.5:
-            result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
+        await answers_through_refreshes(client, simulator, "weather-agent")
+
+
+async def answers_through_refreshes(client: Client, simulator: Simulator, name: str, refreshes: int = 3) -> None:
+    """Call every 0.25 s, every call answering, until the token has been refreshed `refreshes` times.
+
+    What counts is the number of token lifetimes the calls span, not seconds: a loaded machine that is slow
+    to start the server must not leave too few lifetimes inside a fixed window.
+    """
+    with anyio.fail_after(60):  # some 3 s of 1-second tokens on a quiet machine
+        while True:
+            result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": name})
             assert not result.is_error, text_of(result)
+            if simulator.workos.refreshes >= refreshes:
+                return
             await anyio.sleep(0.25)
-    assert simulator.workos.refreshes >= 3  # 3.5 s of 1-second tokens
 
 
 async def test_the_rotated_refresh_token_lands_in_the_keyring_it_came_from(
@@ -275,12 +285,7 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     assert "access_token" not in saved.credentials_file.read_text()  # the tokens went to the keyring
     params = StdioServerParameters(command=sys.executable, args=["-m", "astro_mcp"], env=env)
     async with Client(params) as client:
-        started = anyio.current_time()
-        while anyio.current_time() - started < 3.5:
-            result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
-            assert not result.is_error, text_of(result)
-            await anyio.sleep(0.35)
-    assert simulator.workos.refreshes >= 3
+        await answers_through_refreshes(client, simulator, "support-bot")
     backend = PlaintextKeyring()
     backend.file_path = str(tmp_path / "data" / "python_keyring" / "keyring_pass.cfg")
     assert backend.get_password(SERVICE, "default_refresh_token") is not None
