@@ -1,7 +1,7 @@
 """Wire models of the Astro API: data only, lenient where the real server deviates from its docs.
 
-`time_range` echoes the query strings (empty when they were omitted) and is not read; error bodies
-come as `{error, details}` or `{error, error_description}`.
+Fields nothing reads are left out (and ignored when they come), except those of `/me`, which sign-in
+saves whole, as `ast` does. Error bodies come as `{error, details}` or `{error, error_description}`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ class SummaryMetrics(Received):
 class SummaryResponse(Received):
     """The 200 body of `GET /agents/{account}/{name}/observability/summary`; only the p95 is read."""
 
-    total_traces: int | None = None
     metrics: SummaryMetrics = SummaryMetrics()
 
 
@@ -77,11 +76,7 @@ class Deployment(Received):
     name: str = ""
     id: str | None = None
     display_name: str | None = None
-    build_id: str | None = None
-    namespace: str | None = None
     status: str | None = None
-    replicas: int | None = None
-    ready: int | None = None
     created_at: str | None = None
 
     def serves(self, agent: str) -> bool:
