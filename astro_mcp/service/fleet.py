@@ -10,7 +10,7 @@ import anyio
 
 from astro_mcp.advice import brief
 from astro_mcp.analysis.compare import on_bucket_grid
-from astro_mcp.analysis.fleet import merge_agents
+from astro_mcp.analysis.fleet import fleet_of, merge_agents
 from astro_mcp.analysis.overview import failed_row, not_deployed_row, overview, row_of
 from astro_mcp.analysis.results.fleet import Fleet, FleetAccount, FleetAgent
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow
@@ -51,7 +51,7 @@ class FleetCases:
                 agents = merge_agents([g.name for g in a.agents], [])
                 return FleetAccount(name=a.name, type=a.type, role=a.role, agents=agents, error=brief(err))
 
-        return Fleet(accounts=await _gather([one(a) for a in chosen]))
+        return fleet_of(await _gather([one(a) for a in chosen]))
 
     async def _account(self, a: MeAccount) -> FleetAccount:
         deployed = [
