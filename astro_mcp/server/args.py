@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StrictFloat, StrictInt, StrictStr, ValidationError, WithJsonSchema
 
+from astro_mcp import domain
 from astro_mcp.query.slugs import SLUG_PATTERN
 
 
@@ -72,8 +73,10 @@ AgentName = Annotated[
     ),
     Example("weather-agent"),
 ]
+# A time is a string in any form `query.times` reads (it checks them, with advice), or epoch seconds.
+Time = StrictStr | StrictFloat | None
 StartTime = Annotated[
-    StrictStr | StrictFloat | None,
+    Time,
     _published(
         "string",
         "Start of the window: RFC 3339 ('2026-11-24T09:00:00Z'; UTC without an offset), 'now-6h', 'now-7d', "
@@ -83,7 +86,7 @@ StartTime = Annotated[
     Example("now-24h"),
 ]
 EndTime = Annotated[
-    StrictStr | StrictFloat | None,
+    Time,
     _published(
         "string",
         "End of the window: as start_time, but not a duration ('now', 'now-1h'). Default (null): now.",
@@ -110,8 +113,8 @@ Compare = Annotated[
     ),
     Example("week"),
 ]
-TraceStatusArg = Annotated[
-    Literal["error", "ok", "all"],
+TraceStatus = Annotated[
+    domain.TraceStatus,
     _or_default("error"),
     _published(
         "string",
@@ -121,14 +124,14 @@ TraceStatusArg = Annotated[
     Example("all"),
 ]
 TraceLimit = Annotated[
-    int,
+    StrictInt,
     Field(ge=1, le=50),
     _or_default(10),
     _published("integer", "How many traces to show, newest first: 1 to 50. Default (null): 10.", minimum=1, maximum=50),
     Example(10),
 ]
 TraceOffset = Annotated[
-    int,
+    StrictInt,
     Field(ge=0, le=1_000_000),
     _or_default(0),
     _published(

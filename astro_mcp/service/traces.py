@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from astro_mcp.analysis import traces as trace_analysis
 from astro_mcp.analysis.results.traces import ContentMode
 from astro_mcp.analysis.traces import TracePage
@@ -23,5 +25,7 @@ class TraceCases:
 
         Not cached: trace content is end users' data, and is kept no longer than the call.
         """
-        response = await self._up.traces(query, max(query.limit, _GROUPED))
+        response, shrunk = await self._up.traces(query, max(query.limit, _GROUPED))
+        if shrunk is not None:  # the page was too large to read whole: fewer rows were asked for
+            query = dataclasses.replace(query, notes=(*query.notes, shrunk))
         return TracePage(query, trace_analysis.prepare(response.traces), response.total, self._mode)
