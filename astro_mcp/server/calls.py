@@ -13,6 +13,7 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from astro_mcp import progress
 from astro_mcp.errors import AstroError
 from astro_mcp.server.logs import forwarded
 from astro_mcp.server.state import AppState, state_of
@@ -36,8 +37,9 @@ def astro_errors(
 
 @asynccontextmanager
 async def answering(ctx: Context[AppState, Any], account: str | None) -> AsyncIterator[Service]:
-    """What every tool runs in: its failures become advice, and what it logged reaches the client's operator."""
+    """What every tool runs in: its failures become advice, what it logged reaches the client's operator, and
+    what it is doing reaches the client as progress when the client asked for it."""
     state = state_of(ctx)
     async with forwarded(ctx, state.log_levels):
-        with astro_errors(state.service, account or ""):
+        with astro_errors(state.service, account or ""), progress.reporting(ctx.report_progress):
             yield state.service

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import anyio
 
+from astro_mcp import progress
 from astro_mcp.advice import brief
 from astro_mcp.analysis.compare import on_bucket_grid
 from astro_mcp.analysis.fleet import fleet_of, merge_agents
@@ -80,8 +81,18 @@ class FleetCases:
         fleet = await self._account(mine)
         bound = self._up.fan_out
         uncounted: list[str] = []  # agents whose errors the route does not count
+        read = 0
 
         async def one(agent: FleetAgent) -> AgentRow:
+            nonlocal read
+            row = await judged(agent)
+            read += 1
+            await progress.step(
+                f"{read} of {len(fleet.agents)} agents read ({agent.name}: {row.status})", read, len(fleet.agents)
+            )
+            return row
+
+        async def judged(agent: FleetAgent) -> AgentRow:
             if not agent.deployed:
                 return not_deployed_row(agent.name)
             try:
