@@ -44,7 +44,11 @@ async def test_an_overview_says_each_agent_read_n_of_n_from_its_first_request(se
     async with Client(server_at_now(settings), mode=mode) as client:
         result = await client.call_tool("get_account_overview", {"account": "large-org"}, progress_callback=heard)
     assert not result.is_error, text_of(result)
-    assert heard.messages[:2] == ["reading the user's accounts", "reading the deployments of large-org"]
+    assert heard.messages[:3] == [
+        "reading the user's accounts",
+        "reading the deployments of large-org",
+        "reading the metrics of 500 agents, 8 at a time",
+    ]
     counted = [(p, t) for p, t, m in heard.steps if "agents read" in m]
     assert len(counted) == 500
     assert counted[-1] == (500, 500)

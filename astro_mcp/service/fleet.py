@@ -104,6 +104,9 @@ class FleetCases:
                 uncounted.append(agent.name)
             return row_of(agent.name, summary, agent.status)
 
+        await progress.step(
+            f"reading the metrics of {len(fleet.agents)} agents, {self._up.fan_out.total_tokens:g} at a time"
+        )
         rows = await _gather([one(agent) for agent in fleet.agents])
         notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else [])]
         return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
