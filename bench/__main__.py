@@ -2,7 +2,8 @@
 
 Sections, one module each: coldstart, latency (also context cost, repeated calls and memory), scaling,
 load, fleet (the account overview's fan-out against a simulator that delays every answer), progress (when
-a client hears the first progress of a 500-agent overview against a 300 ms API), traces (the
+a client hears the first progress of a 500-agent overview against a 300 ms API), sizes (tools/list and the
+largest answers, in characters), traces (the
 p95 fetch's cost and the traces answer's size), floods (slow-header and session floods against the HTTP
 server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile).
 Default: all. `bench/common.py` holds what they share.
@@ -64,6 +65,10 @@ async def main(sections: Sequence[str]) -> None:
         from bench.progress import progress
 
         await progress()
+    if "sizes" in chosen:
+        from bench.sizes import sizes
+
+        await sizes()
     if "traces" in chosen:
         await traces()
     if "floods" in chosen:
