@@ -123,15 +123,18 @@ async def logout(settings: Settings) -> int:
     store = await tokens.store()
     try:
         async with store.locked():
-            keyring_problem = await anyio.to_thread.run_sync(store.clear)
+            removed, keyring_problem = await anyio.to_thread.run_sync(store.clear)
     except (OSError, StoreError) as err:
         return _fail(f"could not remove the saved login: {getattr(err, 'strerror', None) or err}")
     if keyring_problem is not None:
         return _fail(
             f"the tokens in {store.path} are removed, but not those in the system keyring: {keyring_problem}. "
-            "Unlock it and run `astro-mcp logout` again, or remove the 'astro-cli' entries in its own tool."
+            "Unlock it and run `uvx astro-ai-mcp logout` again, or remove the 'astro-cli' entries in its own tool."
         )
-    _out(f"Signed out: the saved login is gone from {_where(store)}.")
+    if removed:
+        _out(f"Signed out: the saved login is gone from {_where(store)}.")
+    else:
+        _out(f"Nothing to remove: there was no saved login in {_where(store)}.")
     if settings.access_token is not None or settings.refresh_token is not None:
         _out("ASTRO_ACCESS_TOKEN or ASTRO_REFRESH_TOKEN is still set in this environment.")
     return 0
@@ -163,4 +166,6 @@ async def whoami(settings: Settings) -> int:
         if status.refreshable
         else "Refresh:  none (no refresh token): sign in again when it expires"
     )
+    if status.expires_at is not None and status.expires_at <= datetime.now(UTC) and not status.refreshable:
+        return _fail(f"the token from {status.source} has expired and cannot be refreshed. {tokens.how_to_fix()}")
     return 0

@@ -148,7 +148,7 @@ async def test_wrong_argument_types_are_tool_errors(client: Client) -> None:
         ("astro-team", "nobody", "(the API said: agent not found)"),
         ("fresh-org", "weather-agent", "has not deployed an agent yet"),
         ("astro-team", "broken-backend", "try again in a minute"),
-        ("expired-session", "weather-agent", "ASTRO_ACCESS_TOKEN was rejected by the Astro API: remove"),
+        ("expired-session", "weather-agent", "). Remove ASTRO_ACCESS_TOKEN from this server's environment"),
     ],
 )
 async def test_upstream_errors_are_tool_errors_that_say_what_to_do(
@@ -176,8 +176,11 @@ async def test_a_rejected_token_says_where_it_came_from(settings: Settings) -> N
     async with Client(server_at_now(settings, access_token=SecretStr("stale-token-value"))) as client:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
     assert result.is_error
-    assert "rejected the access token from ASTRO_ACCESS_TOKEN" in text_of(result)
-    assert "stale-token-value" not in text_of(result)
+    text = text_of(result)
+    assert "The Astro API rejected the access token from ASTRO_ACCESS_TOKEN (the API said: " in text
+    assert text.count("reject") == 1, "the cause is said once"
+    assert "). Remove ASTRO_ACCESS_TOKEN from this server's environment" in text
+    assert "stale-token-value" not in text
 
 
 async def test_rate_limits_and_timeouts_say_how_long_to_wait(settings: Settings, simulator: Simulator) -> None:

@@ -19,7 +19,7 @@ import httpx2
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from astro_mcp import __version__
-from astro_mcp.errors import AstroError, ConnectionFailedError, InvalidResponseError, RequestTimeoutError
+from astro_mcp.errors import AstroError, InvalidResponseError, RequestTimeoutError, SignInServiceError
 from astro_mcp.redaction import remember, remember_url, shown_url, upstream_text
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class WorkOS:
         except httpx2.TimeoutException:
             raise RequestTimeoutError(f"the sign-in service at {self.shown_url} did not answer in time") from None
         except httpx2.RequestError:
-            raise ConnectionFailedError(f"could not reach the sign-in service at {self.shown_url}") from None
+            raise SignInServiceError(f"could not reach the sign-in service at {self.shown_url}") from None
         if r.status_code == 200:
             return body
         try:
@@ -168,7 +168,7 @@ class WorkOS:
             code = ""
         if 400 <= r.status_code < 500 and code:
             raise AuthRejectedError(code)
-        raise ConnectionFailedError(f"the sign-in service at {self.shown_url} failed with HTTP {r.status_code}")
+        raise SignInServiceError(f"the sign-in service at {self.shown_url} failed with HTTP {r.status_code}")
 
 
 def _granted(body: bytes) -> Grant:

@@ -6,13 +6,16 @@ the server's lifetime; the lifespan hands it to every call and closes it when th
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx2
 from mcp.server import MCPServer
 from mcp.server.mcpserver.tools import Tool
+from mcp.types import Icon
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -26,6 +29,8 @@ from astro_mcp.server.protocol import AstroMCP, SameCapabilities
 from astro_mcp.server.state import AppState
 from astro_mcp.server.tools import tools
 from astro_mcp.service import Clock, Service
+
+WEBSITE = "https://github.com/astropods/astro-mcp"
 
 INSTRUCTIONS = """\
 Reads how agents deployed on Astro AI are doing in production. For "how are my agents doing?": call \
@@ -74,6 +79,8 @@ def create_server(
         "astro",
         title="Astro AI agent metrics",
         instructions=INSTRUCTIONS,
+        website_url=WEBSITE,
+        icons=[icon()],
         version=__version__,
         lifespan=lifespan,
         log_level=settings.log_level,
@@ -90,6 +97,12 @@ def create_server(
     completions.register(mcp, service)
     mcp.custom_route("/healthz", methods=["GET"])(healthz)
     return mcp
+
+
+def icon() -> Icon:
+    """The server's icon, inline: a host shows it without fetching anything (scripts/make_icon.py draws it)."""
+    data = base64.b64encode(Path(__file__).with_name("icon.png").read_bytes()).decode()
+    return Icon(src=f"data:image/png;base64,{data}", mime_type="image/png", sizes=["64x64"])
 
 
 async def healthz(_: Request) -> Response:
