@@ -1,6 +1,6 @@
 """`python -m bench sizes`: what the server costs a model's context, in characters.
 
-The tools/list result in each protocol era, and the largest text and structured content among the pages
+The tools of the tools/list result in each protocol era (what a host hands its model), and the largest text and structured content among the pages
 of the biggest listings: `list_agents` over every account and over `huge-org` (3,000 deployments),
 the 500-agent overview, and one agent's metrics and traces. In process, against the simulator.
 """
@@ -53,14 +53,16 @@ async def sizes() -> None:
         for mode in ("auto", "legacy"):
             async with Client(create_server(settings), mode=mode) as client:
                 tools = await client.list_tools()
-                listed[client.protocol_version] = tools.model_dump(mode="json", by_alias=True, exclude_none=True)
+                listed[client.protocol_version] = tools.model_dump(
+                    mode="json", by_alias=True, exclude_none=True, include={"tools"}
+                )
         async with Client(create_server(settings)) as client:
             answers = [(tool, arguments, await pages(client, tool, arguments)) for tool, arguments in CALLS]
     out("## Context cost: tools/list and the largest answers (characters)")
     out("| what | characters |")
     out("| --- | ---: |")
     for version, result in listed.items():
-        out(f"| tools/list, {version} | {chars(result):,} |")
+        out(f"| tools/list's tools, {version} | {chars(result):,} |")
     some = next(iter(listed.values()))
     out(f"| of which output schemas | {sum(chars(t.get('outputSchema')) for t in some['tools']):,} |")
     out()
