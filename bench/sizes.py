@@ -1,8 +1,9 @@
 """`python -m bench sizes`: what the server costs a model's context, in characters.
 
-The tools of the tools/list result in each protocol era (what a host hands its model), and the largest text and structured content among the pages
-of the biggest listings: `list_agents` over every account and over `huge-org` (3,000 deployments),
-the 500-agent overview, and one agent's metrics and traces. In process, against the simulator.
+The tools of the tools/list result in each protocol era (what a host hands its model), and the largest
+text and structured content among the pages of the biggest listings: `list_agents` over every account
+and over `huge-org` (3,000 deployments), the 500-agent overview, and one agent's metrics and traces.
+In process, against the simulator.
 """
 
 from __future__ import annotations
