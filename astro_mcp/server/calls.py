@@ -14,6 +14,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from astro_mcp import progress
 from astro_mcp.errors import AstroError, MissingTokenError, NotFoundError, RequestTimeoutError
 from astro_mcp.server.logs import forwarded
 from astro_mcp.server.signin import signing_in
@@ -46,7 +47,8 @@ async def answering(
 ) -> AsyncIterator[tuple[Service, float]]:
     """What every tool runs in: its one deadline (`ASTRO_MCP_CALL_BUDGET` from now, on `anyio`'s clock), passed
     down to everything the call waits on; its failures become advice; what it logged reaches the client's
-    operator. A call still running `_GRACE` after its deadline is stopped and says so.
+    operator, and what it is doing reaches the client as progress when the client asked for it. A call still
+    running `_GRACE` after its deadline is stopped and says so.
 
     A call with no usable login starts the sign-in from here and answers with what the user must do; a
     name Astro does not know is answered with the user's real names (`name`: the agent the call is about).
@@ -55,7 +57,7 @@ async def answering(
     budget = state.service.settings.call_budget
     deadline = anyio.current_time() + budget
     async with forwarded(ctx, state.log_levels):
-        with astro_errors(state.service, account or ""):
+        with astro_errors(state.service, account or ""), progress.reporting(ctx.report_progress):
             try:
                 with anyio.CancelScope(deadline=deadline + _GRACE) as scope:
                     yield state.service, deadline
