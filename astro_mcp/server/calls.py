@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -17,7 +17,9 @@ from astro_mcp.errors import AstroError, MissingTokenError, NotFoundError
 from astro_mcp.server.logs import forwarded
 from astro_mcp.server.signin import signing_in
 from astro_mcp.server.state import AppState, state_of
-from astro_mcp.service import Service
+
+if TYPE_CHECKING:
+    from astro_mcp.service import Service
 
 
 def tool_error(advice: str, _: AstroError) -> Exception:

@@ -9,14 +9,16 @@ instruction. Either way the next call, once the user approved, is answered with 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp import MCPError
 from mcp.server.mcpserver import Context
 
 from astro_mcp.errors import AstroError, MissingTokenError
-from astro_mcp.service.signin import Offer, Pending, SignIn
+
+if TYPE_CHECKING:  # the service is loaded by the first call, not at start-up
+    from astro_mcp.service.signin import Offer, Pending, SignIn
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import anyio.abc
 import httpx2
 
 from astro_mcp.advice import Situation, explain, unknown
@@ -38,7 +39,9 @@ class Service:
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
         known_agents: Mapping[str, set[str]] | None = None,
+        hosts: list[anyio.abc.TaskGroup] | None = None,
     ) -> None:
+        """`hosts`: the task groups that carry a sign-in a call started, entered by the server's lifespan."""
         self.settings = settings
         self.upstream = Upstream(settings, transport=transport, known_agents=known_agents)
         self.read = Arguments(settings, clock)
@@ -46,7 +49,7 @@ class Service:
         self.fleet = FleetCases(self.upstream, self.metrics)
         self.traces = TraceCases(self.upstream, settings.trace_content)
         self.completions = Completions(self.upstream)
-        self.signin = SignIn(settings, self.upstream.tokens)
+        self.signin = SignIn(settings, self.upstream.tokens, hosts)
 
     async def aclose(self) -> None:
         await self.upstream.aclose()

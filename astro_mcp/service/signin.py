@@ -1,7 +1,7 @@
 """Signing in from inside the assistant: the device flow `login` runs, started by a call that found no usable login.
 
 One flow at a time: a call while one is pending gets the same code. The flow is finished in the
-background, in a task group the server's lifespan holds (`hosting`), and saves the login where
+background, in a task group the server's lifespan holds (`server.state.hosting`), and saves the login where
 `login` does; the token source picks it up on the next call. A code that ran out is forgotten, so the
 next call starts a new one. Nothing here waits on the user: a call only ever waits for the sign-in
 service to hand out a code.
@@ -9,11 +9,10 @@ service to hand out a code.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -86,12 +85,12 @@ class Offer:
 class SignIn:
     """The one device flow of a server, and the task groups that can carry it."""
 
-    def __init__(self, settings: Settings, tokens: TokenSource) -> None:
+    def __init__(self, settings: Settings, tokens: TokenSource, hosts: list[anyio.abc.TaskGroup] | None = None) -> None:
         self.budget = settings.call_budget
         self._env = settings.access_token is not None or settings.refresh_token is not None
         self._tokens = tokens
         self._flow = DeviceSignIn(settings, tokens)
-        self._hosts: list[anyio.abc.TaskGroup] = []
+        self._hosts = [] if hosts is None else hosts  # the server's lifespan enters and leaves them (`hosting`)
         self._lock = anyio.Lock()
         self._pending: Pending | None = None
         self._ended: str | None = None  # how the last code ended without a login, said once
@@ -101,17 +100,6 @@ class SignIn:
         """A login saved here would be used (no token in the environment takes precedence over it), and the one
         saved already is not merely unread (a keyring that did not answer in time)."""
         return not self._env and not self._tokens.in_doubt
-
-    @contextlib.asynccontextmanager
-    async def hosting(self) -> AsyncIterator[None]:
-        """Carry flows in a task group for as long as this context lasts (the server's lifespan)."""
-        async with anyio.create_task_group() as tg:
-            self._hosts.append(tg)
-            try:
-                yield
-            finally:
-                self._hosts.remove(tg)
-                tg.cancel_scope.cancel()
 
     async def begin(self) -> Offer:
         """The pending code, or a new one when there is none (or it ran out); none when a login is usable by now.
