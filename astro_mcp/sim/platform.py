@@ -235,7 +235,8 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
     async def per_deployment(request: Request) -> Response:
         return await account_summary(request, deployments=True)
 
-    async def spec(_: Request) -> Response:
+    async def spec(request: Request) -> Response:
+        sim.record(request)  # public, as the real one is: no token needed
         return JSONResponse(openapi())
 
     d = prefix + "/deployments/{id}"
