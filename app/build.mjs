@@ -1,6 +1,7 @@
 // Builds the view into one self-contained HTML file (inline script and style, nothing fetched), the
 // package data the server hands to hosts. `--check` builds in memory and fails if the committed file
-// differs, so the HTML in git is always what this source builds to.
+// differs, so the HTML in git is always what this source builds to. `--analyze` prints what the
+// script is made of, module by module (esbuild's metafile).
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -8,7 +9,7 @@ import * as esbuild from "esbuild";
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 export const OUTPUT = here("../astro_mcp/server/view.html");
 
-export async function buildView() {
+export async function buildView({ analyze = false } = {}) {
   const script = await esbuild.build({
     entryPoints: [here("src/main.ts")],
     bundle: true,
@@ -19,7 +20,9 @@ export async function buildView() {
     charset: "utf8",
     legalComments: "eof",
     logLevel: "warning",
+    metafile: analyze,
   });
+  if (analyze) console.log(await esbuild.analyzeMetafile(script.metafile, { verbose: false }));
   const css = await esbuild.transform(await readFile(here("src/style.css"), "utf8"), { loader: "css", minify: true });
   const js = script.outputFiles[0].text;
   if (/<\/script/i.test(js) || /<\/style/i.test(css.code)) throw new Error("a closing tag inside the inline code would end it early");
@@ -29,7 +32,7 @@ export async function buildView() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const html = await buildView();
+  const html = await buildView({ analyze: process.argv.includes("--analyze") });
   if (process.argv.includes("--check")) {
     const committed = await readFile(OUTPUT, "utf8").catch(() => "");
     if (committed !== html) {

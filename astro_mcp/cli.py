@@ -38,13 +38,13 @@ def _server_options() -> argparse.ArgumentParser:
 def _parser() -> argparse.ArgumentParser:
     server = _server_options()
     parser = argparse.ArgumentParser(
-        prog="astro-mcp",
+        prog="astro-ai-mcp",
         description="MCP server for the observability metrics of agents deployed on Astro AI.",
         epilog="With no command, the server runs (over stdio, as Claude Desktop starts it). Settings come from "
         "the environment (ASTRO_API_URL, ASTRO_MCP_*): see the README.",
         parents=[server],
     )
-    parser.add_argument("--version", action="version", version=f"astro-mcp {__version__}")
+    parser.add_argument("--version", action="version", version=f"astro-ai-mcp {__version__}")
     commands = parser.add_subparsers(dest="command", title="commands")
     commands.add_parser("serve", parents=[server], help="run the MCP server (the default)")
     login = commands.add_parser("login", help="sign in to Astro AI once; saved where `ast` keeps its login")
@@ -126,7 +126,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         if sys.stdin.isatty():  # a person ran it in a terminal; an MCP client would have piped stdin
             sys.stderr.write(
                 "astro-mcp is waiting for an MCP client on stdin/stdout (Claude Desktop and other hosts start it "
-                "this way). Press Ctrl+C to quit. To see what it does, run `astro-mcp demo`.\n"
+                "this way). Press Ctrl+C to quit. To see what it does, run `astro-ai-mcp demo`.\n"
             )
         server.run()
         return 0

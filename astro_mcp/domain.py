@@ -6,7 +6,6 @@ again. `rfc3339` is the one machine form of a time (what the API is sent and wha
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
@@ -14,10 +13,6 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 from typing_extensions import TypedDict
 
-from astro_mcp.errors import QueryError
-
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-_SLUG = re.compile(SLUG_PATTERN)
 LIVE = timedelta(minutes=5)  # traces this recent may not be ingested yet
 
 # Bounds of plausibility rather than of the contract: a trillion traces in one bucket, or a mean latency
@@ -47,48 +42,15 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def check_slug(field_name: str, value: str) -> str:
-    """Return `value`, trimmed, if it is a plain slug.
-
-    Raises:
-        QueryError: it is not; the message suggests a corrected slug where one is obvious.
-    """
-    trimmed = value.strip()
-    if _SLUG.fullmatch(trimmed):
-        return trimmed
-    shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "..."
-    kind = "account slug" if field_name == "account" else "agent name"
-    message = (
-        f"{field_name}={shown} is not a valid Astro {kind}: use 1-64 characters of lowercase letters, digits, "
-        "'-' and '_', starting with a letter or digit (for example 'astro-team' or 'weather-agent')."
-    )
-    suggestion = re.sub(r"[\s.]+", "-", trimmed.lower())
-    if suggestion != value and _SLUG.fullmatch(suggestion):
-        message += f" Did you mean {field_name}='{suggestion}'?"
-    raise QueryError(message)
-
-
 @dataclass(frozen=True, slots=True)
 class AgentRef:
-    """An agent, by account slug and name, both checked."""
+    """An agent, by account slug and name, both checked (`query.slugs.checked_agent` makes them)."""
 
     account: str
     name: str
 
-    @classmethod
-    def checked(cls, account: str, name: str) -> AgentRef:
-        """Raises: QueryError: either slug is refused (the message says which and how to fix it)."""
-        head, slash, tail = name.strip().partition("/")
-        if slash and _SLUG.fullmatch(head.strip()) and _SLUG.fullmatch(tail.strip()):
-            raise QueryError(_split_hint(head.strip(), tail.strip(), name))
-        return cls(check_slug("account", account), check_slug("name", name))
-
     def __str__(self) -> str:
         return f"{self.account}/{self.name}"
-
-
-def _split_hint(account: str, agent: str, name: str) -> str:
-    return f"name={name!r} holds both the account and the agent: split it, account='{account}', name='{agent}'."
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 HOW_TO_LOG_IN = (
-    "Run `astro-mcp login` (or `ast login`) once in a terminal; the next call picks the login up, no restart needed."
+    "Run `uvx astro-ai-mcp login` (or `ast login`) once in a terminal; "
+    "the next call picks the login up, no restart needed."
 )
 
 

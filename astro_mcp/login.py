@@ -21,8 +21,8 @@ from astro_mcp.config import Settings
 from astro_mcp.errors import AstroError
 
 _REFUSALS = {
-    "access_denied": "The sign-in was denied in the browser. Run `astro-mcp login` again to retry.",
-    "expired_token": "The code expired before it was approved. Run `astro-mcp login` again for a new one.",
+    "access_denied": "The sign-in was denied in the browser. Run `uvx astro-ai-mcp login` again to retry.",
+    "expired_token": "The code expired before it was approved. Run `uvx astro-ai-mcp login` again for a new one.",
 }
 
 
@@ -126,7 +126,7 @@ async def whoami(settings: Settings) -> int:
         return _fail(str(err))
     if not status.signed_in:
         problem = f" ({status.problem})" if status.problem else ""
-        _out(f"Not signed in{problem}. Run `astro-mcp login` (or `ast login`).")
+        _out(f"Not signed in{problem}. Run `uvx astro-ai-mcp login` (or `ast login`).")
         return 1
     user = status.user or {}
     name = " ".join(str(user.get(k) or "") for k in ("first_name", "last_name")).strip()

@@ -45,10 +45,10 @@ async def traces(runs: int = 30) -> None:
     async with serve_simulator(simulator) as url:
         settings = Settings(api_url=url, access_token=SecretStr(DEMO_TOKEN), cache_ttl=0, live_cache_ttl=0)
         service = Service(settings, lambda: datetime.now(UTC))
-        query = service.resolve("astro-team", "support-bot", "now-24h", None, None)
-        await service.summary(query, "none")  # warm-up: connections, the simulator's per-day data
-        without = await median_ms(lambda: service.summary(query, "none", with_p95=False), runs)
-        with_p95 = await median_ms(lambda: service.summary(query, "none"), runs)
+        query = service.read.metrics("astro-team", "support-bot", "now-24h", None, None)
+        await service.metrics.summary(query, "none")  # warm-up: connections, the simulator's per-day data
+        without = await median_ms(lambda: service.metrics.summary(query, "none", with_p95=False), runs)
+        with_p95 = await median_ms(lambda: service.metrics.summary(query, "none"), runs)
         await service.aclose()
         out(f"## get_agent_metrics with the p95 fetch, {DELAY_MS:.0f} ms per API call ({runs} calls, median)")
         out("| metrics only | metrics + summary (concurrent) | ratio |")

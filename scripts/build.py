@@ -123,12 +123,12 @@ def build(out: Path) -> list[Path]:
     for old in out.glob("astro*mcp-*"):
         old.unlink()
     run("uv", "build", "--build-constraints", TOOLS / "build-constraints.txt", "--out-dir", out)
-    sdist = out / f"astro_mcp-{version}.tar.gz"
-    wheel = out / f"astro_mcp-{version}-py3-none-any.whl"
-    bundle = out / f"astro-mcp-{version}.mcpb"
+    sdist = out / f"astro_ai_mcp-{version}.tar.gz"
+    wheel = out / f"astro_ai_mcp-{version}-py3-none-any.whl"
+    bundle = out / f"astro-ai-mcp-{version}.mcpb"
     cli = mcpb()
     with tempfile.TemporaryDirectory() as tmp:
-        stage = Path(tmp) / "astro-mcp"
+        stage = Path(tmp) / "astro-ai-mcp"
         stage_bundle(sdist, stage)
         run(cli, "validate", stage / "manifest.json")
         run(cli, "pack", stage, bundle)

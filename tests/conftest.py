@@ -15,7 +15,7 @@ from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 
-from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
 from astro_mcp.config import Settings
 from astro_mcp.domain import LIVE, Bucket, MetricsQuery

@@ -113,6 +113,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[
             "toolInput": {"account": ACCOUNT, "name": agent.name},
             "result": result,
             "screenshotHover": agent.hover,
+            "switchTheme": "light" if agent.theme == "dark" else None,
         }
         if agent.click_incident:
             case["click"] = {"episode": 0}
@@ -311,6 +312,15 @@ def test_the_view_follows_the_host_theme(run: tuple[dict[str, Any], dict[str, An
     # The host's own colour variables are used, not the view's fallbacks.
     assert light["colors"] == {"background": "rgb(255, 255, 255)", "text": "rgb(29, 29, 27)"}
     assert dark["colors"] == {"background": "rgb(31, 31, 30)", "text": "rgb(236, 235, 231)"}
+    # A theme changed by the host while the chart is shown is followed.
+    assert (dark["switched"]["theme"], dark["switched"]["colors"]) == ("light", light["colors"])
+
+
+def test_every_view_answers_the_hosts_teardown(run: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    _, report = run
+    views = {case: seen for case, seen in report.items() if case != "csp"}
+    assert len(views) == len(AGENTS) + 1
+    assert all(seen["teardown"] == {} for seen in views.values())
 
 
 def test_clicking_an_incident_asks_the_host_for_its_failing_traces(run: tuple[dict[str, Any], dict[str, Any]]) -> None:
@@ -319,7 +329,35 @@ def test_clicking_an_incident_asks_the_host_for_its_failing_traces(run: tuple[di
     expected = _expected_call(results["support-bot"]["structuredContent"])
     assert [(c["name"], c["arguments"]) for c in seen["calls"]] == [("get_agent_traces", expected)]
     listed = results["traces/support-bot"]["structuredContent"]["traces"]
-    assert [row[3] for row in seen["after"]["traces"]] == [t["trace_id"] for t in listed]
+    assert [row["cells"][3] for row in seen["after"]["traces"]] == [t["trace_id"] for t in listed]
+    # Each failing trace says what went wrong, and its content is shown as the JSON or text it is.
+    assert [row["error"] for row in seen["after"]["traces"]] == [_error_message(t["output"]) for t in listed]
+    assert [row["content"] for row in seen["after"]["traces"]] == [_content(t) for t in listed]
+    assert any(shown["json"] for row in seen["after"]["traces"] for shown in row["content"].values())
+
+
+def _error_message(output: str) -> str:
+    """A failed trace's output, or the `error` inside it when it is JSON: type and message."""
+    try:
+        error = json.loads(output)["error"]
+    except (ValueError, TypeError, KeyError):
+        return output
+    return f"{error['type']}: {error['message']}"
+
+
+def _content(trace: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    shown = {}
+    for key in ("input", "output"):
+        text = trace[key]
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, dict | list):
+            shown[key] = {"text": json.dumps(value, indent=2, ensure_ascii=False), "json": True}
+        else:
+            shown[key] = {"text": text, "json": False}
+    return shown
 
 
 def test_the_overview_lists_agents_worst_first_and_opens_a_chart(run: tuple[dict[str, Any], dict[str, Any]]) -> None:

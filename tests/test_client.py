@@ -31,6 +31,7 @@ from astro_mcp.errors import (
     UnauthorizedError,
     UpstreamError,
 )
+from astro_mcp.query.slugs import checked_agent
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
 from tests.conftest import NOW
 
@@ -128,13 +129,13 @@ async def test_path_segments_that_are_not_plain_slugs_never_reach_the_network(
 ) -> None:
     for account, name in ((bad, "weather-agent"), ("astro-team", bad)):
         with pytest.raises(QueryError, match=r"lowercase letters, digits|split it, account="):
-            await routes.metrics(client, MetricsQuery(AgentRef.checked(account, name), DAY.start, DAY.end, 60))
+            await routes.metrics(client, MetricsQuery(checked_agent(account, name), DAY.start, DAY.end, 60))
     assert simulator.requests == []
 
 
 async def test_missing_token_is_explained_and_nothing_is_sent(settings: Settings, simulator: Simulator) -> None:
     client = make_client(settings.model_copy(update={"access_token": None}))
-    with pytest.raises(MissingTokenError, match=r"astro-mcp login.*ast login.*no restart needed"):
+    with pytest.raises(MissingTokenError, match=r"uvx astro-ai-mcp login.*ast login.*no restart needed"):
         await routes.metrics(client, DAY)
     assert simulator.requests == []
 

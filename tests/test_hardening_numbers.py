@@ -29,7 +29,7 @@ NUMBERS = st.one_of(
     st.sampled_from([0, 1, 10**12, 10**12 + 1, 1e7, 1.7e308, -0.0, 5e-324]),
 )
 SETTINGS = Settings(api_url="http://127.0.0.1:9/api/v1", access_token=SecretStr("t" * 20), max_attempts=1)
-QUERY = Service(SETTINGS, lambda: NOW).resolve("astro-team", "weather-agent", "now-6h", "now", "1h")
+QUERY = Service(SETTINGS, lambda: NOW).read.metrics("astro-team", "weather-agent", "now-6h", "now", "1h")
 
 
 async def decode(body: bytes) -> tuple[list[Bucket], int]:

@@ -213,8 +213,8 @@ async def test_the_cache_holds_no_more_bytes_than_its_cap(upstream: tuple[FaultU
     tracemalloc.start()
     try:
         for day in range(12):
-            await service.metrics(
-                service.resolve("astro-team", "weather-agent", f"now-{day + 2}d", f"now-{day + 1}d", None)
+            await service.metrics.raw(
+                service.read.metrics("astro-team", "weather-agent", f"now-{day + 2}d", f"now-{day + 1}d", None)
             )
         gc.collect()
         held, _ = tracemalloc.get_traced_memory()

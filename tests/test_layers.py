@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -33,22 +34,45 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def contract_count() -> int:
+    return len(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"])
+
+
 def test_the_package_keeps_its_layers(tree: Path) -> None:
     result = lint(tree)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
+    assert f"Contracts: {contract_count()} kept, 0 broken." in result.stdout
+
+
+LAYERS = "Layers: each layer imports only those below it"
 
 
 @pytest.mark.parametrize(
-    ("module", "wrong"),
+    ("module", "wrong", "contract"),
     [
-        ("analysis/grid.py", "from astro_mcp.api import client"),
-        ("render/metrics.py", "from astro_mcp.service import Service"),
+        ("analysis/grid.py", "from astro_mcp.api import client", LAYERS),
+        ("render/metrics.py", "from astro_mcp.service import Service", LAYERS),
+        ("service/metrics.py", "from astro_mcp.server import tools", LAYERS),
+        ("query/window.py", "from astro_mcp.analysis import summarize", LAYERS),
+        ("render/agents.py", "from astro_mcp.api import wire", LAYERS),
+        (
+            "server/calls.py",
+            "from astro_mcp.api import routes",
+            "The server reaches the Astro API only through the service",
+        ),
+        (
+            "server/tools.py",
+            "from astro_mcp.query import window",
+            "Tools read arguments, call a use case and name a rendering: nothing lower",
+        ),
+        ("server/resources.py", "from astro_mcp.server import tools", "Resources and prompts do not lean on the tools"),
+        ("service/fleet.py", "from astro_mcp.api import routes", "Use cases see the API only through the Upstream"),
     ],
 )
-def test_an_import_against_the_layers_fails_the_check(tree: Path, module: str, wrong: str) -> None:
+def test_an_import_against_the_contract_breaks_it(tree: Path, module: str, wrong: str, contract: str) -> None:
     path = tree / "astro_mcp" / module
     path.write_text(path.read_text() + f"\n{wrong}  # noqa\n")
     result = lint(tree)
     assert result.returncode != 0
-    assert "BROKEN" in result.stdout or "broken" in result.stdout
+    assert f"{contract} BROKEN" in result.stdout
+    assert f"Contracts: {contract_count() - 1} kept, 1 broken." in result.stdout

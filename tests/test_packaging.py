@@ -31,6 +31,7 @@ SERVER_JSON: dict[str, Any] = json.loads((REPO / "server.json").read_text(encodi
 REGISTRY_SCHEMA = REPO / "tests" / "data" / "mcp-registry-2025-12-11" / "server.schema.json"
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 CALL = {"account": "astro-team", "name": "support-bot"}
+DISTRIBUTION = "astro-ai-mcp"
 SLOW = os.environ.get("ASTRO_MCP_PACKAGING_TESTS") == "1"
 slow = pytest.mark.skipif(not SLOW, reason="builds and installs every artifact: set ASTRO_MCP_PACKAGING_TESTS=1")
 
@@ -44,7 +45,7 @@ def test_every_stated_version_is_the_one_in_pyproject(capsys: pytest.CaptureFixt
     version = pyproject_version()
     with pytest.raises(SystemExit):
         main(["--version"])
-    assert capsys.readouterr().out.strip() == f"astro-mcp {version}"
+    assert capsys.readouterr().out.strip() == f"astro-ai-mcp {version}"
     stated = stated_versions(MANIFEST, SERVER_JSON)
     assert stated == dict.fromkeys(stated, version), "run: python3 scripts/build.py --sync-version"
 
@@ -58,7 +59,7 @@ def test_server_json_passes_the_registry_schema_and_its_rules() -> None:
     [package] = SERVER_JSON["packages"]
     assert (package["registryType"], package["identifier"], package["transport"]) == (
         "pypi",
-        "astro-mcp",
+        DISTRIBUTION,
         {"type": "stdio"},
     )
     variables = {v["name"]: v for v in package["environmentVariables"]}
@@ -144,9 +145,9 @@ def install(artifact: Path, where: Path) -> Path:
     subprocess.run(["uv", "pip", "install", *python, "--no-deps", str(artifact)], check=True, env=sandbox)
     subprocess.run(["uv", "pip", "check", *python], check=True, env=sandbox)
     version = subprocess.run(
-        [bin_dir / "astro-mcp", "--version"], capture_output=True, text=True, check=True, cwd=where
+        [bin_dir / DISTRIBUTION, "--version"], capture_output=True, text=True, check=True, cwd=where
     )
-    assert version.stdout.strip() == f"astro-mcp {pyproject_version()}"
+    assert version.stdout.strip() == f"{DISTRIBUTION} {pyproject_version()}"
     origin = [str(bin_dir / "python"), "-c", "import astro_mcp; print(astro_mcp.__file__)"]
     imported = subprocess.run(origin, capture_output=True, text=True, check=True, cwd=where).stdout.strip()
     assert Path(imported).is_relative_to(env), "imported from the venv, not from the repository"
@@ -160,7 +161,29 @@ async def test_the_installed_package_answers_from_a_fresh_venv(
     kind: str, dist: dict[str, Path], tmp_path: Path
 ) -> None:
     bin_dir = await anyio.to_thread.run_sync(install, dist[kind], tmp_path)
-    params = StdioServerParameters(command=str(bin_dir / "astro-mcp"), args=["--demo"], cwd=tmp_path)
+    params = StdioServerParameters(command=str(bin_dir / DISTRIBUTION), args=["--demo"], cwd=tmp_path)
+    summary = await answers_for_support_bot(params)
+    assert summary["totals"]["trace_count"] > 0
+
+
+def uvx_environment(home: Path) -> dict[str, str]:
+    """The runtime dependencies come from the registry (or uv's cache), at the versions uv.lock pins."""
+    pins = home / "pins.txt"
+    export = ["uv", "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "--output-file", str(pins)]
+    subprocess.run(export, check=True, cwd=REPO, capture_output=True)
+    cache = subprocess.run(["uv", "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip()
+    return os.environ | {"UV_CACHE_DIR": cache, "HOME": str(home), "UV_CONSTRAINT": str(pins)}
+
+
+@slow
+@pytest.mark.anyio
+async def test_uvx_runs_the_built_wheel_by_the_distribution_name_alone(dist: dict[str, Path], tmp_path: Path) -> None:
+    """What a client config says, `uvx astro-ai-mcp`, with the wheel standing in for PyPI: no `--from` script."""
+    env = await anyio.to_thread.run_sync(uvx_environment, tmp_path)
+    uvx = ["--isolated", "--from", str(dist["wheel"]), DISTRIBUTION]
+    version = await anyio.run_process(["uvx", *uvx, "--version"], env=env, cwd=tmp_path)
+    assert version.stdout.decode().strip() == f"{DISTRIBUTION} {pyproject_version()}"
+    params = StdioServerParameters(command="uvx", args=[*uvx, "--demo"], env=env, cwd=tmp_path)
     summary = await answers_for_support_bot(params)
     assert summary["totals"]["trace_count"] > 0
 

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from astro_mcp.analysis.query import grid_bucket_count, resolve_query
-from astro_mcp.analysis.timeparse import parse_interval
-from astro_mcp.domain import MetricsQuery, check_slug
+from astro_mcp.domain import MetricsQuery
 from astro_mcp.errors import QueryError
+from astro_mcp.query.slugs import check_slug
+from astro_mcp.query.times import parse_interval
+from astro_mcp.query.window import grid_bucket_count, resolve_query
 from tests.conftest import NOW, examples
 
 MINUTE_NOW = NOW.replace(second=0)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from astro_mcp.analysis.compare import Reference
-from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.domain import Bucket as MetricsBucket

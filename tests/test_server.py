@@ -16,12 +16,11 @@ from mcp import Client, MCPError
 from mcp.types import CallToolResult, PromptReference, ResourceTemplateReference, TextContent, TextResourceContents
 from pydantic import SecretStr
 
-from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
-from astro_mcp.server.resources import TEMPLATE
+from astro_mcp.server.resources import RAW_TEMPLATE, TEMPLATE
 from astro_mcp.server.schema import self_contained
-from astro_mcp.server.tools import RAW_TEMPLATE
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
 from tests.conftest import NOW, server_at_now, text_of
 
@@ -170,7 +169,7 @@ async def test_without_a_token_the_server_starts_and_the_call_explains_how_to_lo
     async with Client(server_at_now(settings, access_token=None), mode=mode) as client:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
     assert result.is_error
-    assert "No Astro access token is configured. Run `astro-mcp login` (or `ast login`)" in text_of(result)
+    assert "No Astro access token is configured. Run `uvx astro-ai-mcp login` (or `ast login`)" in text_of(result)
     assert "no restart needed" in text_of(result)
     assert simulator.requests == []
 

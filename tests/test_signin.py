@@ -149,7 +149,7 @@ async def test_a_refused_refresh_says_sign_in_again_and_is_not_retried(simulator
     client = AstroClient(saved, TokenSource(saved, keyring=None))
     for _ in range(3):
         with pytest.raises(
-            MissingTokenError, match=r"saved login .* was revoked or has expired: run `astro-mcp login`"
+            MissingTokenError, match=r"saved login .* was revoked or has expired: run `uvx astro-ai-mcp login`"
         ):
             await routes.metrics(client, HOUR)
     assert simulator.workos.refreshes == 1

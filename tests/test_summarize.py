@@ -22,7 +22,8 @@ from astro_mcp.analysis.summarize import MAX_TABLE_ROWS
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.domain import Bucket as MetricsBucket
-from astro_mcp.render.metrics import fitted, render
+from astro_mcp.render.answer import fitted
+from astro_mcp.render.metrics import METRICS, render
 from astro_mcp.server import create_server
 from tests.conftest import CI_ONLY, NOW, examples, summarize_at
 
@@ -65,7 +66,8 @@ def summarize_and_render(
 ) -> tuple[str, dict[str, Any]]:
     """The text and the structured content of a tool result, as the tool fits them within the bound."""
     summary = summarize_at(query, buckets, query.interval_minutes, now)
-    return fitted(summary, "astro://agents/a/b/metrics/raw?start_time=x&end_time=y&interval=1")
+    fit = fitted(METRICS, summary)
+    return fit.text, fit.structured
 
 
 # --- properties -------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 from mcp import Client, MCPError
 from mcp.types import TextContent
 
-from astro_mcp.analysis.traces import answer, prepare, shorten
+from astro_mcp.analysis.results.traces import TracesAnswer
+from astro_mcp.analysis.traces import TracePage, prepare, shorten
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, Trace, TracesQuery
-from astro_mcp.render.traces import BOUND, fitted
+from astro_mcp.render.answer import BOUND, fitted
+from astro_mcp.render.traces import TRACES
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.traces import HUGE_CHARS
@@ -203,6 +205,7 @@ def test_any_traces_give_an_answer_within_the_bound(
     ]
     query = TracesQuery(AgentRef("astro-team", "support-bot"), start, start + timedelta(days=1), "error", limit, 0)
     fetched = prepare(traces)
-    result, text = fitted(lambda caps: answer(query, fetched, len(traces), mode, caps), limit, mode == "full")
-    assert len(text) + len(json.dumps(result.model_dump(mode="json"), separators=(",", ":"))) <= BOUND
+    fit = fitted(TRACES, TracePage(query, fetched, len(traces), mode))
+    assert len(fit.text) + len(json.dumps(fit.structured, separators=(",", ":"))) <= BOUND
+    result = TracesAnswer.model_validate(fit.structured)
     assert sum(g.count for g in result.groups) == len(traces)

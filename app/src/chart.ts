@@ -39,7 +39,7 @@ interface Panel {
 }
 
 /** A round number at or above v (1, 2, 2.5, 5 times a power of ten). */
-function niceCeil(v: number): number {
+export function niceCeil(v: number): number {
   const power = 10 ** Math.floor(Math.log10(v));
   return ([1, 2, 2.5, 5, 10].find((f) => f * power >= v) ?? 10) * power;
 }
@@ -47,6 +47,10 @@ function niceCeil(v: number): number {
 function maxOf(values: (number | null)[], floor: number): number {
   return niceCeil(Math.max(floor, ...values.filter((v): v is number => v !== null)));
 }
+
+/** Axis labels are short: three significant digits at most, and seconds from 1,000 ms on. */
+export const axisPercent = (v: number): string => `${Number((v * 100).toPrecision(3))}%`;
+export const axisLatency = (v: number): string => (v >= 1000 ? `${Number((v / 1000).toPrecision(3))} s` : `${Number(v.toPrecision(3))} ms`);
 
 const rate = (traces: number, errors: number): number | null => (traces ? errors / traces : null);
 
@@ -104,13 +108,13 @@ export function drawChart(
       title: "Error rate",
       height: 76,
       max: maxOf([...slots.map((sl) => rate(sl.traces, sl.errors)), ...priorRows.map((p) => (p ? rate(p[0], p[1]) : null))], 0.01),
-      format: (v) => `${Number((v * 100).toPrecision(3))}%`,
+      format: axisPercent,
     },
     {
       title: "Mean latency",
       height: 76,
       max: maxOf([...slots.map((sl) => sl.latency), ...priorRows.map((p) => p?.[2] ?? null)], 1),
-      format: (v) => (v >= 1000 ? `${Number((v / 1000).toPrecision(3))} s` : `${Number(v.toPrecision(3))} ms`),
+      format: axisLatency,
     },
   ];
   const tops: number[] = [];
@@ -258,12 +262,20 @@ function yAxis(p: Panel, top: number, left: number, right: number): SVGElement {
   return g;
 }
 
+/** The axis's tick times: the finest round step that leaves some 84 px between ticks, on multiples of it. */
+export function tickTimes(t0: number, t1: number, plotWidth: number): { step: number; times: number[] } {
+  const step = TICK_STEPS.find((st) => (t1 - t0) / st <= plotWidth / 84) ?? TICK_STEPS[TICK_STEPS.length - 1];
+  const times: number[] = [];
+  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) times.push(t);
+  return { step, times };
+}
+
 function xAxis(t0: number, t1: number, x: (t: number) => number, bottom: number, plotWidth: number): SVGElement {
   const g = s("g", { class: "x-axis" });
-  const step = TICK_STEPS.find((st) => (t1 - t0) / st <= plotWidth / 84) ?? TICK_STEPS[TICK_STEPS.length - 1];
+  const { step, times } = tickTimes(t0, t1, plotWidth);
+  const daily = step >= 86_400_000;
   let previousDay = "";
-  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
-    const daily = step >= 86_400_000;
+  for (const t of times) {
     const date = day(t);
     const tick = s("g", { class: "tick", "data-x": x(t).toFixed(2) });
     tick.append(s("line", { x1: x(t), x2: x(t), y1: bottom, y2: bottom + 4 }));

@@ -1,18 +1,13 @@
-import {
-  App,
-  applyDocumentTheme,
-  applyHostFonts,
-  applyHostStyleVariables,
-  type McpUiHostContext,
-} from "@modelcontextprotocol/ext-apps";
+import type { McpUiHostContext } from "@modelcontextprotocol/ext-apps";
 import type { CallToolResult } from "@modelcontextprotocol/client";
+import { Bridge } from "./bridge";
 import { h } from "./dom";
-import { button, metricsView, tracesList, type EpisodeWithCall } from "./metrics";
+import { button, metricsView, type EpisodeWithCall } from "./metrics";
+import { tracesList } from "./traces";
 import { overviewView } from "./overview";
 import { isMetrics, isOverview, isTraces, type Overview, type OverviewAgent } from "./types";
 
 const root = document.getElementById("root") as HTMLElement;
-const app = new App({ name: "astro-mcp chart", version: "1.0.0" });
 
 let current: CallToolResult | null = null;
 let overview: Overview | null = null; // kept while an agent opened from it is shown, for "back"
@@ -51,7 +46,7 @@ function render(result: CallToolResult): void {
 }
 
 async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await app.callServerTool({ name, arguments: args })) as CallToolResult;
+  return bridge.callTool(name, args);
 }
 
 async function showTraces(e: EpisodeWithCall, show: (n: Node) => void): Promise<void> {
@@ -77,24 +72,35 @@ async function openAgent(a: OverviewAgent): Promise<void> {
   }
 }
 
-function applyContext(ctx: McpUiHostContext | undefined): void {
-  if (!ctx) return;
-  if (ctx.theme) applyDocumentTheme(ctx.theme);
-  if (ctx.styles?.variables) applyHostStyleVariables(ctx.styles.variables);
-  if (ctx.styles?.css?.fonts) applyHostFonts(ctx.styles.css.fonts);
+/** The host's theme, colour variables and fonts, as the spec's host context carries them. */
+function applyContext(ctx: McpUiHostContext): void {
+  const doc = document.documentElement;
+  if (ctx.theme) {
+    doc.dataset.theme = ctx.theme;
+    doc.style.colorScheme = ctx.theme;
+  }
+  for (const [name, value] of Object.entries(ctx.styles?.variables ?? {})) {
+    if (value !== undefined) doc.style.setProperty(name, value);
+  }
+  const fonts = ctx.styles?.css?.fonts;
+  if (fonts && !document.getElementById("host-fonts")) document.head.append(h("style", { id: "host-fonts" }, fonts));
 }
 
-app.ontoolinput = ({ arguments: args }) => {
-  if (current) return;
-  const name = typeof args?.name === "string" ? ` of ${args.name}` : "";
-  root.replaceChildren(h("p", { class: "subline" }, `Loading the metrics${name}…`));
-};
-app.ontoolresult = (result) => render(result as CallToolResult);
-app.onhostcontextchanged = applyContext;
+const bridge = new Bridge({
+  toolInput(args) {
+    if (current) return;
+    const name = typeof args?.name === "string" ? ` of ${args.name}` : "";
+    root.replaceChildren(h("p", { class: "subline" }, `Loading the metrics${name}…`));
+  },
+  toolResult: render,
+  hostContext: applyContext,
+});
 
 new ResizeObserver(() => {
-  // Redraw the chart at a new width; height changes are the App's auto-resize to report.
+  // Redraw the chart at a new width; height changes are the bridge's to report.
   if (current && width() !== drawnWidth && isMetrics(current.structuredContent)) render(current);
 }).observe(root);
 
-void app.connect().then(() => applyContext(app.getHostContext()));
+bridge.connect({ name: "astro-mcp chart", version: "1.0.0" }).catch((err: unknown) => {
+  root.replaceChildren(notice("The host did not complete the MCP Apps handshake.", String(err)));
+});

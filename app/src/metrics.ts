@@ -1,8 +1,8 @@
 import { drawChart, type Episode } from "./chart";
 import { h } from "./dom";
-import { count, latency, minutes, percent, periodWord, plural, span, stamp } from "./format";
+import { count, latency, minutes, percent, periodWord, span } from "./format";
 import { pill, statusOf } from "./status";
-import type { Metrics, Traces, TracesCall } from "./types";
+import type { Metrics, TracesCall } from "./types";
 
 export interface EpisodeWithCall extends Episode {
   call: TracesCall;
@@ -105,29 +105,6 @@ export function metricsView(m: Metrics, width: number, onEpisode: (e: EpisodeWit
     traces,
   );
   return { element, showTraces: (content) => traces.replaceChildren(content) };
-}
-
-export function tracesList(t: Traces): HTMLElement {
-  const title = `${plural(t.total, "failing trace")} ${span(Date.parse(t.window.start), Date.parse(t.window.end))}`;
-  if (t.traces.length === 0) return h("p", { class: "notice" }, `No failing traces ${span(Date.parse(t.window.start), Date.parse(t.window.end))}.`);
-  const rows = t.traces.map((tr) =>
-    h(
-      "tr",
-      { class: "trace" },
-      h("td", {}, `${stamp(Date.parse(tr.timestamp))}`),
-      h("td", {}, tr.name),
-      h("td", { class: "num" }, tr.latency_ms === null ? "–" : latency(tr.latency_ms)),
-      h("td", { class: "mono" }, tr.trace_id),
-    ),
-  );
-  const more = t.total > t.traces.length ? h("p", { class: "subline" }, `Showing ${t.traces.length} of ${count(t.total)}.`) : null;
-  return h(
-    "div",
-    {},
-    h("h2", {}, title),
-    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Time (UTC)"), h("th", {}, "Trace"), h("th", { class: "num" }, "Latency"), h("th", {}, "ID"))), h("tbody", {}, ...rows)),
-    more,
-  );
 }
 
 function stat(label: string, value: string): HTMLElement[] {

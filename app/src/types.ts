@@ -1,5 +1,6 @@
-// The structured results the view reads (RESULTS-SPEC). Every field the milestone adds is optional:
-// an older server sends only today's MetricsSummary, and the view must still draw from it.
+// The structured results the view reads: the `structuredContent` of get_agent_metrics,
+// get_account_overview and get_agent_traces, whose output models are in astro_mcp/analysis/results/.
+// Fields that newer servers add are optional: from an older server the view still draws what it gets.
 
 export type Status = "healthy" | "degraded" | "incident" | "no_traffic" | "failed" | "not_deployed";
 
@@ -74,18 +75,22 @@ export interface Overview {
 }
 
 export interface Trace {
-  trace_id: string;
-  name: string;
-  status: string;
+  trace_id: string | null;
+  name: string | null;
+  status: string | null;
   latency_ms: number | null;
-  timestamp: string;
+  timestamp: string | null;
+  /** As text: JSON that was not a string arrives as JSON text; a shortened one ends with a cut mark. */
+  input?: string | null;
+  output?: string | null;
+  error_message?: string | null;
 }
 
 export interface Traces {
   account: string;
   name: string;
   window: { start: string; end: string };
-  total: number;
+  total: number | null;
   traces: Trace[];
   groups?: { name: string; count: number }[] | null;
   next_offset?: number | null;

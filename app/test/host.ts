@@ -60,6 +60,7 @@ export async function startView(options: ViewOptions): Promise<HostState> {
     state.initialized = true;
     void bridge.sendToolInput({ arguments: options.toolInput }).then(() => bridge.sendToolResult(options.toolResult));
   };
+  Object.assign(globalThis, { hostBridge: bridge }); // the driver changes the theme and tears the view down
   const window = iframe.contentWindow as Window;
   await bridge.connect(new PostMessageTransport(window, window));
   iframe.srcdoc = options.csp ? withCsp(options.html) : options.html;

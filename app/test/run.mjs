@@ -92,13 +92,21 @@ function measure() {
       background: getComputedStyle(el.querySelector(".pill")).backgroundColor,
       sparkline: el.querySelectorAll(".sparkline rect").length,
     })),
-    traces: all("tr.trace").map((el) => [...el.cells].map((c) => c.textContent)),
+    traces: all("tr.trace").map((el) => {
+      const detail = el.nextElementSibling?.classList.contains("trace-detail") ? el.nextElementSibling : null;
+      const content = [...(detail?.querySelectorAll("pre.content") ?? [])];
+      return {
+        cells: [...el.cells].map((c) => c.textContent),
+        error: detail?.querySelector(".trace-error")?.textContent ?? null,
+        content: Object.fromEntries(content.map((p) => [p.dataset.content, { text: p.textContent, json: p.classList.contains("json") }])),
+      };
+    }),
     height: document.documentElement.scrollHeight,
   };
 }
 
 async function openView(c, csp = true, html = viewHtml) {
-  const page = await browser.newPage({ viewport: { width: WIDTH + 40, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: WIDTH + 40, height: 1600 } });
   const log = [];
   page.on("console", (m) => m.type() !== "debug" && log.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
@@ -177,6 +185,7 @@ async function runCase(c) {
       // Where a person clicks: the middle of the shaded region (the hover target above it takes the click).
       await frame.click(`.shade[data-episode="${c.click.episode}"] .shade-fill`, { force: true });
       await frame.waitForSelector(".traces tr.trace, .traces .notice", WAIT);
+      await settle(page, frame);
     } else if (c.click?.agent !== undefined) {
       await frame.click(`tr.agent[data-agent="${c.click.agent}"]`);
       await frame.waitForSelector(".metrics", WAIT);
@@ -187,6 +196,17 @@ async function runCase(c) {
       result.after = await frame.evaluate(measure);
       result.screenshots.push(await shoot(page, `${c.id}-clicked`));
     }
+    if (c.switchTheme) {
+      // The host changes its theme while the view is shown: the view must follow.
+      await page.evaluate((t) => window.hostBridge.setHostContext({ theme: t.theme, styles: { variables: t.variables } }), {
+        theme: c.switchTheme,
+        variables: THEMES[c.switchTheme],
+      });
+      await frame.waitForFunction((t) => document.documentElement.dataset.theme === t, c.switchTheme, WAIT);
+      result.switched = await frame.evaluate(measure);
+    }
+    // The host tears the view down: it must answer, or a host that waits for it would hang.
+    result.teardown = await page.evaluate(() => window.hostBridge.teardownResource({}, { timeout: 5000 }));
     return { ...result, log };
   } catch (err) {
     return { error: String(err?.stack ?? err), log };

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from statistics import NormalDist, median
 
 from astro_mcp.analysis.grid import Series
-from astro_mcp.analysis.results import MIN_TRACES, Metric, Period
+from astro_mcp.analysis.results.metrics import MIN_TRACES, Metric, Period
 
 LATENCY_Z = 4.0  # robust deviations (MAD) above the median latency that make an anomaly
 _FALSE_ALARMS = 0.001  # chance per window of flagging an error anomaly in data without one

@@ -17,7 +17,7 @@ from statistics import NormalDist
 from typing import Literal
 
 from astro_mcp.analysis.grid import Series, lay_on_grid
-from astro_mcp.analysis.results import Comparison, round4
+from astro_mcp.analysis.results.metrics import Comparison, round4
 from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.formats import minutes as describe_minutes
 

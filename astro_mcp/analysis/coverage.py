@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from astro_mcp.analysis.results import Change, MetricsSummary
+from astro_mcp.analysis.results.metrics import Change, MetricsSummary
 from astro_mcp.formats import minutes
 
 _UNKNOWN = Change(first_half=None, second_half=None, direction="unknown")

@@ -13,7 +13,7 @@ from statistics import median
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.anomalies import Anomaly
 from astro_mcp.analysis.grid import Series
-from astro_mcp.analysis.results import Incident, Metric, Symptom, TracesCall
+from astro_mcp.analysis.results.metrics import Incident, Metric, Symptom, TracesCall
 from astro_mcp.analysis.shift import Shift
 from astro_mcp.domain import AgentRef, rfc3339
 

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Literal
-
-from pydantic import AwareDatetime, BaseModel, Field
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow, RowStatus
 
-RowStatus = Literal["incident", "failed", "degraded", "no_traffic", "healthy", "not_deployed"]
 # Worst first: what needs a person now, then what could not be read, then the rest.
 RANK: dict[RowStatus, int] = {
     "incident": 0,
@@ -31,38 +28,6 @@ MAX_CHARS = 12_000  # the whole text answer, for 1 agent or 500
 ROW_CHARS = 200  # one agent's line of text, at most
 HEAD_CHARS = 1_600  # everything but the rows: heading, notes, the count of rows left out, the hint
 ROWS_SHOWN = (MAX_CHARS - HEAD_CHARS) // (ROW_CHARS + 1)
-
-
-class AgentRow(BaseModel):
-    name: str
-    status: RowStatus = Field(description="failed: its metrics could not be read; not_deployed: registered only")
-    headline: str = Field(description="one sentence for a person")
-    reason: str | None = Field(default=None, description="why it needs attention, in one line; null when it does not")
-    trace_count: int | None = Field(default=None, description="traces in the window; null when unknown")
-    error_rate: float | None = Field(
-        default=None, description="0..1; null without traces, or when the route counts no errors"
-    )
-    avg_latency_ms: float | None = Field(default=None, description="trace-weighted mean; null without traces")
-    change: str | None = Field(default=None, description="against the period before the window; null when unknown")
-    sparkline: list[int] = Field(default=[], description="trace counts per period of the window")
-    error: str | None = Field(default=None, description="why its metrics could not be read (status failed)")
-
-
-class OverviewWindow(BaseModel):
-    start: AwareDatetime = Field(description="UTC")
-    end: AwareDatetime = Field(description="UTC, exclusive")
-
-
-class AccountOverview(BaseModel):
-    """Every agent of one account over one window, worst first."""
-
-    account: str
-    window: OverviewWindow
-    status: RowStatus = Field(description="the worst status among the agents")
-    headline: str
-    agents: list[AgentRow] = Field(description="every agent, worst first")
-    more_agents: int = Field(description="agents left out of the text answer for its size (all are listed here)")
-    notes: list[str]
 
 
 def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) -> AgentRow:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from astro_mcp.analysis.anomalies import LATENCY_Z, poisson_z
-from astro_mcp.analysis.results import MIN_TRACES, Metric
+from astro_mcp.analysis.results.metrics import MIN_TRACES, Metric
 
 _MIN_BEFORE, _MIN_AFTER = 2, 3  # periods on each side of a step: a step that holds has lasted a while
 _HOLDS = 0.75  # share of each side's periods on its own side of the midpoint

@@ -21,7 +21,7 @@ from astro_mcp.analysis.anomalies import ErrorJudge, LatencyJudge, period
 from astro_mcp.analysis.compare import Reference, compare
 from astro_mcp.analysis.grid import Series, lay_on_grid
 from astro_mcp.analysis.incidents import find_incidents
-from astro_mcp.analysis.results import (
+from astro_mcp.analysis.results.metrics import (
     COLUMNS,
     MIN_TRACES,
     Idle,

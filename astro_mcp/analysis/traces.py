@@ -1,7 +1,8 @@
 """A page of traces made readable: newest first, content shortened, grouped by operation. Pure.
 
-`prepare` does the costly part once (ordering, writing JSON content as text); `answer` then builds
-the result for given caps, cheaply enough to be called again with smaller caps until it fits a bound.
+`prepare` does the costly part once (ordering, writing JSON content as text); `answer` (or a
+`TracePage`'s) then builds the result for given caps, cheaply enough to be called again with smaller
+caps until it fits a bound.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 
 from pydantic import JsonValue
 
-from astro_mcp.analysis.trace_results import ContentMode, ShownTrace, TraceGroup, TracesAnswer, TraceWindow
+from astro_mcp.analysis.results.traces import ContentMode, ShownTrace, TraceGroup, TracesAnswer, TraceWindow
 from astro_mcp.domain import Trace, TracesQuery
 
 UNNAMED = "(unnamed)"
@@ -38,6 +39,20 @@ class Caps:
     content: int
     label: int
     traces: int
+
+
+@dataclass(frozen=True, slots=True)
+class TracePage:
+    """A fetched page of traces, ready to be answered at any caps: what `get_agent_traces` finds."""
+
+    query: TracesQuery
+    fetched: Sequence[Prepared]
+    total: int | None
+    mode: ContentMode
+
+    def answer(self, caps: Caps) -> TracesAnswer:
+        """The answer showing as much as `caps` allow."""
+        return answer(self.query, self.fetched, self.total, self.mode, caps)
 
 
 def as_text(value: JsonValue) -> str | None:

@@ -12,7 +12,7 @@ from statistics import median
 from typing import Literal
 
 from astro_mcp.analysis.grid import Series
-from astro_mcp.analysis.results import MIN_TRACES, Change, Trend
+from astro_mcp.analysis.results.metrics import MIN_TRACES, Change, Trend
 
 
 def trend(series: Series, window: tuple[int, int], set_aside: set[int]) -> Trend:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.anomalies import ErrorJudge, LatencyJudge
 from astro_mcp.analysis.grid import Series
-from astro_mcp.analysis.results import MIN_TRACES, Comparison, Incident, LastPeriod, Status
+from astro_mcp.analysis.results.metrics import MIN_TRACES, Comparison, Incident, LastPeriod, Status
 
 DILUTING_MINUTES = 60  # periods longer than this can flatten a one-hour peak
 _FEW_PERIODS = 4  # fewer periods than this give no typical value to stand out from

@@ -266,14 +266,16 @@ class TokenSource:
         if origin is Origin.ENV_ACCESS:
             return (
                 'remove ASTRO_ACCESS_TOKEN from this server\'s environment (in Claude Desktop, the "env" block of '
-                "its entry in claude_desktop_config.json, then restart Claude) and run `astro-mcp login` once."
+                "its entry in claude_desktop_config.json, then restart Claude) and run `uvx astro-ai-mcp login` once."
             )
         if origin is Origin.ENV_REFRESH:
             return (
                 "refresh tokens rotate on every use, so one set in the environment is spent after a restart. "
-                "Set a fresh ASTRO_REFRESH_TOKEN, or remove it and run `astro-mcp login` once."
+                "Set a fresh ASTRO_REFRESH_TOKEN, or remove it and run `uvx astro-ai-mcp login` once."
             )
-        return "run `astro-mcp login` (or `ast login`) in a terminal; the next call picks it up, no restart needed."
+        return (
+            "run `uvx astro-ai-mcp login` (or `ast login`) in a terminal; the next call picks it up, no restart needed."
+        )
 
     async def store(self) -> Store:
         """The saved login's store; finding the system keyring can block, so it happens off the loop, once."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.fleet import Fleet, FleetAccount
+from astro_mcp.analysis.results.fleet import Fleet, FleetAccount
+from astro_mcp.render.answer import Rendering, whole
 
 MAX_NAMES = 40  # per account and state; the rest are counted (all are in structuredContent)
 
@@ -41,3 +42,6 @@ def _names(names: list[str]) -> str:
     shown = names[:MAX_NAMES]
     more = f", and {len(names) - len(shown)} more (all in structuredContent)" if len(names) > len(shown) else ""
     return ", ".join(shown) + more
+
+
+FLEET = Rendering(Fleet, render, whole)

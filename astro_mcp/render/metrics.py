@@ -5,33 +5,52 @@ Units are always written out and times are UTC. Rounding happens here, for displ
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from urllib.parse import urlencode
 
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.anomalies import LATENCY_Z
 from astro_mcp.analysis.fit import halved_table
-from astro_mcp.analysis.results import MIN_TRACES, Change, Comparison, Incident, LastPeriod, MetricsSummary, Period
+from astro_mcp.analysis.results.metrics import (
+    MIN_TRACES,
+    Change,
+    Comparison,
+    Incident,
+    LastPeriod,
+    MetricsSummary,
+    Period,
+)
 from astro_mcp.analysis.verdict import dilution, sized
+from astro_mcp.domain import rfc3339
+from astro_mcp.render.answer import Rendering
 from astro_mcp.render.table import table
 
-MAX_CHARS = 12_000  # text and structured content together: what one answer may cost a model's context
+
+def raw_uri(summary: MetricsSummary) -> str:
+    """The raw resource holding every bucket behind a summary."""
+    w = summary.window
+    query = urlencode({"start_time": rfc3339(w.start), "end_time": rfc3339(w.end), "interval": w.interval_minutes})
+    return f"astro://agents/{summary.account}/{summary.name}/metrics/raw?{query}"
 
 
-def fitted(summary: MetricsSummary, raw_uri: str) -> tuple[str, dict[str, Any]]:
-    """The text and the structured content, within MAX_CHARS together: the table is coarsened until they fit."""
-    while True:
-        text = render(summary, raw_uri)
-        structured = summary.model_dump(mode="json")
-        size = len(text) + len(json.dumps(structured, separators=(",", ":")))
-        if size <= MAX_CHARS or len(summary.table.rows) <= 1:
-            return text, structured
+def coarser(summary: MetricsSummary) -> Iterator[MetricsSummary]:
+    """The summary, then its table coarsened step by step, down to one row: the one thing it can give up."""
+    yield summary
+    while len(summary.table.rows) > 1:
         summary = halved_table(summary)
+        yield summary
+
+
+def text(summary: MetricsSummary) -> str:
+    """The text block of a `get_agent_metrics` result, pointing at its raw resource."""
+    return render(summary, raw_uri(summary))
+
+
+METRICS = Rendering(MetricsSummary, text, coarser)
 
 
 def render(summary: MetricsSummary, raw_uri: str) -> str:
-    """The text block of a `get_agent_metrics` result."""
+    """The text of a summary whose every bucket can be read at `raw_uri`."""
     s = summary
     w = s.window
     length = fmt.minutes(int((w.end - w.start).total_seconds() // 60))

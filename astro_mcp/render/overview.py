@@ -7,8 +7,10 @@ The text stays under `MAX_CHARS` whatever the number of agents: every line of a 
 from __future__ import annotations
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.overview import HEAD_CHARS, NEEDS_ATTENTION, ROW_CHARS, AccountOverview, AgentRow, counts
+from astro_mcp.analysis.overview import HEAD_CHARS, NEEDS_ATTENTION, ROW_CHARS, counts
+from astro_mcp.analysis.results.overview import AccountOverview, AgentRow
 from astro_mcp.domain import rfc3339
+from astro_mcp.render.answer import Rendering, whole
 
 _MARK = {"incident": "⚠", "failed": "✗", "degraded": "⚠", "no_traffic": "·", "healthy": "✓", "not_deployed": "-"}
 
@@ -59,3 +61,6 @@ def _row(r: AgentRow) -> str:
 
 def _cut(line: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+OVERVIEW = Rendering(AccountOverview, render, whole)

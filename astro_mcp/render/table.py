@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.results import MetricsSummary
+from astro_mcp.analysis.results.metrics import MetricsSummary
 
 
 def table(s: MetricsSummary, raw_uri: str) -> list[str]:

@@ -1,16 +1,16 @@
-"""A `TracesAnswer` as the text a model reads, and the fitting of the whole answer within its bound."""
+"""A `TracesAnswer` as the text a model reads, and the smaller answers to try when the whole is over its bound."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import datetime
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.trace_results import TracesAnswer
-from astro_mcp.analysis.traces import Caps
+from astro_mcp.analysis.results.traces import TracesAnswer
+from astro_mcp.analysis.traces import Caps, TracePage
+from astro_mcp.render.answer import BOUND, Rendering
 
-BOUND = 12_000  # characters of text + structured content: the same bound as get_agent_metrics
 CONTENT_CHARS = 300  # of each input and output, in `truncated` mode
 LABEL_CHARS = 100
 MIN_CONTENT_CHARS = 80  # below this an input says nothing: show fewer traces instead
@@ -64,23 +64,17 @@ def _one_line(text: str | None) -> str:
     return "(none)" if text is None else json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-def size(a: TracesAnswer, text: str) -> int:
-    """Characters of the whole result, as a client receives it."""
-    return len(text) + len(json.dumps(a.model_dump(mode="json"), separators=(",", ":")))
+def smaller(page: TracePage) -> Iterator[TracesAnswer]:
+    """The richest answer first, then: shorter content, then fewer traces, then shorter labels.
 
-
-def fitted(build: Callable[[Caps], TracesAnswer], limit: int, full: bool) -> tuple[TracesAnswer, str]:
-    """The richest answer within `BOUND`: shorter content first, then fewer traces, then shorter labels.
-
-    Content may be any size and any script (a JSON escape can make one character twelve), so the size
-    is measured, not estimated. Each step shrinks by a fixed share, so a few dozen tries at most.
+    Content may be any size and any script (a JSON escape can make one character twelve), so each
+    answer's size is measured by the fitter, not estimated. Each step shrinks by a fixed share, so a few
+    dozen tries at most.
     """
-    caps = Caps(content=BOUND if full else CONTENT_CHARS, label=LABEL_CHARS, traces=limit)
+    full = page.mode == "full"
+    caps = Caps(content=BOUND if full else CONTENT_CHARS, label=LABEL_CHARS, traces=page.query.limit)
     while True:
-        a = build(caps)
-        text = render(a)
-        if size(a, text) <= BOUND:
-            return a, text
+        yield page.answer(caps)
         if caps.content > MIN_CONTENT_CHARS:
             caps = Caps(max(MIN_CONTENT_CHARS, caps.content * 2 // 3), caps.label, caps.traces)
         elif caps.traces > 0:
@@ -88,4 +82,7 @@ def fitted(build: Callable[[Caps], TracesAnswer], limit: int, full: bool) -> tup
         elif caps.label > MIN_LABEL_CHARS:
             caps = Caps(caps.content, caps.label // 2, caps.traces)
         else:
-            return a, text  # unreachable in practice: nothing but short labels and a few groups is left
+            return  # unreachable in practice: nothing but short labels and a few groups is left
+
+
+TRACES = Rendering(TracesAnswer, render, smaller)

@@ -6,18 +6,19 @@ the server's lifetime; the lifespan hands it to every call and closes it when th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import httpx2
 from mcp.server import MCPServer
+from mcp.server.mcpserver.tools import Tool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from astro_mcp import __version__
 from astro_mcp.config import Settings
-from astro_mcp.server import prompts, resources
+from astro_mcp.server import completions, prompts, resources
 from astro_mcp.server.app import apps
 from astro_mcp.server.http import AUTH, StaticTokenVerifier
 from astro_mcp.server.logs import offer_logging
@@ -44,8 +45,12 @@ def create_server(
     transport: httpx2.AsyncBaseTransport | None = None,
     clock: Clock = lambda: datetime.now(UTC),
     known_agents: Mapping[str, set[str]] | None = None,
+    offered: Sequence[Tool] | None = None,
 ) -> MCPServer[AppState]:
-    """Build the server. `transport` and `clock` stand in for the network and the time in tests and the demo."""
+    """Build the server, offering `offered` tools (default: every tool of `server.tools`).
+
+    `transport` and `clock` stand in for the network and the time in tests and the demo.
+    """
     service = Service(settings, clock, transport=transport, known_agents=known_agents)
     state = AppState(service)
     users = 0
@@ -72,12 +77,13 @@ def create_server(
         log_level=settings.log_level,
         token_verifier=verifier,
         auth=AUTH if verifier is not None else None,
-        tools=tools(),
+        tools=tools() if offered is None else list(offered),
         extensions=[apps()],
     )
     offer_logging(mcp, state.log_levels)
     resources.register(mcp)
-    prompts.register(mcp, service)
+    prompts.register(mcp)
+    completions.register(mcp, service)
     mcp.custom_route("/healthz", methods=["GET"])(healthz)
     return mcp
 

@@ -11,11 +11,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationError
 
-from astro_mcp.domain import SLUG_PATTERN
+from astro_mcp.query.slugs import SLUG_PATTERN
 
 
 def _slug(description: str, example: str) -> Any:
-    # The pattern is published for clients; domain.check_slug enforces it with a message a model can act on.
+    # The pattern is published for clients; query.slugs.check_slug enforces it with a message a model can act on.
     return Field(
         description=description,
         examples=[example],

@@ -1,4 +1,5 @@
-"""The prompt, and the completions for every templated argument."""
+"""The prompt: an investigation of one agent, in the steps the tools support. It reads the service from its
+context, as the tools do."""
 
 from __future__ import annotations
 
@@ -8,28 +9,13 @@ from mcp import MCPError
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context, Message, UserMessage
 from mcp.server.mcpserver.prompts.base import Prompt
-from mcp.types import (
-    INVALID_PARAMS,
-    Completion,
-    CompletionArgument,
-    CompletionContext,
-    PromptReference,
-    ResourceTemplateReference,
-)
+from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
 from astro_mcp.domain import AgentRef
 from astro_mcp.errors import QueryError
-from astro_mcp.server.resources import TEMPLATES
 from astro_mcp.server.state import AppState, service_of
 from astro_mcp.service import Service
-
-_OPTIONS = {
-    "window": ["1h", "6h", "24h", "3d", "7d", "30d"],
-    "start_time": ["now-1h", "now-6h", "now-24h", "now-7d", "now-30d"],
-    "end_time": ["now", "now-1h", "now-24h"],
-    "interval": ["1", "5", "15", "60", "1440"],
-}
 
 
 class CheckedPrompt(Prompt):
@@ -88,37 +74,14 @@ def _checked(service: Service, account: str, name: str, window: str) -> tuple[Ag
         MCPError: INVALID_PARAMS, with the tools' own explanation.
     """
     try:
-        agent = AgentRef.checked(account, name)
-        query = service.resolve(account, name, window, None, None)  # a window is a start_time before now
+        query = service.read.metrics(account, name, window, None, None)  # a window is a start_time before now
     except QueryError as err:
         raise MCPError(INVALID_PARAMS, f"investigate_agent: {err}") from None
     minutes = int((query.end - query.start).total_seconds() // 60)
     if minutes % 1440 == 0 and minutes >= 2880:
-        return agent, (minutes // 1440, "d")
-    return agent, ((minutes // 60, "h") if minutes % 60 == 0 else (minutes, "m"))
+        return query.agent, (minutes // 1440, "d")
+    return query.agent, ((minutes // 60, "h") if minutes % 60 == 0 else (minutes, "m"))
 
 
-def register(mcp: MCPServer[AppState], service: Service) -> None:
-    """The prompt, and one completion handler for the prompt's and the templates' arguments."""
+def register(mcp: MCPServer[AppState]) -> None:
     mcp.add_prompt(CheckedPrompt.from_function(investigate_agent, title="Investigate an agent's health"))
-
-    @mcp.completion()
-    async def complete(
-        ref: PromptReference | ResourceTemplateReference,
-        argument: CompletionArgument,
-        context: CompletionContext | None,
-    ) -> Completion | None:
-        if isinstance(ref, ResourceTemplateReference) and ref.uri not in TEMPLATES:
-            return None
-        if isinstance(ref, PromptReference) and ref.name != "investigate_agent":
-            return None
-        chosen = (context.arguments or {}) if context else {}
-        match argument.name:
-            case "account":
-                options = await service.known_accounts()
-            case "name":
-                options = await service.known_agents(chosen.get("account", ""))
-            case other:
-                options = _OPTIONS.get(other, [])
-        values = [o for o in options if o.startswith(argument.value)]
-        return Completion(values=values[:100], total=len(values), has_more=len(values) > 100)

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
+from pydantic import BaseModel
 
+from astro_mcp.domain import MetricsQuery
+from astro_mcp.server.calls import astro_errors
 from astro_mcp.server.state import AppState, service_of
-from astro_mcp.server.tools import RAW_TEMPLATE, astro_errors
+from astro_mcp.service import Service
 
 TEMPLATE = "astro://agents/{account}/{name}/metrics{?start_time,end_time,interval}"
+RAW_TEMPLATE = "astro://agents/{account}/{name}/metrics/raw{?start_time,end_time,interval}"
 TEMPLATES = (TEMPLATE, RAW_TEMPLATE)
+
+
+async def _read(
+    ctx: Context[AppState, Any],
+    use_case: Callable[[Service, MetricsQuery], Awaitable[BaseModel]],
+    account: str,
+    name: str,
+    window: tuple[str | None, str | None, str | None],
+) -> str:
+    """One use case's result for the agent and window a URI names, as JSON; failures as `ResourceError` advice."""
+    service = service_of(ctx)
+    with astro_errors(service, account, ResourceError):
+        result = await use_case(service, service.read.metrics(account, name, *window))
+    return result.model_dump_json()
 
 
 async def agent_metrics(
@@ -24,10 +43,7 @@ async def agent_metrics(
     interval: str | None = None,
 ) -> str:
     """The summary get_agent_metrics gives, as JSON (default window: the last 24 hours)."""
-    service = service_of(ctx)
-    with astro_errors(service, account, ResourceError):
-        summary = await service.summary(service.resolve(account, name, start_time, end_time, interval))
-    return summary.model_dump_json()
+    return await _read(ctx, lambda s, q: s.metrics.summary(q), account, name, (start_time, end_time, interval))
 
 
 async def agent_metrics_raw(
@@ -39,10 +55,7 @@ async def agent_metrics_raw(
     interval: str | None = None,
 ) -> str:
     """Every bucket as the Astro API returned it (buckets with no traces are left out), as JSON."""
-    service = service_of(ctx)
-    with astro_errors(service, account, ResourceError):
-        response = await service.metrics(service.resolve(account, name, start_time, end_time, interval))
-    return response.model_dump_json()
+    return await _read(ctx, lambda s, q: s.metrics.raw(q), account, name, (start_time, end_time, interval))
 
 
 def register(mcp: MCPServer[AppState]) -> None:

@@ -85,8 +85,8 @@ async def run_simulator(
         root = url.removesuffix(API_PREFIX)
         env = f"ASTRO_API_URL={url} ASTRO_MCP_AUTH_URL={root}{AUTH_PREFIX}"
         _out(url)
-        _out(f"Sign in (approved automatically; tokens live {token_lifetime:g} s):  {env} astro-mcp login")
-        _out(f"Then serve with the same two variables:  {env} astro-mcp")
+        _out(f"Sign in (approved automatically; tokens live {token_lifetime:g} s):  {env} astro-ai-mcp login")
+        _out(f"Then serve with the same two variables:  {env} astro-ai-mcp")
         _out(f"Or skip signing in with the permanent demo token:  ASTRO_API_URL={url} ASTRO_ACCESS_TOKEN={DEMO_TOKEN}")
         for account, agents in DEMO_AGENTS.items():
             for name, agent in agents.items():

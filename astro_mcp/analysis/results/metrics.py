@@ -1,4 +1,4 @@
-"""The output models: what a tool returns as `structuredContent`, and so its `outputSchema`.
+"""The output model of `get_agent_metrics` (and of the summary resource): its `structuredContent` and `outputSchema`.
 
 Field descriptions are part of the product: a model reads them, and for clients that hand the model
 only `structuredContent` they are the whole explanation. Times are aware datetimes (the schema says

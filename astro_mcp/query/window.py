@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from astro_mcp.analysis.timeparse import EPOCH, parse_interval, parse_time
-from astro_mcp.domain import LIVE, AgentRef, MetricsQuery, rfc3339
+from astro_mcp.domain import LIVE, MetricsQuery, rfc3339
 from astro_mcp.errors import QueryError
 from astro_mcp.formats import minutes as describe_minutes
+from astro_mcp.query.slugs import checked_agent
+from astro_mcp.query.times import EPOCH, parse_interval, parse_time
 
 # Round intervals the default is chosen from; the target keeps a window at <= 36 buckets,
 # which gives a 24-hour window the API's own default of 60 minutes.
@@ -62,7 +63,7 @@ def resolve_query(
     Raises:
         QueryError: any argument is refused; nothing should be sent.
     """
-    agent = AgentRef.checked(account, name)
+    agent = checked_agent(account, name)
     # Models often send an optional argument as an empty string: that means the default.
     start_time, end_time = (None if isinstance(t, str) and not t.strip() else t for t in (start_time, end_time))
     interval = None if isinstance(interval, str) and not interval.strip() else interval

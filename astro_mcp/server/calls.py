@@ -1,0 +1,37 @@
+"""What every tool and resource call runs in: the service from its context, its failures turned into advice.
+
+`astro_errors` is the one place where an `AstroError` becomes an error whose message says what failed
+and what to do next (a `ToolError` for tools, a `ResourceError` for resources).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+
+from astro_mcp.errors import AstroError
+from astro_mcp.server.logs import forwarded
+from astro_mcp.server.state import AppState, state_of
+from astro_mcp.service import Service
+
+
+@contextmanager
+def astro_errors(service: Service, account: str, error: Callable[[str], Exception] = ToolError) -> Iterator[None]:
+    """Turn an `AstroError` into `error` (a `ToolError` by default) with advice the model can act on."""
+    try:
+        yield
+    except AstroError as err:
+        raise error(service.explain(err, account)) from err
+
+
+@asynccontextmanager
+async def answering(ctx: Context[AppState, Any], account: str | None) -> AsyncIterator[Service]:
+    """What every tool runs in: its failures become advice, and what it logged reaches the client's operator."""
+    state = state_of(ctx)
+    async with forwarded(ctx, state.log_levels):
+        with astro_errors(state.service, account or ""):
+            yield state.service

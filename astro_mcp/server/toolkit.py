@@ -1,0 +1,66 @@
+"""How a tool is made: a module-level function, read-only, whose result goes through the one answer contract.
+
+A tool function checks its arguments and calls one use case; the `Rendering` it is registered with turns
+the use case's result into the text, the structured content and the bound (`render.answer.fitted`), and
+gives the tool its output schema.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, cast
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import Field, ValidationError
+
+from astro_mcp.render.answer import Rendering, fitted
+from astro_mcp.server.args import explain_invalid
+from astro_mcp.server.schema import self_contained
+
+
+class CheckedTool(Tool):
+    """A tool whose refusals speak our language, not pydantic's, and whose result is answered by its rendering."""
+
+    rendering: Rendering[Any, Any] | None = Field(default=None, exclude=True)
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any] | None:
+        """The output model's schema, made when the tools are first listed (pydantic takes tens of ms for four)."""
+        return None if self.rendering is None else self_contained(self.rendering.model.model_json_schema())
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            self.fn_metadata.validate_arguments(arguments)
+        except ValidationError as err:
+            raise ToolError(explain_invalid(err, self.parameters)) from err
+        result = await super().run(arguments, context)
+        assert self.rendering is not None, "every tool is made by `tool`, with its rendering"
+        answer = fitted(self.rendering, result)
+        return CallToolResult(
+            content=[TextContent(type="text", text=answer.text)], structured_content=answer.structured
+        )
+
+
+def tool(
+    fn: Callable[..., Any], title: str, rendering: Rendering[Any, Any], meta: dict[str, Any] | None = None
+) -> Tool:
+    """A read-only tool whose answer `rendering` makes, with an output schema that has no `$ref`s."""
+    made = cast(
+        CheckedTool,
+        CheckedTool.from_function(  # a classmethod of Tool: it makes a CheckedTool
+            fn,
+            title=title,
+            meta=meta,
+            description=inspect.cleandoc(fn.__doc__ or ""),  # Python < 3.13 keeps the indentation
+            annotations=ToolAnnotations(
+                title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+            ),
+            structured_output=False,  # the schema is made on first listing, from the rendering's model
+        ),
+    )
+    made.rendering = rendering
+    return made

@@ -1,0 +1,120 @@
+"""One agent's metrics: the window, the one to compare it with and its p95, fetched together, then summarized."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+import anyio
+
+from astro_mcp.analysis.compare import Mode, Reference, reference_window, split_previous, with_previous
+from astro_mcp.analysis.coverage import without_error_counts
+from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.analysis.summarize import summarize
+from astro_mcp.api.cache import SingleFlightCache
+from astro_mcp.api.wire import MetricsResponse
+from astro_mcp.domain import Bucket, MetricsQuery
+from astro_mcp.errors import AstroError
+from astro_mcp.service.upstream import Served, Upstream
+
+_CACHE_SUMMARIES = 1024
+Bound = anyio.CapacityLimiter | None
+# A summary is kept per comparison: "adjacent" is the overview's, the window just before in the same request.
+SummaryKey = tuple[MetricsQuery, Mode | Literal["adjacent"], bool]
+
+
+class MetricsCases:
+    """`get_agent_metrics`, the metrics resources, and the overview's rows."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self._up = upstream
+        self._summaries: SingleFlightCache[SummaryKey, MetricsSummary] = SingleFlightCache(
+            _CACHE_SUMMARIES, lambda _: 1
+        )
+
+    async def raw(self, query: MetricsQuery) -> MetricsResponse:
+        """Every bucket as the API returned it; raises `AstroError`."""
+        return (await self._up.metrics(query)).response
+
+    async def summary(
+        self, query: MetricsQuery, compare: Mode = "previous", *, with_p95: bool = True, bound: Bound = None
+    ) -> MetricsSummary:
+        """The window, the one to compare it with and its p95, fetched concurrently (under `bound`), summarized.
+
+        Only the window itself can fail the call (`AstroError`): a failed comparison leaves a note, and
+        a p95 the API cannot give reads "not available".
+        """
+
+        async def compute() -> MetricsSummary:
+            served, reference, p95, notes = await self._fetch_together(query, compare, with_p95, bound)
+            main = dataclasses.replace(query, notes=(*query.notes, *notes))
+            summary = self._summarized(main, served, served.response.buckets, reference)
+            return summary.model_copy(update={"p95_latency_ms": p95})
+
+        return await self._summaries.get((query, compare, with_p95), self._up.ttl(query), compute)
+
+    async def with_window_before(self, query: MetricsQuery, bound: Bound) -> MetricsSummary:
+        """The window compared with the one just before it, without p95: an overview row. Kept like any summary."""
+        return await self._summaries.get(
+            (query, "adjacent", False), self._up.ttl(query), lambda: self._adjacent(query, bound)
+        )
+
+    async def _adjacent(self, query: MetricsQuery, bound: Bound) -> MetricsSummary:
+        """The window and the one just before it from one request, where that is exact; else asked apart."""
+        both = await self._up.metrics(with_previous(query), bound)
+        split = split_previous(query, both.response.buckets, both.interval(query))
+        if split is None:
+            return await self.summary(query, with_p95=False, bound=bound)
+        buckets, before = split
+        return self._summarized(query, both, buckets, before)
+
+    def _summarized(
+        self, query: MetricsQuery, served: Served, buckets: Sequence[Bucket], reference: Reference | None
+    ) -> MetricsSummary:
+        """`summarize`, then the error figures taken out where the route counts no errors."""
+        sent = served.interval(query)
+        summary = summarize(query, buckets, sent, reference)
+        if served.route.counts_errors:
+            return summary
+        return without_error_counts(summary, served.route.path, sent)
+
+    async def _fetch_together(
+        self, query: MetricsQuery, compare: Mode, with_p95: bool, bound: Bound
+    ) -> tuple[Served, Reference | None, float | None, list[str]]:
+        earlier = reference_window(query, compare)
+        served: list[Served] = []
+        references: list[Reference] = []
+        p95s: list[float | None] = []
+        notes: list[str] = []
+        failures: list[AstroError] = []
+
+        async def fetch_main() -> None:
+            try:
+                served.append(await self._up.metrics(query, bound))
+            except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
+                failures.append(err)
+                tg.cancel_scope.cancel()
+
+        async def fetch_reference(label: str, start: datetime, end: datetime) -> None:
+            try:
+                got = await self._up.metrics(MetricsQuery(query.agent, start, end, query.interval_minutes), bound)
+            except AstroError as err:
+                notes.append(f"No comparison with {label}: {err}")
+                return
+            buckets, sent = got.response.buckets, got.interval(query)
+            references.append(Reference(label, start, end, buckets, sent, contiguous=compare == "previous"))
+
+        async def fetch_p95() -> None:
+            p95s.append(await self._up.p95_latency(query))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(fetch_main)
+            if earlier is not None:
+                tg.start_soon(fetch_reference, *earlier)
+            if with_p95:
+                tg.start_soon(fetch_p95)
+        if failures:
+            raise failures[0]
+        return served[0], next(iter(references), None), next(iter(p95s), None), notes

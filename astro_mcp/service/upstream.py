@@ -1,0 +1,174 @@
+"""The Astro API as the use cases see it, for the server's lifetime: the client and its sign-in, the caches,
+the fan-out bound and the route strategy. Each of these is decided here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import anyio
+import httpx2
+
+from astro_mcp.api import routes
+from astro_mcp.api.cache import SingleFlightCache
+from astro_mcp.api.client import AstroClient
+from astro_mcp.api.credentials import TokenSource
+from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse, TracesResponse
+from astro_mcp.config import Settings
+from astro_mcp.domain import MetricsQuery, TracesQuery
+from astro_mcp.errors import AstroError, NotFoundError, RouteNotFoundError
+
+logger = logging.getLogger(__name__)
+
+# What a parsed bucket takes in memory (measured with tracemalloc: some 480 bytes), with headroom. The wire
+# models bound every field of a bucket and ignore everything else, so this is the real size of an answer.
+BUCKET_BYTES = 512
+_FLEET_TTL = 60.0  # accounts and deployments change rarely; a minute keeps completions and fan-outs cheap
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A metrics route, and whether its buckets count errors."""
+
+    path: str
+    counts_errors: bool
+
+
+PER_AGENT = Route("/agents/{account}/{name}/observability/metrics", counts_errors=True)
+PER_DEPLOYMENT = Route("/deployments/{id}/observability/metrics", counts_errors=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """The API's metrics answer, and the route that gave it."""
+
+    response: MetricsResponse
+    route: Route
+
+    def interval(self, query: MetricsQuery) -> int:
+        """The buckets' width: what the API says, unless it sent none (it then says 60 whatever was asked)."""
+        return self.response.interval_minutes if self.response.buckets else query.interval_minutes
+
+
+class RouteStrategy:
+    """Which metrics route serves an account: the documented per-agent one, until a router's 404 shows that
+    the account's server lacks it; from then on, for our lifetime, the per-deployment one."""
+
+    def __init__(self) -> None:
+        self._per_deployment: set[str] = set()
+
+    def of(self, account: str) -> Route:
+        return PER_DEPLOYMENT if account in self._per_deployment else PER_AGENT
+
+    def lacks_per_agent(self, account: str, err: RouteNotFoundError) -> None:
+        logger.warning("%s has no per-agent metrics route (%s): using per-deployment metrics", account, err)
+        self._per_deployment.add(account)
+
+
+def _weight(served: Served) -> int:
+    """The memory an answer holds, for the cache's byte cap."""
+    return (len(served.response.buckets) + 1) * BUCKET_BYTES
+
+
+class Upstream:
+    """The API client, the caches, the fan-out bound and the route strategy, for the server's lifetime."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        known_agents: Mapping[str, set[str]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tokens = TokenSource(settings)
+        self.client = AstroClient(settings, self.tokens, transport=transport)
+        self.routes = RouteStrategy()
+        # Agents this server has answered for, for completions.
+        self.seen: dict[str, set[str]] = {a: set(names) for a, names in (known_agents or {}).items()}
+        self._responses: SingleFlightCache[MetricsQuery, Served] = SingleFlightCache(settings.cache_bytes, _weight)
+        self._me: SingleFlightCache[str, MeResponse] = SingleFlightCache(1, lambda _: 1)
+        self._deployments: SingleFlightCache[str, list[Deployment]] = SingleFlightCache(256, lambda _: 1)
+        self._fan_out: anyio.CapacityLimiter | None = None
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.tokens.aclose()
+
+    @property
+    def fan_out(self) -> anyio.CapacityLimiter:
+        """The bound (max_concurrency) on the upstream requests one fan-out keeps in flight.
+
+        Made on first use: it needs the event loop.
+        """
+        if self._fan_out is None:
+            self._fan_out = anyio.CapacityLimiter(self.settings.max_concurrency)
+        return self._fan_out
+
+    def ttl(self, query: MetricsQuery) -> float:
+        """The one cache policy: a window that is still filling is kept briefly, a past one for longer."""
+        return self.settings.live_cache_ttl if query.live else self.settings.cache_ttl
+
+    def saw(self, account: str, name: str) -> None:
+        self.seen.setdefault(account, set()).add(name)
+
+    async def metrics(self, query: MetricsQuery, bound: anyio.CapacityLimiter | None = None) -> Served:
+        """The API's answer for a resolved query, fetched under `bound` if given; raises `AstroError`."""
+        served = await self._responses.get(query, self.ttl(query), lambda: self._fetch(query, bound))
+        self.saw(query.account, query.name)
+        return served
+
+    async def _fetch(self, query: MetricsQuery, bound: anyio.CapacityLimiter | None) -> Served:
+        if bound is None:
+            return await self._fetch_route(query)
+        async with bound:
+            return await self._fetch_route(query)
+
+    async def _fetch_route(self, query: MetricsQuery) -> Served:
+        if self.routes.of(query.account) is PER_AGENT:
+            try:
+                return Served(await routes.metrics(self.client, query), PER_AGENT)
+            except RouteNotFoundError as err:
+                self.routes.lacks_per_agent(query.account, err)
+        deployment = await self._deployment_of(query.account, query.name)
+        granularity = routes.granularity_for(query.interval_minutes)
+        return Served(await routes.deployment_metrics(self.client, deployment, query, granularity), PER_DEPLOYMENT)
+
+    async def _deployment_of(self, account: str, name: str) -> str:
+        """The id of `name`'s active deployment. Raises: NotFoundError: it has none (with an id)."""
+        found = next((d for d in await self.deployments(account) if d.serves(name) and d.id), None)
+        if found is None or found.id is None:
+            raise NotFoundError(404, "agent not deployed", f"no active deployment of '{name}' in '{account}'")
+        return found.id
+
+    async def p95_latency(self, query: MetricsQuery) -> float | None:
+        """The window's p95 latency from the summary endpoint; None, logged, if that fails in any way.
+
+        The metrics answer must not depend on this second endpoint: an older server may lack it.
+        """
+        try:
+            response = await routes.summary(self.client, query)
+        except AstroError as err:
+            logger.info("p95 not available for %s: %s", query.agent, err)
+            return None
+        return response.metrics.p95_latency_ms
+
+    async def me(self) -> MeResponse:
+        """`/me`, kept for a minute; raises `AstroError`."""
+        return await self._me.get("me", _FLEET_TTL, lambda: routes.me(self.client))
+
+    async def deployments(self, account: str) -> list[Deployment]:
+        """The account's active deployments, kept for a minute; raises `AstroError`."""
+
+        async def fetch() -> list[Deployment]:
+            return (await routes.deployments(self.client, account)).deployments
+
+        return await self._deployments.get(account, _FLEET_TTL, fetch)
+
+    async def traces(self, query: TracesQuery, limit: int) -> TracesResponse:
+        """`limit` traces from the query's offset; never cached: trace content is end users' data."""
+        response = await routes.traces(self.client, query, limit)
+        self.saw(query.agent.account, query.agent.name)
+        return response
