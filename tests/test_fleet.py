@@ -171,7 +171,7 @@ async def test_a_server_without_the_agent_route_is_read_per_deployment(
     assert not second.is_error
     paths = [r.path.removeprefix("/api/v1") for r in simulator.requests if not r.path.endswith("/summary")]
     assert paths == [
-        "/agents/astro-team/support-bot/observability/metrics",
+        "/openapi.json",  # it lists no per-agent route: none is tried
         "/deployments",
         "/deployments/dep-astro-team-support-bot/observability/metrics",
         "/deployments/dep-astro-team-weather-agent/observability/metrics",  # the choice is remembered

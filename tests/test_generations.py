@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from mcp import Client
 
 from astro_mcp.api import generation as g
 from astro_mcp.api import platform_routes
@@ -17,6 +18,7 @@ from astro_mcp.api.platform_wire import Alerts, DeployHistory, InfraEvents, Runt
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
+from tests.conftest import server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -176,3 +178,63 @@ def test_the_wire_models_take_either_spelling_and_either_shape() -> None:
     assert DeployHistory.model_validate([{"build_id": "b"}] * 1000).items.__len__() == 200  # bounded
     assert InfraEvents.model_validate([{"reason": "OOMKilled", "lastTimestamp": "2026-11-25T06:01:00Z"}]).items[0].at
     assert Runtime.model_validate({"pods": [{"restartCount": 3}]}).pods[0].restarts == 3
+
+
+def says(result: Any) -> str:
+    assert not result.is_error, text_of(result)
+    return text_of(result)
+
+
+@pytest.mark.parametrize(
+    ("generation", "line"),
+    [
+        ("documented", "Server: documented routes"),
+        ("both", "Server: documented routes."),  # none of the newer routes was needed for these answers
+        ("deployment", "Server: per-deployment routes only (its /openapi.json says so)"),
+    ],
+)
+async def test_every_tool_answers_unchanged_against_each_generation_and_says_which_answered(
+    settings: Settings, simulator: Simulator, generation: Any, line: str
+) -> None:
+    simulator.generation = generation
+    support = {"account": "astro-team", "name": "support-bot"}
+    async with Client(server_at_now(settings)) as client:
+        metrics = await client.call_tool("get_agent_metrics", {**support, "start_time": "now-24h"})
+        window = {"start_time": "2026-11-25T03:00:00Z", "end_time": "2026-11-25T04:00:00Z"}
+        errors = await client.call_tool("get_agent_traces", {**support, **window, "limit": 5})
+        overview = await client.call_tool("get_account_overview", {"account": "astro-team"})
+    for answer in (metrics, errors, overview):
+        assert line in says(answer)
+    assert metrics.structured_content is not None
+    assert metrics.structured_content["totals"]["trace_count"] > 1000
+    traces = errors.structured_content
+    assert traces is not None
+    assert len(traces["traces"]) == 5
+    assert all(t["status"] in ("error", "") for t in traces["traces"])
+    assert traces["groups"][0]["name"] == "lookup_order"
+    if generation == "deployment":
+        assert "cannot filter by status: errors were picked out here from the 41 traces of the window" in says(errors)
+    else:
+        assert traces["total"] is not None
+
+
+async def test_the_newest_server_finds_errors_page_by_page_and_says_how_many_pages(
+    settings: Settings, simulator: Simulator
+) -> None:
+    support = {"account": "astro-team", "name": "weather-agent", "start_time": "now-24h", "limit": 20}
+    simulator.generation = "both"
+    async with Client(server_at_now(settings)) as client:
+        filtered = (await client.call_tool("get_agent_traces", support)).structured_content
+    simulator.generation = "deployment"
+    async with Client(server_at_now(settings)) as client:
+        scanned = await client.call_tool("get_agent_traces", support)
+    assert filtered is not None
+    assert scanned.structured_content is not None
+    pages = [r for r in simulator.requests if r.path.startswith("/api/v1/deployments/") and r.path.endswith("/traces")]
+    assert len(pages) >= 2
+    assert all("status" not in r.query for r in pages)
+    assert "cannot filter by status" in text_of(scanned)
+    assert f"traces of the window, read in {len(pages)} pages." in text_of(scanned)
+    mine = [t["trace_id"] for t in scanned.structured_content["traces"]]
+    assert mine  # the same errors, newest first (as many as the bound leaves room for beside the longer notes)
+    assert mine == [t["trace_id"] for t in filtered["traces"]][: len(mine)]

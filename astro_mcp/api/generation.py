@@ -38,6 +38,18 @@ RUNTIME = "/deployments/{id}/runtime"
 ACCOUNT_SUMMARY = "/accounts/{account}/observability/summary"
 DEPLOYMENTS_SUMMARY = "/accounts/{account}/observability/deployments-summary"
 
+# What each of the newer routes gives, for the line that says what a server cannot give.
+_WHAT = {
+    DEPLOY_HISTORY: "deploy history",
+    ALERTS: "alerts",
+    EVENTS: "infrastructure events",
+    RUNTIME: "restarts",
+    TRACE_DETAIL: "trace steps",
+    ACCOUNT_SUMMARY: "account cost",
+    DEPLOYMENTS_SUMMARY: "account cost",
+    DEPLOYMENT_TRACES: "trace cost",
+}
+_NEWER = tuple(_WHAT)
 _OPENAPI_WAIT = 5.0  # the first call waits this long at most for the server's description of itself
 _PARAM = re.compile(r"\{[^}/]*\}")
 
@@ -59,7 +71,7 @@ class RouteMap:
         self._read = False
         self._lock: anyio.Lock | None = None
         self._missing: set[str] = set()
-        self.documented = False  # a per-agent observability route has answered
+        self._answered: set[str] = set()
 
     async def _known(self) -> frozenset[str] | None:
         """The shapes of the paths the server's OpenAPI document lists; None where it publishes none."""
@@ -112,10 +124,12 @@ class RouteMap:
         if await self.serves(template) is False:
             return None
         try:
-            return await fetch()
+            answer = await fetch()
         except RouteNotFoundError:
             self.missing(template)
             return None
+        self._answered.add(template)
+        return answer
 
     async def preferred(
         self, documented: str, first: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]]
@@ -131,6 +145,21 @@ class RouteMap:
             except RouteNotFoundError:
                 self.missing(documented)
             else:
-                self.documented = True
+                self._answered.add(documented)
                 return answer, True
         return await fallback(), False
+
+    def generation(self) -> str:
+        """One short line: which generation of the server answered, and what it cannot give."""
+        source = " (its /openapi.json says so)" if self.published else ""
+        if AGENT_METRICS in self._missing or (self.published and AGENT_METRICS not in self._answered):
+            return (
+                f"Server: per-deployment routes only{source}. Its metrics count no errors and come in hour or "
+                "day buckets at the finest; errors are found by reading traces."
+            )
+        lacks = list(dict.fromkeys(_WHAT[t] for t in _NEWER if t in self._missing))
+        if lacks:
+            return f"Server: documented routes only; it gives no {', '.join(lacks)}."
+        if self.published or self._answered.intersection(_NEWER):
+            return f"Server: documented and per-deployment routes{source}."
+        return "Server: documented routes."

@@ -94,7 +94,7 @@ class FleetCases:
             return row_of(agent.name, summary, agent.status)
 
         rows = await _gather([one(agent) for agent in fleet.agents])
-        notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else [])]
+        notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else []), self._up.routes.generation()]
         return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from astro_mcp.analysis import traces as trace_analysis
 from astro_mcp.analysis.results.traces import ContentMode
 from astro_mcp.analysis.traces import TracePage
@@ -23,5 +25,6 @@ class TraceCases:
 
         Not cached: trace content is end users' data, and is kept no longer than the call.
         """
-        response = await self._up.traces(query, max(query.limit, _GROUPED))
-        return TracePage(query, trace_analysis.prepare(response.traces), response.total, self._mode)
+        response, how = await self._up.traces(query, max(query.limit, _GROUPED))
+        noted = dataclasses.replace(query, notes=(*query.notes, *([how] if how else []), self._up.routes.generation()))
+        return TracePage(noted, trace_analysis.prepare(response.traces), response.total, self._mode)

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 import anyio
 import httpx2
 
-from astro_mcp.api import routes
+from astro_mcp.api import generation, platform_routes, routes
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
-from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse, TracesResponse
+from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse, SummaryResponse, TracesResponse
 from astro_mcp.config import Settings
 from astro_mcp.domain import MetricsQuery, TracesQuery
-from astro_mcp.errors import AstroError, NotFoundError, RouteNotFoundError
+from astro_mcp.errors import AstroError, NotFoundError
+from astro_mcp.service.trace_scan import scan
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ class Route:
     counts_errors: bool
 
 
-PER_AGENT = Route("/agents/{account}/{name}/observability/metrics", counts_errors=True)
-PER_DEPLOYMENT = Route("/deployments/{id}/observability/metrics", counts_errors=False)
+PER_AGENT = Route(generation.AGENT_METRICS, counts_errors=True)
+PER_DEPLOYMENT = Route(generation.DEPLOYMENT_METRICS, counts_errors=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +51,6 @@ class Served:
     def interval(self, query: MetricsQuery) -> int:
         """The buckets' width: what the API says, unless it sent none (it then says 60 whatever was asked)."""
         return self.response.interval_minutes if self.response.buckets else query.interval_minutes
-
-
-class RouteStrategy:
-    """Which metrics route serves an account: the documented per-agent one, until a router's 404 shows that
-    the account's server lacks it; from then on, for our lifetime, the per-deployment one."""
-
-    def __init__(self) -> None:
-        self._per_deployment: set[str] = set()
-
-    def of(self, account: str) -> Route:
-        return PER_DEPLOYMENT if account in self._per_deployment else PER_AGENT
-
-    def lacks_per_agent(self, account: str, err: RouteNotFoundError) -> None:
-        logger.warning("%s has no per-agent metrics route (%s): using per-deployment metrics", account, err)
-        self._per_deployment.add(account)
 
 
 def _weight(served: Served) -> int:
@@ -85,7 +71,7 @@ class Upstream:
         self.settings = settings
         self.tokens = TokenSource(settings)
         self.client = AstroClient(settings, self.tokens, transport=transport)
-        self.routes = RouteStrategy()
+        self.routes = generation.RouteMap(self.client, settings.api_url)
         # Agents this server has answered for, for completions.
         self.seen: dict[str, set[str]] = {a: set(names) for a, names in (known_agents or {}).items()}
         self._responses: SingleFlightCache[MetricsQuery, Served] = SingleFlightCache(settings.cache_bytes, _weight)
@@ -127,16 +113,20 @@ class Upstream:
             return await self._fetch_route(query)
 
     async def _fetch_route(self, query: MetricsQuery) -> Served:
-        if self.routes.of(query.account) is PER_AGENT:
-            try:
-                return Served(await routes.metrics(self.client, query), PER_AGENT)
-            except RouteNotFoundError as err:
-                self.routes.lacks_per_agent(query.account, err)
-        deployment = await self._deployment_of(query.account, query.name)
-        granularity = routes.granularity_for(query.interval_minutes)
-        return Served(await routes.deployment_metrics(self.client, deployment, query, granularity), PER_DEPLOYMENT)
+        """The documented per-agent route where the server has it, else the per-deployment one."""
 
-    async def _deployment_of(self, account: str, name: str) -> str:
+        async def per_agent() -> Served:
+            return Served(await routes.metrics(self.client, query), PER_AGENT)
+
+        async def per_deployment() -> Served:
+            deployment = await self.deployment_of(query.account, query.name)
+            granularity = routes.granularity_for(query.interval_minutes)
+            return Served(await routes.deployment_metrics(self.client, deployment, query, granularity), PER_DEPLOYMENT)
+
+        served, _ = await self.routes.preferred(generation.AGENT_METRICS, per_agent, per_deployment)
+        return served
+
+    async def deployment_of(self, account: str, name: str) -> str:
         """The id of `name`'s active deployment. Raises: NotFoundError: it has none (with an id)."""
         found = next((d for d in await self.deployments(account) if d.serves(name) and d.id), None)
         if found is None or found.id is None:
@@ -148,8 +138,15 @@ class Upstream:
 
         The metrics answer must not depend on this second endpoint: an older server may lack it.
         """
+
+        async def per_deployment() -> SummaryResponse:
+            deployment = await self.deployment_of(query.account, query.name)
+            return await platform_routes.summary(self.client, deployment, query.start, query.end)
+
         try:
-            response = await routes.summary(self.client, query)
+            response, _ = await self.routes.preferred(
+                generation.AGENT_SUMMARY, lambda: routes.summary(self.client, query), per_deployment
+            )
         except AstroError as err:
             logger.info("p95 not available for %s: %s", query.agent, err)
             return None
@@ -167,8 +164,21 @@ class Upstream:
 
         return await self._deployments.get(account, _FLEET_TTL, fetch)
 
-    async def traces(self, query: TracesQuery, limit: int) -> TracesResponse:
-        """`limit` traces from the query's offset; never cached: trace content is end users' data."""
-        response = await routes.traces(self.client, query, limit)
+    async def traces(self, query: TracesQuery, limit: int) -> tuple[TracesResponse, str | None]:
+        """`limit` traces from the query's offset, and a note on how they were found where the server could not
+        filter them; never cached: trace content is end users' data. Raises `AstroError`."""
+
+        async def per_deployment() -> tuple[TracesResponse, str | None]:
+            deployment = await self.deployment_of(query.agent.account, query.agent.name)
+
+            async def page(offset: int, size: int) -> TracesResponse:
+                return await platform_routes.traces(self.client, deployment, query.start, query.end, size, offset)
+
+            return await scan(page, query, limit, self.settings.call_budget / 2)
+
+        async def per_agent() -> tuple[TracesResponse, str | None]:
+            return await routes.traces(self.client, query, limit), None
+
+        found, _ = await self.routes.preferred(generation.AGENT_TRACES, per_agent, per_deployment)
         self.saw(query.agent.account, query.agent.name)
-        return response
+        return found
