@@ -17,6 +17,7 @@
     │   ├── RequestNotSentError     the request could not be written (a header or URL HTTP forbids)
     │   └── BusyError               too many calls are already waiting on the API
     └── InvalidResponseError    the API answered 200 with something that is not the contract
+        └── ResponseTooLargeError   the answer is larger than its route may be
 
 Every message is safe to show a model: none carries a token or a header.
 """
@@ -117,6 +118,10 @@ class BusyError(TransportError):
 
 class InvalidResponseError(AstroError):
     """The API answered 200 with a body that is not the documented contract."""
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """The answer is larger than its route's size cap: a smaller page may pass."""
 
 
 API_ERRORS: dict[int, type[ApiError]] = {

@@ -53,7 +53,7 @@ async def test_list_agents_gives_accounts_roles_and_which_agents_are_deployed(cl
     assert not result.is_error
     assert result.structured_content is not None
     accounts = {a["name"]: a for a in result.structured_content["accounts"]}
-    assert list(accounts) == ["astro-team", "data-team", "ada-lovelace", "large-org"]
+    assert list(accounts) == ["astro-team", "data-team", "ada-lovelace", "large-org", "zoo"]
     assert (accounts["data-team"]["type"], accounts["data-team"]["role"]) == ("team", "member")
     agents = {a["name"]: a for a in accounts["data-team"]["agents"]}
     assert agents["sql-helper"]["deployed"] is False

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from astro_mcp.analysis.compare import Reference, rate_test
-from astro_mcp.analysis.summarize import nice_step, summarize
+from astro_mcp.analysis.grid import nice_step
+from astro_mcp.analysis.summarize import summarize
 from astro_mcp.domain import AgentRef, Bucket, MetricsQuery
 from astro_mcp.render.metrics import render
 from tests.conftest import examples

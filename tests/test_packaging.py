@@ -70,11 +70,7 @@ def test_server_json_passes_the_registry_schema_and_its_rules() -> None:
 
 def test_the_readme_carries_the_registry_marker_for_pypi() -> None:
     marker = f"mcp-name: {SERVER_JSON['name']}"
-    # The install section is written in docs/ until it is merged into the README.
-    texts = [
-        p.read_text(encoding="utf-8") for p in (REPO / "README.md", REPO / "docs" / "INSTALL-SECTION.md") if p.exists()
-    ]
-    assert any(marker in text for text in texts)
+    assert marker in (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def test_unset_bundle_settings_reach_the_server_as_empty_values() -> None:

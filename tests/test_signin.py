@@ -69,11 +69,12 @@ async def test_a_server_keeps_answering_over_several_token_lifetimes(simulator: 
     sign_in(simulator, Store(saved.credentials_file, None))
     started = anyio.current_time()
     async with Client(server_at_now(saved, cache_ttl=0, live_cache_ttl=0)) as client:
-        while anyio.current_time() - started < 3.5:
+        # Until three tokens have expired and been replaced: a loaded machine makes fewer calls a second.
+        while simulator.workos.refreshes < 3 and anyio.current_time() - started < 30:
             result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
             assert not result.is_error, text_of(result)
             await anyio.sleep(0.25)
-    assert simulator.workos.refreshes >= 3  # 3.5 s of 1-second tokens
+    assert simulator.workos.refreshes >= 3
 
 
 async def test_the_rotated_refresh_token_lands_in_the_keyring_it_came_from(
@@ -276,7 +277,7 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     params = StdioServerParameters(command=sys.executable, args=["-m", "astro_mcp"], env=env)
     async with Client(params) as client:
         started = anyio.current_time()
-        while anyio.current_time() - started < 3.5:
+        while simulator.workos.refreshes < 3 and anyio.current_time() - started < 30:
             result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
             assert not result.is_error, text_of(result)
             await anyio.sleep(0.35)

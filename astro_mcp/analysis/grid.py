@@ -7,9 +7,10 @@ data. Columns are kept as plain lists: the hot loop handles 43,200 buckets for 3
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -17,6 +18,9 @@ from astro_mcp.domain import Bucket
 from astro_mcp.formats import minutes as describe_minutes
 
 N = TypeVar("N", int, float)
+_TARGET_TRACES = 30  # the analysis grid aims for this many traces in an average period
+_MIN_PERIODS = 12  # ... but keeps at least this many periods
+_NICE_MINUTES = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 2880, 4320, 10080, 20160, 40320)
 
 
 @dataclass(slots=True)
@@ -30,6 +34,8 @@ class Series:
     latency_sum: list[float]
     input_tokens: list[int]
     output_tokens: list[int]
+    # Coarser copies made so far, by step: a series is regrouped several ways, and once filled never changes.
+    coarser: dict[int, Series] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.traces)
@@ -46,9 +52,18 @@ class Series:
         return self.latency_sum[i] / self.traces[i] if self.traces[i] else None
 
     def regroup(self, step: int) -> Series:
-        """The same data in coarser items of `step` seconds (a multiple of ours), aligned to the epoch."""
+        """The same data in coarser items of `step` seconds (a multiple of ours), aligned to the epoch.
+
+        Made from the coarsest copy already made whose items nest in the new ones, and kept.
+        """
         if step == self.step:
             return self
+        if step not in self.coarser:
+            nested = max((c for c in self.coarser if step % c == 0), default=None)
+            self.coarser[step] = (self if nested is None else self.coarser[nested])._summed(step)
+        return self.coarser[step]
+
+    def _summed(self, step: int) -> Series:
         t0 = self.t0 // step * step
         n = (self.time(len(self)) - t0 + step - 1) // step
         factor, lead = step // self.step, (self.t0 - t0) // self.step
@@ -126,3 +141,25 @@ def lay_on_grid(
     if impossible:
         notes.append(f"{impossible} bucket(s) report more errors than traces; error rates there exceed 100%.")
     return series, notes
+
+
+def analysis_step(series: Series, target: int = _TARGET_TRACES, periods: int = _MIN_PERIODS) -> int:
+    """The coarsest step needed for an average period to hold `target` traces, keeping `periods` periods."""
+    n, traces = len(series), sum(series.traces)
+    if traces == 0:
+        return series.step
+    factor = min(math.ceil(target * n / traces), max(1, n // periods))
+    return nice_step(series.step, factor)
+
+
+def nice_step(step: int, factor: int) -> int:
+    """A multiple of `step` at least `factor` times it: a round size if one is near, else exactly `factor` times.
+
+    A round size is taken only within twice the size needed: for 7-minute buckets the first round
+    multiple is a week, which would average a one-hour incident away.
+    """
+    minutes, needed = step // 60, step // 60 * factor
+    for nice in _NICE_MINUTES:
+        if needed <= nice <= 2 * needed and nice % minutes == 0:
+            return nice * 60
+    return step * factor

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from astro_mcp.analysis.anomalies import ErrorJudge, LatencyJudge, period
 from astro_mcp.analysis.compare import Reference, compare
-from astro_mcp.analysis.grid import Series, lay_on_grid
+from astro_mcp.analysis.grid import Series, analysis_step, lay_on_grid, nice_step
 from astro_mcp.analysis.incidents import find_incidents
 from astro_mcp.analysis.results.metrics import (
     COLUMNS,
@@ -41,9 +41,6 @@ from astro_mcp.formats import when
 
 MAX_TABLE_ROWS = 40  # leaves room under the 12,000-character bound for three incidents of 64-character slugs
 MAX_INCIDENTS = 3
-_TARGET_TRACES = 30  # the analysis grid aims for this many traces in an average period
-_MIN_PERIODS = 12  # ... but keeps at least this many periods
-_NICE_MINUTES = (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 2880, 4320, 10080, 20160, 40320)
 
 
 def summarize(
@@ -68,7 +65,7 @@ def summarize(
     if traces:
         notes.extend(_edge_notes(series, start, end, query.live))
 
-    analysis = series.regroup(_analysis_step(series, traces))
+    analysis = series.regroup(analysis_step(series))
     complete = [
         i
         for i in range(len(analysis))
@@ -182,28 +179,6 @@ def _edge_notes(series: Series, start: int, end: int, live: bool) -> list[str]:
             "the window ends inside it, so its counts are partial."
         )
     return notes
-
-
-def _analysis_step(series: Series, traces: int) -> int:
-    """The coarsest step needed for an average period to hold enough traces, keeping enough periods."""
-    n = len(series)
-    if traces == 0:
-        return series.step
-    factor = min(math.ceil(_TARGET_TRACES * n / traces), max(1, n // _MIN_PERIODS))
-    return nice_step(series.step, factor)
-
-
-def nice_step(step: int, factor: int) -> int:
-    """A multiple of `step` at least `factor` times it: a round size if one is near, else exactly `factor` times.
-
-    A round size is taken only within twice the size needed: for 7-minute buckets the first round
-    multiple is a week, which would average a one-hour incident away.
-    """
-    minutes, needed = step // 60, step // 60 * factor
-    for nice in _NICE_MINUTES:
-        if needed <= nice <= 2 * needed and nice % minutes == 0:
-            return nice * 60
-    return step * factor
 
 
 def _idle(series: Series, start: int, end: int) -> Idle:

@@ -15,7 +15,8 @@ from astro_mcp.api.platform_wire import (
     Runtime,
     TraceDetail,
 )
-from astro_mcp.api.routes import agent_route
+from astro_mcp.api.bounded import Shape
+from astro_mcp.api.routes import TRACE_CHARS, TRACES_BYTES, agent_route
 from astro_mcp.api.wire import SummaryResponse, TracesResponse
 from astro_mcp.domain import AgentRef, rfc3339
 
@@ -62,7 +63,8 @@ async def traces(
 ) -> TracesResponse:
     """`GET /deployments/{id}/observability/traces`: one page, every status (this route has no filter)."""
     params = {**_window(start, end), "limit": str(limit), "offset": str(offset)}
-    return await client.get(_deployment(deployment_id, "observability/traces"), params, TracesResponse)
+    shape = Shape(max_bytes=TRACES_BYTES, items="traces", max_items=limit, max_chars=TRACE_CHARS)
+    return await client.get(_deployment(deployment_id, "observability/traces"), params, TracesResponse, shape=shape)
 
 
 async def trace(client: AstroClient, deployment_id: str, trace_id: str) -> TraceDetail:

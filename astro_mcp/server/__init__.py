@@ -22,6 +22,7 @@ from astro_mcp.server import completions, prompts, resources
 from astro_mcp.server.app import apps
 from astro_mcp.server.http import AUTH, StaticTokenVerifier
 from astro_mcp.server.logs import offer_logging
+from astro_mcp.server.protocol import AstroMCP, SameCapabilities
 from astro_mcp.server.state import AppState
 from astro_mcp.server.tools import tools
 from astro_mcp.service import Clock, Service
@@ -46,7 +47,7 @@ def create_server(
     clock: Clock = lambda: datetime.now(UTC),
     known_agents: Mapping[str, set[str]] | None = None,
     offered: Sequence[Tool] | None = None,
-) -> MCPServer[AppState]:
+) -> AstroMCP:
     """Build the server, offering `offered` tools (default: every tool of `server.tools`).
 
     `transport` and `clock` stand in for the network and the time in tests and the demo.
@@ -68,7 +69,8 @@ def create_server(
                 await service.aclose()
 
     verifier = StaticTokenVerifier(settings.auth_token) if settings.auth_token is not None else None
-    mcp = MCPServer(
+    extensions = [apps()]
+    mcp = AstroMCP(
         "astro",
         title="Astro AI agent metrics",
         instructions=INSTRUCTIONS,
@@ -78,7 +80,9 @@ def create_server(
         token_verifier=verifier,
         auth=AUTH if verifier is not None else None,
         tools=tools() if offered is None else list(offered),
-        extensions=[apps()],
+        extensions=extensions,
+        subscriptions=False,  # nothing here changes in place: no list_changed, no resource updates to listen for
+        middleware=[SameCapabilities(extensions)],
     )
     offer_logging(mcp, state.log_levels)
     resources.register(mcp)

@@ -53,7 +53,7 @@ async def get_agent_traces(
     name: args.AgentName,
     start_time: args.StartTime = None,
     end_time: args.EndTime = None,
-    status: args.TraceStatusArg = "error",
+    status: args.TraceStatus = "error",
     limit: args.TraceLimit = 10,
     offset: args.TraceOffset = 0,
 ) -> TracePage:

@@ -26,5 +26,6 @@ class TraceCases:
         Not cached: trace content is end users' data, and is kept no longer than the call.
         """
         response, how = await self._up.traces(query, max(query.limit, _GROUPED))
-        noted = dataclasses.replace(query, notes=(*query.notes, *([how] if how else []), self._up.routes.generation()))
+        notes = (*query.notes, *([how] if how else []), self._up.routes.generation())
+        noted = dataclasses.replace(query, notes=notes)
         return TracePage(noted, trace_analysis.prepare(response.traces), response.total, self._mode)

@@ -165,8 +165,9 @@ class Upstream:
         return await self._deployments.get(account, _FLEET_TTL, fetch)
 
     async def traces(self, query: TracesQuery, limit: int) -> tuple[TracesResponse, str | None]:
-        """`limit` traces from the query's offset, and a note on how they were found where the server could not
-        filter them; never cached: trace content is end users' data. Raises `AstroError`."""
+        """At most `limit` traces from the query's offset, and a note on how they were found: where the server could
+        not filter them, or where the page was too large and fewer were asked for. Never cached: trace content is
+        end users' data. Raises `AstroError`."""
 
         async def per_deployment() -> tuple[TracesResponse, str | None]:
             deployment = await self.deployment_of(query.agent.account, query.agent.name)
@@ -177,7 +178,7 @@ class Upstream:
             return await scan(page, query, limit, self.settings.call_budget / 2)
 
         async def per_agent() -> tuple[TracesResponse, str | None]:
-            return await routes.traces(self.client, query, limit), None
+            return await routes.traces(self.client, query, limit)
 
         found, _ = await self.routes.preferred(generation.AGENT_TRACES, per_agent, per_deployment)
         self.saw(query.agent.account, query.agent.name)

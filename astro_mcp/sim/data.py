@@ -18,12 +18,28 @@ DAY = 1440
 
 @dataclass(frozen=True)
 class Incident:
-    """From `anchor + begins` for `lasts`: errors at `error_rate`, latency times `latency_factor`."""
+    """From `anchor + begins` for `lasts`: errors at `error_rate`, latency times `latency_factor`.
+
+    Also: traffic times `traffic_factor` (0 is silence), tokens per trace times `token_factor`, latency
+    growing by `latency_growth` per hour (compounding) from `begins`, and with `cycle` = (period, active)
+    minutes the incident is on only in the first `active` minutes of every `period` from `begins`.
+    """
 
     begins: timedelta
     lasts: timedelta
     error_rate: float | None = None
     latency_factor: float = 1.0
+    traffic_factor: float = 1.0
+    token_factor: float = 1.0
+    latency_growth: float = 0.0
+    cycle: tuple[int, int] | None = None
+
+    def active(self, minute: int, begins: int) -> bool:
+        """Whether the incident is on at `minute`, given the minute it begins."""
+        lasts = int(self.lasts.total_seconds() // 60)
+        if not begins <= minute < begins + lasts:
+            return False
+        return self.cycle is None or (minute - begins) % self.cycle[0] < self.cycle[1]
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,8 @@ class Agent:
     duty_cycle: tuple[int, int] | None = None
     # Agents sharing a seed share their data: hundreds of them cost a few generated days.
     seed: str | None = None
+    weekend_traffic: float = 1.0  # traffic on Saturdays and Sundays, relative to weekdays
+    timeouts: float = 0.0  # share of traces that hit a 5-second timeout: a heavy latency tail
 
 
 DEMO_AGENTS: dict[str, dict[str, Agent]] = {
@@ -109,17 +127,34 @@ def generate(agent: Agent, seed: str, day: int, anchor: datetime) -> Series:
             continue
         # A daily rhythm peaking at 15:00 UTC, a fifth of the peak at its lowest.
         rate = agent.peak_per_minute * (0.6 + 0.4 * math.cos((m / 60 - 15) * math.pi / 12))
+        on = [(begins, i) for begins, _, i in windows if i.active(minute, begins)]
+        rate *= _traffic_factor(agent, day, on)
         traces = max(0, round(rng.gauss(rate, math.sqrt(rate)))) if rate else 0
         if not traces:
             continue
         error_rate, latency = agent.error_rate, agent.latency_ms * rng.lognormvariate(0, 0.15)
-        for begins, lasts, incident in windows:
-            if begins <= minute < begins + lasts:
-                error_rate = incident.error_rate if incident.error_rate is not None else error_rate
-                latency *= incident.latency_factor
+        tokens = 1.0
+        for begins, incident in on:
+            error_rate = incident.error_rate if incident.error_rate is not None else error_rate
+            latency *= incident.latency_factor * (1 + incident.latency_growth) ** ((minute - begins) / 60)
+            tokens *= incident.token_factor
         series.traces[m] = traces
         series.errors[m] = sum(rng.random() < error_rate for _ in range(traces))
-        series.latency_sum[m] = latency * traces
-        series.input_tokens[m] = round(traces * agent.input_tokens * rng.uniform(0.7, 1.3))
-        series.output_tokens[m] = round(traces * agent.output_tokens * rng.uniform(0.7, 1.3))
+        series.latency_sum[m] = latency * traces + _timeouts(rng, agent, traces, latency)
+        series.input_tokens[m] = round(traces * agent.input_tokens * tokens * rng.uniform(0.7, 1.3))
+        series.output_tokens[m] = round(traces * agent.output_tokens * tokens * rng.uniform(0.7, 1.3))
     return series
+
+
+def _traffic_factor(agent: Agent, day: int, on: list[tuple[int, Incident]]) -> float:
+    factor = agent.weekend_traffic if (day + 3) % 7 >= 5 else 1.0  # day 0, Jan 1 1970, was a Thursday
+    for _, incident in on:
+        factor *= incident.traffic_factor
+    return factor
+
+
+def _timeouts(rng: random.Random, agent: Agent, traces: int, latency: float) -> float:
+    """The extra latency of the traces that timed out (5 s instead of `latency`)."""
+    if not agent.timeouts:
+        return 0.0
+    return sum(5000.0 - latency for _ in range(traces) if rng.random() < agent.timeouts)

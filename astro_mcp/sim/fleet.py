@@ -1,9 +1,10 @@
 """The simulated fleet: `/me`, `/deployments` and the newer per-deployment metrics route, consistent with the agents.
 
 Several accounts: `astro-team` (the demo agents, all running), `data-team` (a stopped deployment, a
-pending one and an agent registered but never deployed), a personal account, and `large-org` with
-500 cheap agents for bound and load tests. `Paced` wraps the whole app: a delay on every answer (what
-a real network does to a fan-out) and a count of the requests in flight.
+pending one and an agent registered but never deployed), a personal account, `large-org` with
+500 cheap agents for bound and load tests, and `zoo` (`sim.zoo`: one agent per situation to recognise).
+`Paced` wraps the whole app: a delay on every answer (what a real network does to a fan-out) and a count
+of the requests in flight.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from astro_mcp.sim.data import DEMO_AGENTS, Agent, Incident
 from astro_mcp.sim.workos import USER
+from astro_mcp.sim.zoo import ZOO
 
 if TYPE_CHECKING:
     from astro_mcp.sim.app import Simulator
@@ -42,7 +44,9 @@ class SimAccount:
 
 def _large_org() -> dict[str, Agent]:
     # Most agents share a few seeds, so 500 agents cost a handful of generated days, not 500 of them.
-    agents = {f"agent-{i:03d}": Agent("healthy, light traffic", 0.2, seed=f"large-org/{i % 4}") for i in range(500)}
+    agents = {
+        f"agent-{i:03d}": Agent("healthy, light traffic", 0.2, seed=f"large-org/{i % 4}") for i in range(LARGE_ORG_SIZE)
+    }
     agents["agent-013"] = Agent(
         "an error spike still going: 35% errors for the last 2 hours",
         0.4,
@@ -75,6 +79,7 @@ ACCOUNTS: dict[str, SimAccount] = {
         "personal", "owner", {"scratch-agent": "Running"}, agents={"scratch-agent": Agent("light use", 0.3)}
     ),
     "large-org": SimAccount("organization", "member", dict.fromkeys(_LARGE, "Running"), agents=_LARGE),
+    "zoo": SimAccount("team", "member", dict.fromkeys(ZOO, "Running"), agents=ZOO),
 }
 ALL_AGENTS: dict[str, dict[str, Agent]] = {
     **DEMO_AGENTS,

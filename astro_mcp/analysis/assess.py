@@ -1,0 +1,70 @@
+"""The one "now": the agent's state judged the same way whatever window a question is about.
+
+Two views of the most recent data are combined: a long coarse one (a week of hourly buckets, say), which
+sets the baseline and sees slow things (a drift, a recovery, a silence against the hour's usual traffic),
+and a short fine one (the last hours at 5 minutes), which sees fast ones (a flapping pattern, the minute
+an episode began or ended). Where both see the same signal in trouble, they are one finding: its state
+and end from the fine view, its kind from the view that can tell it, its onset from the coarse view when
+the fine one began too late to see it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from astro_mcp.analysis.baseline import HOUR, learn
+from astro_mcp.analysis.detect import LONG, Diagnosis, Finding, Kind, diagnose
+from astro_mcp.analysis.grid import Series
+
+
+def assess(context: Series, recent: Series | None, now: int, start: tuple[int, int] | None = None) -> Diagnosis:
+    """The agent's state at `now`: `context` (long, coarse) refined by `recent` (short, fine).
+
+    `start`: where each view's data begins, when its first item is only partly covered.
+    """
+    begins = start or (context.t0, recent.t0 if recent is not None else context.t0)
+    base = learn(context, now, begins[0])
+    coarse = diagnose(context, now, base, begins[0])
+    if recent is None:
+        return coarse
+    fine = diagnose(recent, now, base, begins[1])
+    return dataclasses.replace(coarse, findings=combine(coarse, fine))
+
+
+def combine(coarse: Diagnosis, fine: Diagnosis) -> list[Finding]:
+    """The findings of both views, one per episode, most urgent first (the order `diagnose` gives)."""
+    used: set[int] = set()
+    found = []
+    for f in fine.findings:
+        k = next((k for k, c in enumerate(coarse.findings) if k not in used and _same(c, f, coarse.step)), None)
+        if k is None:
+            found.append(f)
+            continue
+        used.add(k)
+        found.append(_merged(coarse.findings[k], f, coarse.step, saw=f.start - fine.start >= HOUR))
+    found += [c for k, c in enumerate(coarse.findings) if k not in used]
+    order = {id(f): n for n, f in enumerate(found)}
+    return sorted(found, key=lambda f: (f.state == "over", f.signal != "traffic", order[id(f)]))
+
+
+def _same(c: Finding, f: Finding, step: int) -> bool:
+    """One episode seen twice: same signal, overlapping in time (to within a coarse period)."""
+    c_end = c.end if c.end is not None else f.end if f.end is not None else f.start
+    f_end = f.end if f.end is not None else c_end
+    return c.signal == f.signal and c.start <= f_end + step and f.start <= c_end + step
+
+
+def _merged(c: Finding, f: Finding, step: int, saw: bool) -> Finding:
+    """Onset from the fine view where it `saw` it (it had an hour of data before) and the coarse one agrees to
+    within a coarse period; else from the coarse view. State from the fine one."""
+    start = f.start if saw and c.start >= f.start - step else c.start
+    kind: Kind = f.kind if f.kind == "flapping" or c.kind != "drift" else c.kind
+    if f.state == "over" and kind in ("spike", "recovered") and f.end is not None:
+        kind = "recovered" if f.end - start >= LONG else "spike"
+    return dataclasses.replace(
+        f,
+        kind=kind,
+        start=start,
+        per_hour=c.per_hour if kind == "drift" else f.per_hour,
+        resolution=f.resolution if start == f.start else c.resolution,
+    )
