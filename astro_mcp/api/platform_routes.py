@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote
 
+from astro_mcp.api.bounded import Shape
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.platform_wire import (
     AccountSummary,
@@ -15,7 +16,6 @@ from astro_mcp.api.platform_wire import (
     Runtime,
     TraceDetail,
 )
-from astro_mcp.api.bounded import Shape
 from astro_mcp.api.routes import TRACE_CHARS, TRACES_BYTES, agent_route
 from astro_mcp.api.wire import SummaryResponse, TracesResponse
 from astro_mcp.domain import AgentRef, rfc3339
