@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from astro_mcp.errors import (
     HOW_TO_LOG_IN,
@@ -20,6 +22,7 @@ from astro_mcp.errors import (
     RateLimitedError,
     RequestNotSentError,
     RequestTimeoutError,
+    SignInServiceError,
     UnauthorizedError,
 )
 
@@ -31,7 +34,7 @@ class Situation:
     token_source: str
     accounts: Sequence[str]
     api_url: str
-    rejected: str = HOW_TO_LOG_IN  # the one step that fixes a refused token, for where it came from
+    fix: str = HOW_TO_LOG_IN  # the one step that fixes a refused token, for where it came from
 
 
 def explain(err: AstroError, account: str, situation: Situation) -> str:
@@ -41,7 +44,7 @@ def explain(err: AstroError, account: str, situation: Situation) -> str:
         case QueryError() | MissingTokenError():
             return str(err)
         case UnauthorizedError():
-            return f"The Astro API rejected the access token from {situation.token_source}{said}. {situation.rejected}"
+            return f"The Astro API rejected the access token from {situation.token_source}{said}. {situation.fix}"
         case ForbiddenError():
             mine = situation.accounts
             known = f" Accounts this login belongs to: {', '.join(mine[:10])}." if mine else ""
@@ -77,6 +80,11 @@ def explain(err: AstroError, account: str, situation: Situation) -> str:
             return f"The call was not made: {err}. Try again in a minute, with fewer calls at once."
         case RequestNotSentError():
             return f"The call was not made: {err}. Fix it in this MCP server's environment, then restart the server."
+        case SignInServiceError():
+            return (
+                f"Refreshing the sign-in failed: {err}. Check the network, or ASTRO_MCP_AUTH_URL if it was set "
+                "(unset, it is WorkOS's sign-in service, as for `ast`)."
+            )
         case ConnectionFailedError():
             return f"The call failed: {err}. Check the network, or ASTRO_API_URL ({situation.api_url}) if it was set."
         case InvalidResponseError():
@@ -99,3 +107,41 @@ def brief(err: AstroError) -> str:
         case RequestTimeoutError():
             return f"timed out ({said}); retry later"
     return said
+
+
+@dataclass(frozen=True)
+class UnknownName:
+    """Why Astro found nothing, read from the user's real names (`/me`, `/deployments`).
+
+    `what`: the account is not one of the login's, the account has no such agent, or the agent is
+    registered but not deployed. `known`: the login's accounts, or the account's agents.
+    """
+
+    what: Literal["account", "agent", "undeployed"]
+    account: str
+    name: str
+    known: Sequence[str]
+
+    @property
+    def nearest(self) -> list[str]:
+        given = self.account if self.what == "account" else self.name
+        return difflib.get_close_matches(given, self.known, n=3, cutoff=0.7)
+
+
+def unknown(err: NotFoundError, found: UnknownName) -> str:
+    """What a 404 means once the real names are known: the nearest of them, or that the agent is not deployed."""
+    said = f" (the API said: {err.api_message})"
+    if found.what == "undeployed":
+        return (
+            f"Agent '{found.name}' is registered in account '{found.account}' but not deployed{said}, so Astro has "
+            "no metrics or traces for it. Deploy it first; list_agents shows which agents are deployed."
+        )
+    quoted = [f"'{n}'" for n in found.nearest]
+    guess = " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+    did_you_mean = f" Did you mean {guess}?" if guess else ""
+    listed = ", ".join(found.known[:20]) + (f" and {len(found.known) - 20} more" if len(found.known) > 20 else "")
+    if found.what == "account":
+        known = f" This login's accounts: {listed}." if listed else ""
+        return f"Astro knows no account '{found.account}' for this login{said}.{did_you_mean}{known}"
+    known = f" Its agents: {listed}." if listed else " It has no agents yet."
+    return f"Account '{found.account}' has no agent '{found.name}'{said}.{did_you_mean}{known}"

@@ -108,6 +108,10 @@ class ConnectionFailedError(TransportError):
     """The API could not be reached (DNS, refused), or the connection broke mid-answer."""
 
 
+class SignInServiceError(ConnectionFailedError):
+    """The sign-in service (ASTRO_MCP_AUTH_URL, not the Astro API) could not be reached, or failed."""
+
+
 class RequestNotSentError(TransportError):
     """The request could not be sent as built; trying again cannot help."""
 

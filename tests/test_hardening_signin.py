@@ -96,7 +96,7 @@ async def test_a_refresh_whose_save_fails_keeps_working_from_memory_and_says_so_
     assert len(warned) == 1
     assert "KeyringLocked" in warned[0]
     assert "unlock the system keyring" in warned[0]
-    assert "astro-mcp login" in warned[0]
+    assert "uvx astro-ai-mcp login" in warned[0]
     assert (await tokens.status()).problem is not None
 
 
@@ -217,7 +217,7 @@ async def test_an_account_that_always_answers_401_is_refreshed_once_then_said_to
             texts.append(text_of(result))
     assert simulator.workos.refreshes == 1
     assert "lacks access" in texts[-1]
-    assert "astro-mcp login" in texts[-1]
+    assert "uvx astro-ai-mcp login" in texts[-1]
 
 
 async def test_logout_with_a_failing_keyring_says_so_in_one_line_and_still_clears_the_file(

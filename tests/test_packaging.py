@@ -4,10 +4,12 @@ by scripts/build.py, installed or unpacked outside the repository, answering a r
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tomllib
@@ -23,6 +25,8 @@ from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
 from astro_mcp.cli import main
+from astro_mcp.config import Settings
+from astro_mcp.server import create_server
 from scripts.build import build, stated_versions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,6 +66,8 @@ def test_server_json_passes_the_registry_schema_and_its_rules() -> None:
         DISTRIBUTION,
         {"type": "stdio"},
     )
+    assert SERVER_JSON["repository"] == {"url": SERVER_JSON["websiteUrl"], "source": "github"}
+    assert all(icon["src"].startswith("https://") for icon in SERVER_JSON["icons"]), "the registry takes HTTPS icons"
     variables = {v["name"]: v for v in package["environmentVariables"]}
     assert variables["ASTRO_ACCESS_TOKEN"]["isSecret"] is True
     assert not any(v["isRequired"] for v in variables.values()), "signing in once needs no variable at all"
@@ -71,6 +77,28 @@ def test_server_json_passes_the_registry_schema_and_its_rules() -> None:
 def test_the_readme_carries_the_registry_marker_for_pypi() -> None:
     marker = f"mcp-name: {SERVER_JSON['name']}"
     assert marker in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.anyio
+async def test_the_server_introduces_itself_with_the_website_and_an_inline_icon() -> None:
+    async with Client(create_server(Settings.from_env({}))) as client:
+        info = client.server_info
+    assert info is not None
+    assert info.website_url == SERVER_JSON["websiteUrl"] == MANIFEST["homepage"] == MANIFEST["repository"]["url"]
+    [icon] = info.icons or []
+    assert (icon.mime_type, icon.sizes) == ("image/png", ["64x64"])
+    prefix = "data:image/png;base64,"
+    assert icon.src.startswith(prefix), "inline: a host shows it without fetching anything"
+    image = base64.b64decode(icon.src.removeprefix(prefix))
+    assert image.startswith(b"\x89PNG\r\n\x1a\n")
+    assert struct.unpack(">II", image[16:24]) == (64, 64)
+
+
+def test_the_bundle_schema_is_where_the_mcpb_project_publishes_it() -> None:
+    version = MANIFEST["manifest_version"]
+    assert MANIFEST["$schema"] == (
+        f"https://raw.githubusercontent.com/modelcontextprotocol/mcpb/main/schemas/mcpb-manifest-v{version}.schema.json"
+    )
 
 
 def test_unset_bundle_settings_reach_the_server_as_empty_values() -> None:
@@ -186,7 +214,11 @@ async def test_uvx_runs_the_built_wheel_by_the_distribution_name_alone(dist: dic
 
 @slow
 def test_the_wheel_carries_every_data_file_of_the_package(dist: dict[str, Path]) -> None:
-    data = {p.relative_to(REPO).as_posix() for p in (REPO / "astro_mcp").rglob("*") if p.suffix in (".html", ".json")}
+    data = {
+        p.relative_to(REPO).as_posix()
+        for p in (REPO / "astro_mcp").rglob("*")
+        if p.suffix in (".html", ".json", ".png")
+    }
     with zipfile.ZipFile(dist["wheel"]) as wheel:
         assert data <= set(wheel.namelist())
 
@@ -257,16 +289,32 @@ async def test_the_unpacked_bundle_answers_when_launched_as_its_manifest_says(
 
 @slow
 @pytest.mark.anyio
-async def test_the_bundle_with_nothing_configured_starts_and_asks_for_a_sign_in(
-    dist: dict[str, Path], tmp_path: Path
+async def test_the_bundle_with_no_token_signs_in_from_the_assistant_and_answers(
+    dist: dict[str, Path], simulator: tuple[str, str], tmp_path: Path
 ) -> None:
+    """No terminal step: the first call answers with a sign-in link and code, the simulator approves the code
+    (by itself, after one poll), and a later call answers with the user's agents."""
     extension = tmp_path / "astro-mcp"
     with zipfile.ZipFile(dist["bundle"]) as bundle:
         bundle.extractall(extension)
-    config = mcp_config(json.loads((extension / "manifest.json").read_text(encoding="utf-8")), extension, {})
-    assert config["env"] == {"ASTRO_ACCESS_TOKEN": "", "ASTRO_API_URL": ""}
-    env = {**config["env"], **offline(tmp_path)}
+    url, _ = simulator
+    config = mcp_config(
+        json.loads((extension / "manifest.json").read_text(encoding="utf-8")), extension, {"api_url": url}
+    )
+    assert config["env"] == {"ASTRO_ACCESS_TOKEN": "", "ASTRO_API_URL": url}
+    sign_in_service = url.removesuffix("/api/v1") + "/user_management"
+    env = {
+        **config["env"],
+        **offline(tmp_path),
+        "ASTRO_MCP_AUTH_URL": sign_in_service,  # no session bus in this environment: no keyring, the file
+    }
     async with Client(StdioServerParameters(command=config["command"], args=config["args"], env=env)) as client:
-        result = await client.call_tool("get_agent_metrics", CALL)
-    assert result.is_error
-    assert "login" in " ".join(c.text for c in result.content if isinstance(c, TextContent))
+        with anyio.fail_after(120):
+            first = await client.call_tool("list_agents", {})
+            text = " ".join(c.text for c in first.content if isinstance(c, TextContent))
+            assert first.is_error
+            assert re.search(r"open http://\S+/activate\?user_code=\d{4}-\d{4} and confirm the code", text), text
+            while (result := await client.call_tool("list_agents", {})).is_error:
+                await anyio.sleep(1)
+    assert "astro-team" in [a["name"] for a in (result.structured_content or {})["accounts"]]
+    assert "refresh_token" in (tmp_path / ".ast" / "credentials.json").read_text()

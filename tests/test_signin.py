@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import stat
 import sys
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,7 @@ from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.errors import MissingTokenError
 from astro_mcp.login import login, logout, whoami
 from astro_mcp.sim.app import Scripted, Simulator
-from tests.conftest import NOW, server_at_now, text_of
+from tests.conftest import NOW, server_at_now, stdio_env, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -261,13 +262,7 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     simulator.workos.lifetime = 1
     simulator.workos.interval = 1
     env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "ASTRO_API_URL": saved.api_url,
-        "ASTRO_MCP_AUTH_URL": saved.auth_url,
-        "ASTRO_MCP_CREDENTIALS_FILE": str(saved.credentials_file),
+        **stdio_env(saved, tmp_path),
         "ASTRO_MCP_CACHE_TTL": "0",
         "ASTRO_MCP_LIVE_CACHE_TTL": "0",
     }
@@ -285,3 +280,25 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     backend = PlaintextKeyring()
     backend.file_path = str(tmp_path / "data" / "python_keyring" / "keyring_pass.cfg")
     assert backend.get_password(SERVICE, "default_refresh_token") is not None
+
+
+async def test_an_unreachable_sign_in_service_is_blamed_on_its_own_setting(
+    simulator: Simulator, saved: Settings, free_loopback_url: str
+) -> None:
+    sign_in(simulator, Store(saved.credentials_file, None), expired=True)
+    unreachable = saved.model_copy(update={"auth_url": f"{free_loopback_url}/user_management"})
+    async with Client(server_at_now(unreachable)) as client:
+        result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
+    assert result.is_error
+    text = text_of(result)
+    assert f"Refreshing the sign-in failed: could not reach the sign-in service at {free_loopback_url}" in text
+    assert "ASTRO_MCP_AUTH_URL" in text
+    assert "ASTRO_API_URL" not in text
+
+
+@pytest.fixture
+def free_loopback_url() -> str:
+    """A loopback address where nothing listens: bound to find a port, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"

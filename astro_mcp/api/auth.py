@@ -16,10 +16,11 @@ from typing import TypeVar
 
 import anyio
 import httpx2
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from astro_mcp import __version__
-from astro_mcp.errors import AstroError, ConnectionFailedError, InvalidResponseError, RequestTimeoutError
+from astro_mcp.domain import Received
+from astro_mcp.errors import AstroError, InvalidResponseError, RequestTimeoutError, SignInServiceError
 from astro_mcp.redaction import remember, remember_url, shown_url, upstream_text
 
 logger = logging.getLogger(__name__)
@@ -39,18 +40,16 @@ class AuthRejectedError(AstroError):
         super().__init__(f"the sign-in service refused the request ({self.code})")
 
 
-class User(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class User(Received):
     id: str = ""
     email: str = ""
     first_name: str | None = None
     last_name: str | None = None
 
 
-class Grant(BaseModel):
+class Grant(Received):
     """A successful `/authenticate`: a new access token and the refresh token that replaces the old one."""
 
-    model_config = ConfigDict(extra="ignore")
     access_token: SecretStr
     refresh_token: SecretStr
     expires_in: int | None = None
@@ -62,8 +61,7 @@ class Grant(BaseModel):
         return claims_expiry(self.access_token)[1]
 
 
-class DeviceCode(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class DeviceCode(Received):
     device_code: SecretStr
     user_code: str
     verification_uri: str
@@ -72,8 +70,7 @@ class DeviceCode(BaseModel):
     interval: int = 5
 
 
-class _OAuthError(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _OAuthError(Received):
     error: str = ""
 
 
@@ -159,7 +156,7 @@ class WorkOS:
         except httpx2.TimeoutException:
             raise RequestTimeoutError(f"the sign-in service at {self.shown_url} did not answer in time") from None
         except httpx2.RequestError:
-            raise ConnectionFailedError(f"could not reach the sign-in service at {self.shown_url}") from None
+            raise SignInServiceError(f"could not reach the sign-in service at {self.shown_url}") from None
         if r.status_code == 200:
             return body
         try:
@@ -168,7 +165,7 @@ class WorkOS:
             code = ""
         if 400 <= r.status_code < 500 and code:
             raise AuthRejectedError(code)
-        raise ConnectionFailedError(f"the sign-in service at {self.shown_url} failed with HTTP {r.status_code}")
+        raise SignInServiceError(f"the sign-in service at {self.shown_url} failed with HTTP {r.status_code}")
 
 
 def _granted(body: bytes) -> Grant:

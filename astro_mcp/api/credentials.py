@@ -158,6 +158,11 @@ class TokenSource:
         """Whether the API refused this login even right after a refresh, within the last minute."""
         return anyio.current_time() < self._denied_until
 
+    @property
+    def in_doubt(self) -> bool:
+        """The saved login could not be read in full last time (the keyring did not answer): it may yet work."""
+        return self._login.partial
+
     @asynccontextmanager
     async def _locked(self, deadline: float | None) -> AsyncIterator[None]:
         """The refresh lock and everything done under it, given up at `deadline`."""
@@ -190,15 +195,16 @@ class TokenSource:
             problem=problem,
         )
 
-    def rejection_advice(self) -> str:
-        """What to do when the API refuses a token even after a refresh."""
+    def how_to_fix(self) -> str:
+        """The one step that gives a usable token again, for where the current one comes from."""
         if self.lacks_access:
             return (
                 "It was refused again right after a refresh, so this login lacks access: sign in as a user who "
-                "can see this account (run `astro-mcp login` in a terminal). astro-mcp does not refresh this "
-                "login again for a minute."
+                "can see this account (run `uvx astro-ai-mcp login` in a terminal). astro-mcp does not refresh "
+                "this login again for a minute."
             )
-        return self._fix("was rejected by the Astro API")
+        how = self._how(self._held.origin if self._held else Origin.NONE)
+        return how[0].upper() + how[1:]
 
     async def _sync(self, deadline: float | None = None, *, force: bool = False) -> None:
         """Re-read the saved login when the file changed (or when asked); the environment wins, unread.
@@ -312,7 +318,7 @@ class TokenSource:
             logger.warning(
                 "The refreshed Astro login could not be saved: %s. astro-mcp keeps using it from memory until it "
                 "stops, but `ast` and other astro-mcp processes now hold a spent refresh token. To fix: %s, then "
-                "run `astro-mcp login` (or `ast login`) once.",
+                "run `uvx astro-ai-mcp login` (or `ast login`) once.",
                 problem,
                 _remedy(problem),
             )

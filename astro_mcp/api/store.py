@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
+
+from astro_mcp.domain import Received
 
 if TYPE_CHECKING:  # keyring is imported when a login is first read, not at start-up
     from keyring.backend import KeyringBackend
@@ -37,21 +39,19 @@ SERVICE = "astro-cli"
 MAX_FILE_BYTES = 1 << 20
 
 
-class Account(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Account(Received):
     name: str = ""
     type: str = ""
     role: str = ""
     workos_org_id: str | None = None
 
 
-class Profile(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Profile(Received):
     access_token: SecretStr | None = None
     refresh_token: SecretStr | None = None
     expires_at: datetime | None = None
     user: dict[str, Any] | None = None
-    accounts: list[Account] = []
+    accounts: list[Account] = Field(default_factory=list)
     current_account: str | None = None
 
 
@@ -165,29 +165,33 @@ class Store:
         raw["current_profile"] = name
         self._write(raw)
 
-    def clear(self) -> str | None:
+    def clear(self) -> tuple[bool, str | None]:
         """Forget the current profile's tokens, the file's first, then the keyring's; keep the rest of the file.
 
-        Returns why the keyring's could not be removed, or None. Raises: StoreError, OSError: the file's.
+        Returns whether any token was removed, and why the keyring's could not be (or None).
+        Raises: StoreError, OSError: the file's.
         """
         raw = self._read()
         name = _profile_name(raw)
+        removed = False
         profile = raw.get("profiles", {}).get(name)
-        if isinstance(profile, dict):
+        if isinstance(profile, dict) and any(k in profile for k in ("access_token", "refresh_token")):
             for key in ("access_token", "refresh_token", "expires_at"):
                 profile.pop(key, None)
             self._write(raw)
+            removed = True
         if self.keyring is None:
-            return None
+            return removed, None
         from keyring.errors import PasswordDeleteError
 
         try:
             for key in ("access_token", "refresh_token"):
                 with contextlib.suppress(PasswordDeleteError):
                     self.keyring.delete_password(SERVICE, f"{name}_{key}")
+                    removed = True
         except Exception as err:  # a backend may raise anything; the file's tokens are gone already
-            return f"the system keyring refused ({type(err).__name__})"
-        return None
+            return removed, f"the system keyring refused ({type(err).__name__})"
+        return removed, None
 
     @contextlib.asynccontextmanager
     async def locked(self) -> AsyncIterator[str | None]:

@@ -6,13 +6,17 @@ the server's lifetime; the lifespan hands it to every call and closes it when th
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
 from mcp.server import MCPServer
 from mcp.server.mcpserver.tools import Tool
+from mcp.types import Icon
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -25,7 +29,11 @@ from astro_mcp.server.logs import offer_logging
 from astro_mcp.server.protocol import AstroMCP, SameCapabilities
 from astro_mcp.server.state import AppState
 from astro_mcp.server.tools import tools
-from astro_mcp.service import Clock, Service
+
+if TYPE_CHECKING:
+    from astro_mcp.service import Clock, Service
+
+WEBSITE = "https://github.com/astropods/astro-mcp"
 
 INSTRUCTIONS = """\
 Reads how agents deployed on Astro AI are doing in production. For "how are my agents doing?": call \
@@ -52,8 +60,14 @@ def create_server(
 
     `transport` and `clock` stand in for the network and the time in tests and the demo.
     """
-    service = Service(settings, clock, transport=transport, known_agents=known_agents)
-    state = AppState(service)
+
+    def make_service() -> Service:
+        # Imported here: a server that starts loads none of the API client, analysis or rendering until a call.
+        from astro_mcp.service import Service
+
+        return Service(settings, clock, transport=transport, known_agents=known_agents, hosts=state.hosts)
+
+    state = AppState(make_service)
     users = 0
 
     @asynccontextmanager
@@ -62,11 +76,12 @@ def create_server(
         nonlocal users
         users += 1
         try:
-            yield state
+            async with state.hosting():  # a sign-in started by a call finishes here, in the background
+                yield state
         finally:
             users -= 1
-            if users == 0:
-                await service.aclose()
+            if users == 0 and state.started:
+                await state.service.aclose()
 
     verifier = StaticTokenVerifier(settings.auth_token) if settings.auth_token is not None else None
     extensions = [apps()]
@@ -74,6 +89,8 @@ def create_server(
         "astro",
         title="Astro AI agent metrics",
         instructions=INSTRUCTIONS,
+        website_url=WEBSITE,
+        icons=[icon()],
         version=__version__,
         lifespan=lifespan,
         log_level=settings.log_level,
@@ -87,9 +104,15 @@ def create_server(
     offer_logging(mcp, state.log_levels)
     resources.register(mcp)
     prompts.register(mcp)
-    completions.register(mcp, service)
+    completions.register(mcp, state)
     mcp.custom_route("/healthz", methods=["GET"])(healthz)
     return mcp
+
+
+def icon() -> Icon:
+    """The server's icon, inline: a host shows it without fetching anything (scripts/make_icon.py draws it)."""
+    data = base64.b64encode(Path(__file__).with_name("icon.png").read_bytes()).decode()
+    return Icon(src=f"data:image/png;base64,{data}", mime_type="image/png", sizes=["64x64"])
 
 
 async def healthz(_: Request) -> Response:

@@ -42,7 +42,7 @@ async def get_agent_metrics(
     what failed in an incident, call get_agent_traces with the incident's traces_call; to zoom into
     it, call again with a narrower window and a smaller interval.
     """
-    async with answering(ctx, account) as service:
+    async with answering(ctx, account, name) as service:
         query = service.read.metrics(account, name, start_time, end_time, interval)
         return await service.metrics.summary(query, compare)
 
@@ -65,7 +65,7 @@ async def get_agent_traces(
     count and time range each ("8 of 10 errors were lookup_order"). Quote the groups rather than
     counting the list. Page with offset=next_offset.
     """
-    async with answering(ctx, account) as service:
+    async with answering(ctx, account, name) as service:
         query = service.read.traces(account, name, start_time, end_time, status, limit, offset)
         return await service.traces.traces(query)
 
