@@ -61,9 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer by this much (default 0)")
     simulate.add_argument(
         "--generation",
-        choices=("agent", "deployment"),
-        default="agent",
-        help="deployment: a newer server without the per-agent metrics route",
+        choices=("documented", "both", "deployment"),  # sim.platform.GENERATIONS, not imported at start-up
+        default="both",
+        help="documented: the API reference's routes only; deployment: the newest server's (per deployment, "
+        "with /openapi.json); both (default)",
     )
     simulate.add_argument(
         "--token-lifetime", type=float, default=3600, help="seconds the access tokens it issues live (default 3600)"

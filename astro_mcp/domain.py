@@ -94,7 +94,11 @@ TraceStatus = Literal["error", "ok", "all"]
 
 
 class Trace(Received):
-    """One trace as the traces endpoint sends it. Any field may be null; `input`/`output` may be any JSON."""
+    """One trace as the traces endpoint sends it. Any field may be null; `input`/`output` may be any JSON.
+
+    The per-deployment route adds `total_cost` (USD), and marks an error by `level` or `status_message`
+    where its `status` is a placeholder.
+    """
 
     trace_id: str | None = None
     name: str | None = None
@@ -103,6 +107,14 @@ class Trace(Received):
     input: JsonValue = None
     output: JsonValue = None
     timestamp: AwareDatetime | None = None
+    total_cost: float | None = None
+    level: str | None = None
+    status_message: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether the trace is an error, by its status or, where that is a placeholder, its level or message."""
+        return self.status == "error" or (self.level or "").upper() == "ERROR" or bool(self.status_message)
 
 
 @dataclass(frozen=True, slots=True)

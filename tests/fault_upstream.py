@@ -70,8 +70,9 @@ class FaultUpstream:
         self.behaviour: Behaviour = Reply()
         self.requests: list[str] = []
         self._script: list[Behaviour] = []
-        # Request-line fragment -> behaviour, the first match wins over `behaviour` (not over a script).
-        self.by_path: dict[str, Behaviour] = {}
+        # Request-line fragment -> behaviour, the first match wins over `behaviour` (not over a script). A server
+        # that publishes no OpenAPI document, as most do.
+        self.by_path: dict[str, Behaviour] = {"GET /openapi.json ": Reply(404, b"404 page not found")}
 
     def script(self, *steps: Behaviour) -> None:
         """Behave as `steps` for the next metrics requests, then as `behaviour` again (other routes: `behaviour`)."""

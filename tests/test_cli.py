@@ -80,7 +80,7 @@ async def test_serve_demo_answers_with_no_astro_account_or_token() -> None:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "checkout-agent"})
     assert not result.is_error
     text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
-    assert "⚠ Status: incident. Latency regression, ongoing since" in text
+    assert "⚠ Status: incident. Latency and error regression, ongoing since" in text
 
 
 @pytest.mark.anyio

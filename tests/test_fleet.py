@@ -95,8 +95,8 @@ async def test_the_overview_ranks_agents_worst_first_with_a_reason_each(client: 
     text, s = await overview(client, account="astro-team")
     statuses = [(row["name"], row["status"]) for row in s["agents"]]
     assert statuses == [
-        ("billing-agent", "incident"),  # an incident too, with the higher error rate
-        ("checkout-agent", "incident"),
+        ("checkout-agent", "incident"),  # an incident too, with the higher error rate
+        ("billing-agent", "incident"),
         ("broken-backend", "failed"),
         ("support-bot", "degraded"),
         ("new-agent", "no_traffic"),
@@ -105,7 +105,7 @@ async def test_the_overview_ranks_agents_worst_first_with_a_reason_each(client: 
         ("quiet-agent", "healthy"),
     ]
     rows = rows_by_name(s)
-    assert rows["checkout-agent"]["reason"].startswith("Latency regression, ongoing since Nov 24 23:00 UTC")
+    assert rows["checkout-agent"]["reason"].startswith("Latency and error regression, ongoing since Nov 24 23:00 UTC")
     assert rows["support-bot"]["reason"].startswith("Error spike Nov 25 03:00–04:00 UTC")
     assert "normal since then" in rows["support-bot"]["reason"]
     assert "HTTP 502" in rows["broken-backend"]["error"]
@@ -117,8 +117,8 @@ async def test_the_overview_ranks_agents_worst_first_with_a_reason_each(client: 
     assert s["headline"].startswith("5 of 8 deployed agents need attention")
     attention = text.split("Needs attention, worst first:\n")[1].split("The others:")[0]
     assert [line.split()[1] for line in attention.splitlines()] == [
-        "billing-agent",
         "checkout-agent",
+        "billing-agent",
         "broken-backend",
         "support-bot",
         "new-agent",
@@ -180,7 +180,7 @@ async def test_a_server_without_the_agent_route_is_read_per_deployment(
     assert not second.is_error
     paths = [r.path.removeprefix("/api/v1") for r in simulator.requests if not r.path.endswith("/summary")]
     assert paths == [
-        "/agents/astro-team/support-bot/observability/metrics",
+        "/openapi.json",  # it lists no per-agent route: none is tried
         "/deployments",
         "/deployments/dep-astro-team-support-bot/observability/metrics",
         "/deployments/dep-astro-team-weather-agent/observability/metrics",  # the choice is remembered

@@ -308,11 +308,13 @@ async def test_the_latency_regression_is_found_where_it_began(client: Client) ->
     (regression,) = s["incidents"]
     assert regression["start"] == "2026-11-24T23:00:00Z"  # 10 hours before the anchor
     assert (regression["kind"], regression["ongoing"], regression["end"]) == ("regression", True, None)
-    (symptom,) = regression["symptoms"]
+    symptoms = {symptom["metric"]: symptom for symptom in regression["symptoms"]}
+    assert set(symptoms) == {"avg_latency_ms", "error_rate"}  # the timeouts that made it slower also failed
+    symptom = symptoms["avg_latency_ms"]
     assert symptom["level"] / symptom["typical"] > 2  # the levels before and after, not a mean of the two
     assert regression["traces_call"]["end_time"] == "2026-11-25T09:52:00Z"  # still going: up to the window's end
     assert s["status"] == "incident"
-    assert "Latency regression, ongoing since Nov 24 23:00 UTC" in text
+    assert "Latency and error regression, ongoing since Nov 24 23:00 UTC" in text
     assert "latency (median period) rose from" in text
 
 
@@ -416,7 +418,7 @@ def test_a_coarser_table_keeps_every_count_and_weighs_latency_by_traces() -> Non
         (
             "checkout-agent",
             "incident",
-            ["Latency regression, ongoing since Nov 24 23:00 UTC", "was 316.4 ms (2.5x)", ": elevated."],
+            ["Latency and error regression, ongoing since Nov 24 23:00 UTC", "was 316.4 ms (2.5x)", ": elevated."],
         ),
         ("billing-agent", "incident", ["Error regression, ongoing since Nov 25 07:00 UTC", "error rate 7.49%, was"]),
         ("weather-agent", "healthy", ["Status: healthy.", "Against the previous day", "no significant change"]),

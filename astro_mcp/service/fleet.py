@@ -115,7 +115,7 @@ class FleetCases:
             f"reading the metrics of {len(fleet.agents)} agents, {self._up.fan_out.total_tokens:g} at a time"
         )
         rows = await _gather([one(agent) for agent in fleet.agents])
-        notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else [])]
+        notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else []), self._up.routes.generation()]
         return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
 
 

@@ -56,7 +56,7 @@ class MetricsCases:
 
         async def compute() -> MetricsSummary:
             served, reference, p95, notes = await self._fetch_together(query, compare, with_p95, bound, deadline)
-            main = dataclasses.replace(query, notes=(*query.notes, *notes))
+            main = dataclasses.replace(query, notes=(*query.notes, *notes, self._up.routes.generation()))
             summary = self._summarized(main, served, served.response.buckets, reference)
             return summary.model_copy(update={"p95_latency_ms": p95})
 

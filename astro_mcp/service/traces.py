@@ -25,7 +25,7 @@ class TraceCases:
 
         Not cached: trace content is end users' data, and is kept no longer than the call.
         """
-        response, shrunk = await self._up.traces(query, max(query.limit, _GROUPED), deadline)
-        if shrunk is not None:  # the page was too large to read whole: fewer rows were asked for
-            query = dataclasses.replace(query, notes=(*query.notes, shrunk))
-        return TracePage(query, trace_analysis.prepare(response.traces, self._mode), response.total, self._mode)
+        response, how = await self._up.traces(query, max(query.limit, _GROUPED), deadline)
+        notes = (*query.notes, *([how] if how else []), self._up.routes.generation())
+        noted = dataclasses.replace(query, notes=notes)
+        return TracePage(noted, trace_analysis.prepare(response.traces, self._mode), response.total, self._mode)

@@ -12,14 +12,15 @@ import anyio
 import httpx2
 
 from astro_mcp import progress
-from astro_mcp.api import routes
+from astro_mcp.api import generation, platform_routes, routes
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
-from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse, TracesResponse
+from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse, SummaryResponse, TracesResponse
 from astro_mcp.config import Settings
 from astro_mcp.domain import MetricsQuery, TracesQuery
-from astro_mcp.errors import AstroError, NotFoundError, RequestTimeoutError, RouteNotFoundError
+from astro_mcp.errors import AstroError, NotFoundError, RequestTimeoutError
+from astro_mcp.service.trace_scan import scan
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ class Route:
     counts_errors: bool
 
 
-PER_AGENT = Route("/agents/{account}/{name}/observability/metrics", counts_errors=True)
-PER_DEPLOYMENT = Route("/deployments/{id}/observability/metrics", counts_errors=False)
+PER_AGENT = Route(generation.AGENT_METRICS, counts_errors=True)
+PER_DEPLOYMENT = Route(generation.DEPLOYMENT_METRICS, counts_errors=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +54,6 @@ class Served:
     def interval(self, query: MetricsQuery) -> int:
         """The buckets' width: what the API says, unless it sent none (it then says 60 whatever was asked)."""
         return self.response.interval_minutes if self.response.buckets else query.interval_minutes
-
-
-class RouteStrategy:
-    """Which metrics route serves an account: the documented per-agent one, until a router's 404 shows that
-    the account's server lacks it; from then on, for our lifetime, the per-deployment one."""
-
-    def __init__(self) -> None:
-        self._per_deployment: set[str] = set()
-
-    def of(self, account: str) -> Route:
-        return PER_DEPLOYMENT if account in self._per_deployment else PER_AGENT
-
-    def lacks_per_agent(self, account: str, err: RouteNotFoundError) -> None:
-        logger.warning("%s has no per-agent metrics route (%s): using per-deployment metrics", account, err)
-        self._per_deployment.add(account)
 
 
 def _weight(served: Served) -> int:
@@ -88,7 +74,7 @@ class Upstream:
         self.settings = settings
         self.tokens = TokenSource(settings)
         self.client = AstroClient(settings, self.tokens, transport=transport)
-        self.routes = RouteStrategy()
+        self.routes = generation.RouteMap(self.client, settings.api_url)
         # Agents this server has answered for, for completions.
         self.seen: dict[str, set[str]] = {a: set(names) for a, names in (known_agents or {}).items()}
         self._responses: SingleFlightCache[MetricsQuery, Served] = SingleFlightCache(settings.cache_bytes, _weight)
@@ -139,17 +125,21 @@ class Upstream:
         raise RequestTimeoutError(f"no answer within {share:.3g} s, the most one agent may take of the call's budget")
 
     async def _fetch_route(self, query: MetricsQuery, deadline: float | None) -> Served:
-        if self.routes.of(query.account) is PER_AGENT:
-            try:
-                return Served(await routes.metrics(self.client, query, deadline), PER_AGENT)
-            except RouteNotFoundError as err:
-                self.routes.lacks_per_agent(query.account, err)
-        deployment = await self._deployment_of(query.account, query.name, deadline)
-        granularity = routes.granularity_for(query.interval_minutes)
-        served = await routes.deployment_metrics(self.client, deployment, query, granularity, deadline)
-        return Served(served, PER_DEPLOYMENT)
+        """The documented per-agent route where the server has it, else the per-deployment one."""
 
-    async def _deployment_of(self, account: str, name: str, deadline: float | None) -> str:
+        async def per_agent() -> Served:
+            return Served(await routes.metrics(self.client, query, deadline), PER_AGENT)
+
+        async def per_deployment() -> Served:
+            deployment = await self.deployment_of(query.account, query.name, deadline)
+            granularity = routes.granularity_for(query.interval_minutes)
+            served = await routes.deployment_metrics(self.client, deployment, query, granularity, deadline)
+            return Served(served, PER_DEPLOYMENT)
+
+        served, _ = await self.routes.preferred(generation.AGENT_METRICS, per_agent, per_deployment)
+        return served
+
+    async def deployment_of(self, account: str, name: str, deadline: float | None = None) -> str:
         """The id of `name`'s active deployment. Raises: NotFoundError: it has none (with an id)."""
         found = next((d for d in await self.deployments(account, deadline) if d.serves(name) and d.id), None)
         if found is None or found.id is None:
@@ -161,8 +151,15 @@ class Upstream:
 
         The metrics answer must not depend on this second endpoint: an older server may lack it.
         """
+
+        async def per_deployment() -> SummaryResponse:
+            deployment = await self.deployment_of(query.account, query.name, deadline)
+            return await platform_routes.summary(self.client, deployment, query.start, query.end)
+
         try:
-            response = await routes.summary(self.client, query, deadline)
+            response, _ = await self.routes.preferred(
+                generation.AGENT_SUMMARY, lambda: routes.summary(self.client, query, deadline), per_deployment
+            )
         except AstroError as err:
             logger.info("p95 not available for %s: %s", query.agent, err)
             return None
@@ -186,12 +183,31 @@ class Upstream:
 
         return await self._deployments.get(account, _FLEET_TTL, fetch)
 
+    def _scan_seconds(self, deadline: float | None) -> float:
+        """How long a client-side search for matching traces may page: half of what is left of the call."""
+        left = self.settings.call_budget if deadline is None else deadline - anyio.current_time()
+        return max(0.0, left) / 2
+
     async def traces(
         self, query: TracesQuery, limit: int, deadline: float | None = None
     ) -> tuple[TracesResponse, str | None]:
-        """At most `limit` traces from the query's offset, and a note when fewer were asked for (the page was too
-        large); never cached: trace content is end users' data."""
+        """At most `limit` traces from the query's offset, and a note on how they were found: where the server could
+        not filter them, or where the page was too large and fewer were asked for. Never cached: trace content is
+        end users' data. Raises `AstroError`."""
+
         await progress.step(f"fetching traces {query.offset + 1}–{query.offset + limit} of {query.agent}")
-        page = await routes.traces(self.client, query, limit, deadline)
+
+        async def per_deployment() -> tuple[TracesResponse, str | None]:
+            deployment = await self.deployment_of(query.agent.account, query.agent.name, deadline)
+
+            async def page(offset: int, size: int) -> TracesResponse:
+                return await platform_routes.traces(self.client, deployment, query.start, query.end, size, offset)
+
+            return await scan(page, query, limit, self._scan_seconds(deadline))
+
+        async def per_agent() -> tuple[TracesResponse, str | None]:
+            return await routes.traces(self.client, query, limit, deadline)
+
+        found, _ = await self.routes.preferred(generation.AGENT_TRACES, per_agent, per_deployment)
         self.saw(query.agent.account, query.agent.name)
-        return page
+        return found

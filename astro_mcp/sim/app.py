@@ -6,7 +6,8 @@ number silently becomes 60, `time_range` echoes the query strings, an empty answ
 whatever was asked, and errors come in both body shapes (`{error, details}` and the auth
 middleware's `{error, error_description}`).
 
-It also serves `GET /api/v1/me`, and plays WorkOS at `/user_management` (`sim.workos`): the API accepts
+It also serves `GET /api/v1/me`, the newer per-deployment and per-account routes of three server
+generations (`sim.platform`), and plays WorkOS at `/user_management` (`sim.workos`): the API accepts
 only the tokens it issued there, until they expire, and the permanent demo token.
 
 Its agents and their data are in `sim.data`.
@@ -19,17 +20,17 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from astro_mcp.sim import fleet
+from astro_mcp.sim import fleet, platform
 from astro_mcp.sim import traces as sim_traces
 from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, Agent, Series, generate
+from astro_mcp.sim.story import story_of
 from astro_mcp.sim.workos import WorkOSSimulator
 
 DEMO_TOKEN = "demo-token"
@@ -69,7 +70,7 @@ class Simulator:
         agents: dict[str, dict[str, Agent]] = fleet.ALL_AGENTS,
         accounts: dict[str, fleet.SimAccount] = fleet.ACCOUNTS,
         latency_ms: float = 0.0,
-        generation: Literal["agent", "deployment"] = "agent",
+        generation: platform.Generation = "both",
     ) -> None:
         self.clock = clock
         self.latency_ms = latency_ms  # added to every answer: stands for a real network in benchmarks
@@ -78,8 +79,8 @@ class Simulator:
         self.agents = agents
         self.accounts = accounts
         self.latency_ms = latency_ms  # added to every answer
-        # "deployment": a newer server, without the per-agent metrics route (a router's plain-text 404).
-        self.generation = generation
+        # Which routes it serves: the documented ones, the newest server's, or both (see `sim.platform`).
+        self.generation: platform.Generation = generation
         self._defaults = (latency_ms, generation)
         self.in_flight = self.max_in_flight = 0
         self.requests: list[Recorded] = []
@@ -93,8 +94,9 @@ class Simulator:
             Route(f"{API_PREFIX}/agents/{{account}}/{{name}}/observability/{leaf}", handler)
             for leaf, handler in agent_routes.items()
         ]
+        routes += [*fleet.routes(self, API_PREFIX), *platform.routes(self, API_PREFIX)]
         self.app = fleet.Paced(
-            Starlette(routes=[*routes, *fleet.routes(self, API_PREFIX), Mount(AUTH_PREFIX, app=self.workos.app)]), self
+            platform.Gate(Starlette(routes=[*routes, Mount(AUTH_PREFIX, app=self.workos.app)]), self), self
         )
 
     def reset(self) -> None:
@@ -114,13 +116,18 @@ class Simulator:
         """Serve `responses`, in order, to the next requests for this agent at `leaf` (metrics, traces, summary)."""
         self._script.setdefault((account, name, leaf), []).extend(responses)
 
-    def admit(self, request: Request) -> Response | None:
-        """Record the request; the 401 answer when its token is not accepted, else None."""
+    def record(self, request: Request) -> str:
+        """Note the request in the log; its Authorization header."""
         auth = request.headers.get("authorization", "")
         client = (request.client.host, request.client.port) if request.client else None
         self.requests.append(
             Recorded(request.url.path, dict(request.query_params), auth, request.headers.get("user-agent", ""), client)
         )
+        return auth
+
+    def admit(self, request: Request) -> Response | None:
+        """Record the request; the 401 answer when its token is not accepted, else None."""
+        auth = self.record(request)
         if not (auth.startswith("Bearer ") and self.workos.accepts(auth.removeprefix("Bearer "))):
             return JSONResponse({"error": "unauthorized", "error_description": "Authentication required"}, 401)
         return None
@@ -144,9 +151,6 @@ class Simulator:
         )
 
     async def _metrics(self, request: Request) -> Response:
-        if self.generation == "deployment":
-            self.admit(request)
-            return PlainTextResponse("404 page not found", 404)  # a router without the route: no JSON, no auth
         if refused := self.admit(request):
             return refused
         account, name = request.path_params["account"], request.path_params["name"]
@@ -154,12 +158,12 @@ class Simulator:
 
     async def serve(self, request: Request, account: str, name: str, param: Callable[[str], str | None]) -> Response:
         """An agent's metrics answer: a scripted one, its account's or its own failure, or its data."""
-        agent = await self._agent(request, account, name, "metrics")
+        agent = await self.agent(request, account, name, "metrics")
         if isinstance(agent, Response):
             return agent
         return self._answer(agent, account, name, param)
 
-    async def _agent(self, request: Request, account: str, name: str, leaf: str) -> Agent | Response:
+    async def agent(self, request: Request, account: str, name: str, leaf: str) -> Agent | Response:
         """The agent a request names, or the answer that stands instead: scripted, or the API's error."""
         if scripted := self._script.get((account, name, leaf)):
             return await self._play(request, scripted.pop(0))
@@ -181,17 +185,21 @@ class Simulator:
     async def _view(self, request: Request, leaf: str) -> sim_traces.AgentView | Response:
         if refused := self.admit(request):
             return refused
-        account, name = request.path_params["account"], request.path_params["name"]
-        agent = await self._agent(request, account, name, leaf)
+        return await self.view(request, request.path_params["account"], request.path_params["name"], leaf)
+
+    async def view(self, request: Request, account: str, name: str, leaf: str) -> sim_traces.AgentView | Response:
+        """The agent as the trace routes read it, or the answer that stands instead (scripted, or an error)."""
+        agent = await self.agent(request, account, name, leaf)
         if isinstance(agent, Response):
             return agent
         return sim_traces.AgentView(
             agent,
             f"{account}/{name}",
-            lambda day: self._day(agent, account, name, day),
+            lambda day: self.day_series(agent, account, name, day),
             self.anchor,
             self.clock(),
             self._latencies.setdefault((account, name), {}),
+            story_of(account, name),
         )
 
     async def _play(self, request: Request, scripted: Scripted) -> Response:
@@ -253,7 +261,7 @@ class Simulator:
         minute = first
         while minute < last:
             day, offset = divmod(minute, DAY)
-            series = self._day(agent, account, name, day)
+            series = self.day_series(agent, account, name, day)
             for m in range(offset, min(last - day * DAY, DAY)):
                 traces = series.traces[m]
                 if traces:
@@ -275,7 +283,7 @@ class Simulator:
             for key, a in sorted(sums.items())
         ]
 
-    def _day(self, agent: Agent, account: str, name: str, day: int) -> Series:
+    def day_series(self, agent: Agent, account: str, name: str, day: int) -> Series:
         seed = agent.seed or f"{account}/{name}"
         key = (seed, day)
         series = self._days.get(key)

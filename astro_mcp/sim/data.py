@@ -68,10 +68,11 @@ DEMO_AGENTS: dict[str, dict[str, Agent]] = {
             incidents=(Incident(timedelta(hours=-6), timedelta(minutes=60), error_rate=0.35),),
         ),
         "checkout-agent": Agent(
-            "a latency regression: latency 2.5x since 10 hours before the anchor",
+            "a regression after a deploy: latency 2.5x and 5% errors (price_lookup timeouts) since 10 hours before "
+            "the anchor, 2 minutes after build 7f3c9a1 went out",
             2.5,
             latency_ms=310.0,
-            incidents=(Incident(timedelta(hours=-10), timedelta(days=3650), latency_factor=2.5),),
+            incidents=(Incident(timedelta(hours=-10), timedelta(days=3650), error_rate=0.05, latency_factor=2.5),),
         ),
         "billing-agent": Agent(
             "an error regression: about 8% errors since 3 hours before the anchor, 1% before",

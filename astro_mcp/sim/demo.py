@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 from mcp import Client, StdioServerParameters
@@ -13,6 +13,7 @@ from mcp.types import CallToolResult, TextContent
 from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator
 from astro_mcp.sim.data import DEMO_AGENTS
 from astro_mcp.sim.fleet import ACCOUNTS
+from astro_mcp.sim.platform import Generation
 from astro_mcp.sim.serve import serve_simulator
 
 ARGUMENTS = {"account": "astro-team", "name": "support-bot", "start_time": "now-24h"}
@@ -77,7 +78,7 @@ async def run_simulator(
     host: str,
     port: int,
     latency_ms: float = 0.0,
-    generation: Literal["agent", "deployment"] = "agent",
+    generation: Generation = "both",
     token_lifetime: float = 3600,
 ) -> None:
     """Serve the simulator until interrupted; print its URL, how to sign in to it, and its agents."""

@@ -5,8 +5,10 @@ Each minute's traces are generated from a seed of (agent, minute): as many as th
 So for any window the error traces' `total` is the metrics' `error_count` sum, and the summary's
 mean latency is the metrics' trace-weighted mean. Content is only generated for the page served.
 
-During an error incident most errors are `lookup_order` timeouts; counting back from the incident's
-end, its second-newest error carries a 5 MB input and its fourth-newest JSON objects as input and output.
+During an error incident most errors are one step's failure (the agent's story says which: by default
+`lookup_order` timeouts); counting back from the incident's end, its second-newest error carries a 5 MB
+input and its fourth-newest JSON objects as input and output. A trace id encodes its minute and index,
+so the trace-detail route finds the trace again; each trace costs an equal share of its minute's tokens.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from astro_mcp.sim.data import DAY, Agent, Series
+from astro_mcp.sim.story import Story
 
 Param = Callable[[str], str | None]
 
@@ -59,6 +62,7 @@ class AgentView:
     anchor: datetime
     now: datetime
     latencies_by_day: dict[int, list[list[float]]]  # day -> each minute's trace latencies, kept by the simulator
+    story: Story
 
 
 def parse_moment(raw: str) -> datetime:
@@ -78,8 +82,10 @@ def _window(view: AgentView, param: Param) -> tuple[int, int] | Response:
     return first, max(first, last)
 
 
-def traces_response(view: AgentView, param: Param) -> Response:
-    """`GET .../observability/traces`: newest first, one page of `limit` from `offset`."""
+def traces_response(
+    view: AgentView, param: Param, row: Callable[[AgentView, Skeleton], dict[str, Any]] | None = None
+) -> Response:
+    """`GET .../observability/traces`: newest first, one page of `limit` from `offset`, each row made by `row`."""
     window = _window(view, param)
     if isinstance(window, Response):
         return window
@@ -88,7 +94,7 @@ def traces_response(view: AgentView, param: Param) -> Response:
         return JSONResponse({"error": "invalid status; must be ok or error"}, 400)
     limit, offset = _lenient(param("limit"), 50, 1000), _lenient(param("offset"), 0, None)
     page = islice(matching(view, *window, status), offset, offset + limit)
-    traces = [trace_json(view, skeleton) for skeleton in page]
+    traces = [(row or trace_json)(view, skeleton) for skeleton in page]
     body = {"traces": traces, "total": total(view, *window, status), "limit": limit, "offset": offset}
     return Response(dumps(body), media_type="application/json")
 
@@ -161,20 +167,21 @@ def _draw(view: AgentView, minute: int) -> tuple[random.Random, set[int], list[s
         return None
     rng = random.Random(f"{view.seed}/{minute}")
     errors = set(rng.sample(range(count), series.errors[offset]))
-    incident = _error_incident(view, minute) is not None
-    names = [_operation(rng, i in errors, incident) for i in range(count)]
+    incident = error_incident(view, minute) is not None
+    failing = view.story.failing.operation
+    names = [_operation(rng, i in errors, incident, failing) for i in range(count)]
     weights = [rng.lognormvariate(0, 0.35) * (4.0 if i in errors and incident else 1.0) for i in range(count)]
     scale = series.latency_sum[offset] / sum(weights)  # the minute's mean latency is the metrics' mean
     return rng, errors, names, [round(w * scale, 1) for w in weights]
 
 
-def _operation(rng: random.Random, error: bool, incident: bool) -> str:
+def _operation(rng: random.Random, error: bool, incident: bool, failing: str) -> str:
     if error and incident and rng.random() < 0.75:
-        return "lookup_order"
+        return failing
     return rng.choice(OPERATIONS)
 
 
-def _error_incident(view: AgentView, minute: int) -> tuple[int, int] | None:
+def error_incident(view: AgentView, minute: int) -> tuple[int, int] | None:
     """(first, last + 1) minute of the error incident covering `minute`, if any."""
     anchor_minute = math.floor(view.anchor.timestamp() / 60)
     for incident in view.agent.incidents:
@@ -217,13 +224,10 @@ def trace_json(view: AgentView, skeleton: Skeleton) -> dict[str, Any]:
     email = customer.lower().replace(" ", ".").replace("ë", "e") + "@example.com"
     question: Any = f"Hi, I'm {customer} ({email}). Where is my order {order}? It was due on Monday."
     answer: Any = f"Your order {order} left our warehouse yesterday and should arrive within two days."
-    incident = _error_incident(view, skeleton.minute)
+    incident = error_incident(view, skeleton.minute)
     if skeleton.error:
         rank = _rank_from_end(view, skeleton, incident) if incident else None
-        if skeleton.name == "lookup_order" and incident:
-            answer = "TimeoutError: the order service did not answer before the deadline (3 attempts)"
-        else:
-            answer = rng.choice(_OTHER_ERRORS)
+        answer = error_message(view, skeleton)
         if rank == HUGE_RANK:
             question = _huge_input(customer, email, order)
         elif rank == JSON_RANK:
@@ -234,7 +238,7 @@ def trace_json(view: AgentView, skeleton: Skeleton) -> dict[str, Any]:
             }
     moment = datetime.fromtimestamp(skeleton.minute * 60 + skeleton.second, UTC)
     return {
-        "trace_id": rng.randbytes(16).hex(),
+        "trace_id": trace_id(view, skeleton),
         "name": skeleton.name,
         "status": "error" if skeleton.error else "ok",
         "latency_ms": skeleton.latency_ms,
@@ -242,6 +246,20 @@ def trace_json(view: AgentView, skeleton: Skeleton) -> dict[str, Any]:
         "output": answer,
         "timestamp": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
+
+
+def error_message(view: AgentView, skeleton: Skeleton) -> str:
+    """The message an error trace failed with: its story's step during an incident, else a stray error."""
+    step = view.story.failing
+    if skeleton.name == step.operation and error_incident(view, skeleton.minute):
+        return step.message
+    return random.Random(f"{view.seed}/{skeleton.minute}/{skeleton.index}/error").choice(_OTHER_ERRORS)
+
+
+def trace_id(view: AgentView, skeleton: Skeleton) -> str:
+    """32 hex digits: the minute, the index within it, then ten random bytes."""
+    rng = random.Random(f"{view.seed}/{skeleton.minute}/{skeleton.index}/id")
+    return f"{skeleton.minute:08x}{skeleton.index:04x}{rng.randbytes(10).hex()}"
 
 
 def _rank_from_end(view: AgentView, skeleton: Skeleton, incident: tuple[int, int]) -> int:
