@@ -81,9 +81,11 @@ async def test_the_suggestion_never_holds_the_call_longer_than_a_completion_wait
     settings: Settings, simulator: Simulator
 ) -> None:
     """Every answer takes 2.2 s here: the 404 comes after one, and the names would take another; the call
-    gives up on them after 2 s and says what it knows."""
-    simulator.latency_ms = 2200
+    gives up on them after 2 s and says what it knows. (A first call, at full speed, learns which routes the
+    server has, so that the timed call makes no discovery request.)"""
     async with Client(server_at_now(settings)) as client:
+        await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot", "compare": "none"})
+        simulator.latency_ms = 2200
         started = anyio.current_time()
         said = await refusal(client, "get_agent_metrics", account="astro-team", name="support-bott", compare="none")
         took = anyio.current_time() - started
