@@ -78,6 +78,7 @@ class MetricsQuery:
 
 
 TraceStatus = Literal["error", "ok", "all"]
+TraceOrder = Literal["newest", "slowest", "spread"]
 
 
 class Trace(BaseModel):
@@ -105,3 +106,4 @@ class TracesQuery:
     limit: int
     offset: int
     notes: tuple[str, ...] = field(default=(), compare=False)
+    order: TraceOrder = "newest"

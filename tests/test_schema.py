@@ -66,7 +66,14 @@ def test_the_published_schema_has_no_references_and_keeps_portable_nullables() -
     busiest = PUBLISHED["properties"]["busiest"]["anyOf"]
     assert busiest[1] == {"type": "null"}
     assert busiest[0]["required"] == ORIGINAL["$defs"]["Period"]["required"]
-    assert PUBLISHED["properties"]["incidents"]["items"]["properties"]["kind"]["enum"] == ["spike", "regression"]
+    assert PUBLISHED["properties"]["incidents"]["items"]["properties"]["kind"]["enum"] == [
+        "spike",
+        "regression",
+        "drift",
+        "flapping",
+        "silence",
+        "recovered",
+    ]
 
 
 def test_a_ref_keeps_its_sibling_keywords() -> None:

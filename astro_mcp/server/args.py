@@ -94,6 +94,14 @@ TraceStatusArg = Annotated[
     Literal["error", "ok", "all"],
     Field(description="Which traces: 'error' (the default: what failed), 'ok', or 'all'."),
 ]
+TraceOrderArg = Annotated[
+    Literal["newest", "slowest", "spread"],
+    Field(
+        description="Which traces first: 'newest' (the default); 'slowest' (the slowest of those fetched across the "
+        "window: for a latency incident); 'spread' (sampled across the whole window, not only its newest minutes: "
+        "for an incident that lasted)."
+    ),
+]
 TraceLimit = Annotated[
     int, Field(ge=1, le=50, description="How many traces to show, newest first: 1 to 50. Default 10.")
 ]

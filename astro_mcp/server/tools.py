@@ -56,17 +56,20 @@ async def get_agent_traces(
     status: args.TraceStatusArg = "error",
     limit: args.TraceLimit = 10,
     offset: args.TraceOffset = 0,
+    order: args.TraceOrderArg = "newest",
 ) -> TracePage:
     """Show what an agent deployed on Astro AI actually did: its traces, newest first (errors by default).
 
     Use it after get_agent_metrics to answer "what failed?": each anomaly there comes with the
     arguments for this call. Returns, per trace, its time, id, operation name, latency, and its input
     and output (shortened); the total that matched; and the traces grouped by operation, with a
-    count and time range each ("8 of 10 errors were lookup_order"). Quote the groups rather than
-    counting the list. Page with offset=next_offset.
+    count and time range each ("8 of 10 errors were lookup_order"), and the errors by message ("6 of 10:
+    TimeoutError: deadline exceeded"). Quote the groups rather than counting the list. Page with
+    offset=next_offset. order='slowest' shows the slowest traces of the window, order='spread' samples it
+    whole: an incident's traces_call says which.
     """
     async with answering(ctx, account) as service:
-        query = service.read.traces(account, name, start_time, end_time, status, limit, offset)
+        query = service.read.traces(account, name, start_time, end_time, status, limit, offset, order)
         return await service.traces.traces(query)
 
 

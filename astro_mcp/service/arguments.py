@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from astro_mcp.config import Settings
-from astro_mcp.domain import MetricsQuery, TracesQuery, TraceStatus
+from astro_mcp.domain import MetricsQuery, TraceOrder, TracesQuery, TraceStatus
 from astro_mcp.query.window import resolve_query
 
 Clock = Callable[[], datetime]
@@ -33,11 +33,19 @@ class Arguments:
         return self.metrics(account, account, start, end, None)
 
     def traces(
-        self, account: str, name: str, start: Time, end: Time, status: TraceStatus, limit: int, offset: int
+        self,
+        account: str,
+        name: str,
+        start: Time,
+        end: Time,
+        status: TraceStatus,
+        limit: int,
+        offset: int,
+        order: TraceOrder = "newest",
     ) -> TracesQuery:
         """A page of one agent's traces, its window read as `metrics` reads it; raises `QueryError`."""
         window = self.metrics(account, name, start, end, None)
-        return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes)
+        return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes, order)
 
     @staticmethod
     def any_account(account: str | None) -> str | None:
