@@ -10,6 +10,7 @@ from astro_mcp.analysis import traces as trace_analysis
 from astro_mcp.analysis.results.traces import ContentMode
 from astro_mcp.analysis.traces import TracePage
 from astro_mcp.domain import Trace, TracesQuery
+from astro_mcp.errors import AstroError
 from astro_mcp.service.upstream import Upstream
 
 _GROUPED = 50  # traces fetched for the groups however few are shown: the API's own default page
@@ -34,14 +35,21 @@ class TraceCases:
             response = await self._up.traces(query, max(query.limit, _GROUPED))
             return TracePage(query, trace_analysis.prepare(response.traces), response.total, self._mode)
         parts: list[list[Trace]] = [[] for _ in range(_PARTS)]
+        failures: list[AstroError] = []
         step = (query.end - query.start) / _PARTS
 
         async def fetch(k: int) -> None:
             part = dataclasses.replace(query, start=query.start + k * step, end=query.start + (k + 1) * step, offset=0)
-            parts[k] = list((await self._up.traces(part, _GROUPED)).traces)
+            try:
+                parts[k] = list((await self._up.traces(part, _GROUPED)).traces)
+            except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
+                failures.append(err)
+                tg.cancel_scope.cancel()
 
         async with anyio.create_task_group() as tg:
             for k in range(_PARTS):
                 tg.start_soon(fetch, k)
+        if failures:
+            raise failures[0]
         arranged = trace_analysis.arrange(parts, query.order)
         return TracePage(query, trace_analysis.prepare(arranged, ordered=True), len(arranged), self._mode)
