@@ -2,7 +2,8 @@
 
     uv run python scripts/zoo_answers.py                       # every zoo agent, three windows each
     uv run python scripts/zoo_answers.py silent-after-errors   # just these agents
-    uv run python scripts/zoo_answers.py --head                # the status and headline lines only
+    uv run python scripts/zoo_answers.py --head                # the verdict only: the lines before the figures
+    uv run python scripts/zoo_answers.py --window=now-24h      # one window instead of three
 
 The simulator runs on loopback with its clock stopped at 2026-11-25 09:52:30 UTC (its incidents are placed
 relative to 09:00), and the server is called through a real MCP client, as a model would call it.
@@ -30,20 +31,21 @@ ANCHOR = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 WINDOWS = ("now-1h", "now-24h", "now-7d")
 
 
-async def main(names: list[str], head_only: bool) -> None:
+async def main(names: list[str], head_only: bool, windows: tuple[str, ...]) -> None:
     async with serve_simulator(Simulator(anchor=ANCHOR, clock=lambda: NOW)) as url:
         settings = Settings(api_url=url, access_token=SecretStr(DEMO_TOKEN))
         async with Client(create_server(settings, clock=lambda: NOW)) as client:
             for name in names:
-                for start in WINDOWS:
+                for start in windows:
                     args = {"account": "zoo", "name": name, "start_time": start}
                     result = await client.call_tool("get_agent_metrics", args)
                     text = "\n".join(c.text for c in result.content if isinstance(c, TextContent))
                     sys.stdout.write(f"$ get_agent_metrics(account='zoo', name='{name}', start_time='{start}')\n")
-                    sys.stdout.write(("\n".join(text.splitlines()[:2]) if head_only else text) + "\n\n")
+                    sys.stdout.write((text.split("\n\n")[0] if head_only else text) + "\n\n")
 
 
 if __name__ == "__main__":
     logging.disable(logging.INFO)  # the HTTP requests' log lines would drown the answers
     chosen = [a for a in sys.argv[1:] if not a.startswith("--")] or list(ZOO)
-    anyio.run(main, chosen, "--head" in sys.argv)
+    window = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--window=")), None)
+    anyio.run(main, chosen, "--head" in sys.argv, (window,) if window else WINDOWS)

@@ -129,7 +129,7 @@ async def test_tiny_traffic_is_told_with_its_caveat_and_a_new_agent_says_there_i
 @pytest.mark.anyio
 async def test_a_comparison_with_an_abnormal_window_gives_the_normal_level(client: Client) -> None:
     (_, one_day) = (await answers(client, "recovered-agent"))[1]
-    assert one_day["comparison"]["abnormal"].startswith("the previous day was itself abnormal (error rate recovered")
+    assert one_day["comparison"]["abnormal"].startswith("the previous day was itself abnormal: error rate 12.5% from Nov 19")
     assert "the agent's normal level" in one_day["comparison"]["abnormal"]
 
 

@@ -162,7 +162,7 @@ def abnormal(current: Diagnosis, c: Comparison) -> str | None:
         f"{_NAMES[signal]} {shown(signal, levels[signal].value)}" for signal in RATES if signal in levels
     )
     return (
-        f"{c.label} was itself abnormal ({_NAMES[f.signal]} {f.kind}, from {fmt.when(_at(f.start))}); "
+        f"{c.label} was itself abnormal: {_NAMES[f.signal]} {shown(f.signal, f.level)} from {fmt.when(_at(f.start))}; "
         f"the agent's normal level (its {current.baseline.describe_span()}): {normal}"
     )
 

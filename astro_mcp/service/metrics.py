@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import anyio
@@ -26,7 +26,9 @@ _CACHE_SUMMARIES = 1024
 # The most recent data, fetched beside any window: the status and "now" come from it, the same in every view.
 # A week hourly (the baseline: levels, the daily and weekly rhythm, slow drifts and recoveries) and the last
 # six hours at 5 minutes (fast patterns, and when things began or ended).
-RECENT = ((timedelta(days=7), 60), (timedelta(hours=6), 5))
+LONG, FINE = (timedelta(days=7), 60), (timedelta(hours=6), 5)
+RECENT = (LONG, FINE)
+_DAY = timedelta(days=1)
 Bound = anyio.CapacityLimiter | None
 # A summary is kept per comparison: "adjacent" is the overview's, the window just before in the same request.
 SummaryKey = tuple[MetricsQuery, Mode | Literal["adjacent"], bool]
@@ -161,7 +163,10 @@ class MetricsCases:
         views: dict[int, View] = {}
 
         async def fetch(span: timedelta, minutes: int) -> None:
-            recent = MetricsQuery(query.agent, query.end - span, query.end, minutes, live=query.live)
+            start = query.end - span
+            if span >= _DAY:  # from midnight: whole days, which the API (and the simulator) can keep
+                start = datetime.fromtimestamp(int(start.timestamp()) // 86400 * 86400, UTC)
+            recent = MetricsQuery(query.agent, start, query.end, minutes, live=query.live)
             try:
                 got = await self._up.metrics(recent, bound)
             except AstroError as err:
@@ -174,7 +179,7 @@ class MetricsCases:
             tg.start_soon(fetch, span, minutes)
 
         def done() -> Recent | None:
-            long, fine = (views.get(minutes) for _, minutes in RECENT)
-            return Recent(long, fine, query.end) if long is not None else None
+            long = views.get(LONG[1])
+            return Recent(long, views.get(FINE[1]), query.end) if long is not None else None
 
         return done
