@@ -20,6 +20,7 @@ from astro_mcp.errors import (
     RateLimitedError,
     RequestNotSentError,
     RequestTimeoutError,
+    SignInServiceError,
     UnauthorizedError,
 )
 
@@ -31,7 +32,7 @@ class Situation:
     token_source: str
     accounts: Sequence[str]
     api_url: str
-    rejected: str = HOW_TO_LOG_IN  # the one step that fixes a refused token, for where it came from
+    fix: str = HOW_TO_LOG_IN  # the one step that fixes a refused token, for where it came from
 
 
 def explain(err: AstroError, account: str, situation: Situation) -> str:
@@ -41,7 +42,7 @@ def explain(err: AstroError, account: str, situation: Situation) -> str:
         case QueryError() | MissingTokenError():
             return str(err)
         case UnauthorizedError():
-            return f"The Astro API rejected the access token from {situation.token_source}{said}. {situation.rejected}"
+            return f"The Astro API rejected the access token from {situation.token_source}{said}. {situation.fix}"
         case ForbiddenError():
             mine = situation.accounts
             known = f" Accounts this login belongs to: {', '.join(mine[:10])}." if mine else ""
@@ -77,6 +78,11 @@ def explain(err: AstroError, account: str, situation: Situation) -> str:
             return f"The call was not made: {err}. Try again in a minute, with fewer calls at once."
         case RequestNotSentError():
             return f"The call was not made: {err}. Fix it in this MCP server's environment, then restart the server."
+        case SignInServiceError():
+            return (
+                f"Refreshing the sign-in failed: {err}. Check the network, or ASTRO_MCP_AUTH_URL if it was set "
+                "(unset, it is WorkOS's sign-in service, as for `ast`)."
+            )
         case ConnectionFailedError():
             return f"The call failed: {err}. Check the network, or ASTRO_API_URL ({situation.api_url}) if it was set."
         case InvalidResponseError():

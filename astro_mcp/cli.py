@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +19,7 @@ from astro_mcp.redaction import install_log_filter, remember
 logger = logging.getLogger("astro_mcp")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+HTTP_PORT = 8000
 
 
 def _server_options() -> argparse.ArgumentParser:
@@ -25,7 +28,7 @@ def _server_options() -> argparse.ArgumentParser:
     group = options.add_argument_group("server options (with no command, or after `serve`)")
     group.add_argument("--transport", choices=("stdio", "sse", "streamable-http"), default="stdio")
     group.add_argument("--host", default="127.0.0.1", help="HTTP transports: address to bind (default 127.0.0.1)")
-    group.add_argument("--port", type=int, default=8000, help="HTTP transports: port (default 8000)")
+    group.add_argument("--port", type=int, help=f"HTTP transports: port (default {HTTP_PORT})")
     group.add_argument(
         "--stateless", action="store_true", help="streamable HTTP without sessions, for replicas behind a balancer"
     )
@@ -84,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "simulate":
                 from astro_mcp.sim.demo import run_simulator
 
+                if (refused := _cannot_listen(args.host, args.port)) is not None:
+                    return _refuse(refused)
+
                 anyio.run(run_simulator, args.host, args.port, args.latency_ms, args.generation, args.token_lifetime)
             case "login" | "logout" | "whoami":
                 from astro_mcp import login
@@ -107,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from astro_mcp.server import create_server
 
+    if args.transport == "stdio" and args.port is not None:
+        sys.stderr.write("astro-mcp: --port is ignored over stdio; it applies to --transport streamable-http or sse.\n")
+    port = HTTP_PORT if args.port is None else args.port
     if args.transport != "stdio" and args.host not in LOOPBACK and settings.auth_token is None:
         sys.stderr.write(
             f"astro-mcp: refusing to listen on {args.host}: over HTTP, any other address than loopback "
@@ -129,7 +138,39 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             )
         server.run()
         return 0
+    if (refused := _cannot_listen(args.host, port)) is not None:
+        return _refuse(refused)
     from astro_mcp.server.http import serve_http
 
-    anyio.run(serve_http, server, settings, args.transport, args.host, args.port, args.stateless)
+    anyio.run(serve_http, server, settings, args.transport, args.host, port, args.stateless)
     return 0
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why nothing can listen on host:port (one line, for a person), or None when it can.
+
+    Checked before anything starts, so a busy port gets this line, not a traceback after a "started" one.
+    """
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as err:
+        return f"cannot listen on {host}: {err.strerror or err}."
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a closing socket is no owner
+        try:
+            probe.bind(address)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use: choose another with --port (e.g. --port {port + 1})."
+            return (
+                f"cannot listen on {host}:{port} ({err.strerror}): choose another port with --port, or another --host."
+            )
+    return None
+
+
+def _refuse(reason: str) -> int:
+    sys.stderr.write(f"astro-mcp: {reason}\n")
+    return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,11 +53,28 @@ _ENV = {
     "ASTRO_MCP_SESSION_IDLE_TIMEOUT": "session_idle_timeout",
     "ASTRO_MCP_ALLOW_INSECURE_API_URL": "allow_insecure_api_url",
     "ASTRO_MCP_TRACE_CONTENT": "trace_content",
+    "ASTRO_MCP_KEYRING_TIMEOUT": "keyring_timeout",
 }
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
 MIN_AUTH_TOKEN = 16
 _SCHEME = re.compile(r"^bearer(\s+|$)", re.IGNORECASE)
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url`'s host is this machine: 'localhost' or a loopback address, parsed (127.evil.com is not)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(ValueError):
@@ -100,6 +118,8 @@ class Settings(BaseModel):
     max_sessions: Annotated[int, Field(ge=1, le=100_000)] = 100
     session_idle_timeout: Annotated[float, Field(gt=0, le=86_400)] = 600.0
     allow_insecure_api_url: bool = False
+    # A keyring read may wait on a person (an access prompt): a call waits this long for it, then uses the file.
+    keyring_timeout: Seconds = 5.0
     # Trace inputs and outputs are end users' words, often with personal data: shortened by default.
     trace_content: Literal["full", "truncated", "off"] = "truncated"
 
@@ -127,16 +147,14 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _no_token_in_clear(self) -> Settings:
-        """The access token must not cross a network unencrypted; loopback (the simulator) is fine."""
-        url = urlsplit(self.api_url)
-        loopback = url.hostname is not None and (
-            url.hostname in ("localhost", "::1") or url.hostname.startswith("127.")
-        )
-        if url.scheme == "http" and not loopback and not self.allow_insecure_api_url:
-            raise ValueError(
-                "ASTRO_API_URL uses http:// on a non-loopback host, which would send the access token in clear; "
-                "use https://, or set ASTRO_MCP_ALLOW_INSECURE_API_URL=1 if that is really intended"
-            )
+        """Tokens must not cross a network unencrypted: https everywhere but loopback (the simulator)."""
+        for var, url in (("ASTRO_API_URL", self.api_url), ("ASTRO_MCP_AUTH_URL", self.auth_url)):
+            if urlsplit(url).scheme == "http" and not is_loopback(url) and not self.allow_insecure_api_url:
+                what = "the access token" if var == "ASTRO_API_URL" else "refresh tokens"
+                raise ValueError(
+                    f"{var} uses http:// on a non-loopback host, which would send {what} in clear; use https://, "
+                    "or set ASTRO_MCP_ALLOW_INSECURE_API_URL=1 if that is really intended"
+                )
         return self
 
     @classmethod

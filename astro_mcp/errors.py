@@ -17,6 +17,7 @@
     │   ├── RequestNotSentError     the request could not be written (a header or URL HTTP forbids)
     │   └── BusyError               too many calls are already waiting on the API
     └── InvalidResponseError    the API answered 200 with something that is not the contract
+        └── ResponseTooLargeError   the answer is larger than its route may be
 
 Every message is safe to show a model: none carries a token or a header.
 """
@@ -107,6 +108,10 @@ class ConnectionFailedError(TransportError):
     """The API could not be reached (DNS, refused), or the connection broke mid-answer."""
 
 
+class SignInServiceError(ConnectionFailedError):
+    """The sign-in service (ASTRO_MCP_AUTH_URL, not the Astro API) could not be reached, or failed."""
+
+
 class RequestNotSentError(TransportError):
     """The request could not be sent as built; trying again cannot help."""
 
@@ -117,6 +122,10 @@ class BusyError(TransportError):
 
 class InvalidResponseError(AstroError):
     """The API answered 200 with a body that is not the documented contract."""
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """The answer is larger than its route's size cap: a smaller page may pass."""
 
 
 API_ERRORS: dict[int, type[ApiError]] = {

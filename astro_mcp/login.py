@@ -9,6 +9,7 @@ import os
 import sys
 import webbrowser
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import anyio
 
@@ -16,9 +17,10 @@ from astro_mcp.api import routes
 from astro_mcp.api.auth import AuthRejectedError, DeviceCode, Grant, await_device_grant
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
-from astro_mcp.api.store import Store
-from astro_mcp.config import Settings
-from astro_mcp.errors import AstroError
+from astro_mcp.api.store import Store, StoreError
+from astro_mcp.config import Settings, is_loopback
+from astro_mcp.errors import AstroError, InvalidResponseError
+from astro_mcp.redaction import upstream_text
 
 _REFUSALS = {
     "access_denied": "The sign-in was denied in the browser. Run `uvx astro-ai-mcp login` again to retry.",
@@ -32,7 +34,7 @@ def _out(text: str = "") -> None:
 
 
 def _fail(text: str) -> int:
-    sys.stderr.write(f"astro-mcp: {text}\n")
+    sys.stderr.write(f"astro-mcp: {upstream_text(text, 1000)}\n")
     return 1
 
 
@@ -58,7 +60,7 @@ async def login(settings: Settings, *, browser: bool = True) -> int:
         return _fail(f"sign-in failed: {err}")
     finally:
         await tokens.aclose()
-    user = grant.user.email if grant.user is not None else "the approved user"
+    user = upstream_text(grant.user.email, 200) if grant.user is not None else "the approved user"
     _out(f"Signed in as {user}; saved in {_where(store)}.")
     _out("astro-mcp and `ast` now share this login; it refreshes itself, and running servers pick it up.")
     if settings.access_token is not None or settings.refresh_token is not None:
@@ -67,12 +69,25 @@ async def login(settings: Settings, *, browser: bool = True) -> int:
 
 
 def _show(code: DeviceCode, browser: bool) -> None:
-    url = code.verification_uri_complete or code.verification_uri
-    _out(f"To sign in to Astro AI, open {code.verification_uri}")
-    _out(f"and confirm the code {code.user_code}  (it expires in {code.expires_in // 60} minutes).")
+    """The sign-in service's URL and code, cleaned first: its words must not drive this terminal."""
+    shown = _shown_link(code.verification_uri)
+    if shown is None:
+        raise InvalidResponseError("the sign-in service sent a verification address that is not an https URL")
+    url = _shown_link(code.verification_uri_complete or "") or shown
+    _out(f"To sign in to Astro AI, open {shown}")
+    _out(f"and confirm the code {upstream_text(code.user_code, 40)}  (it expires in {code.expires_in // 60} minutes).")
     if browser and _has_display() and webbrowser.open(url):
         _out("A browser window was opened for you.")
     _out("Waiting for approval...")
+
+
+def _shown_link(url: str) -> str | None:
+    """`url` cleaned and capped, if it is an https URL (http on loopback: the simulator); else None."""
+    clean = upstream_text(url, 300)
+    if clean != url or " " in url:
+        return None
+    scheme = urlsplit(url).scheme
+    return url if scheme == "https" or (scheme == "http" and is_loopback(url)) else None
 
 
 def _has_display() -> bool:
@@ -108,10 +123,18 @@ async def logout(settings: Settings) -> int:
     store = await tokens.store()
     try:
         async with store.locked():
-            await anyio.to_thread.run_sync(store.clear)
-    except OSError as err:
-        return _fail(f"could not remove the saved login: {err.strerror}")
-    _out(f"Signed out: the saved login is gone from {_where(store)}.")
+            removed, keyring_problem = await anyio.to_thread.run_sync(store.clear)
+    except (OSError, StoreError) as err:
+        return _fail(f"could not remove the saved login: {getattr(err, 'strerror', None) or err}")
+    if keyring_problem is not None:
+        return _fail(
+            f"the tokens in {store.path} are removed, but not those in the system keyring: {keyring_problem}. "
+            "Unlock it and run `uvx astro-ai-mcp logout` again, or remove the 'astro-cli' entries in its own tool."
+        )
+    if removed:
+        _out(f"Signed out: the saved login is gone from {_where(store)}.")
+    else:
+        _out(f"Nothing to remove: there was no saved login in {_where(store)}.")
     if settings.access_token is not None or settings.refresh_token is not None:
         _out("ASTRO_ACCESS_TOKEN or ASTRO_REFRESH_TOKEN is still set in this environment.")
     return 0
@@ -143,4 +166,6 @@ async def whoami(settings: Settings) -> int:
         if status.refreshable
         else "Refresh:  none (no refresh token): sign in again when it expires"
     )
+    if status.expires_at is not None and status.expires_at <= datetime.now(UTC) and not status.refreshable:
+        return _fail(f"the token from {status.source} has expired and cannot be refreshed. {tokens.how_to_fix()}")
     return 0

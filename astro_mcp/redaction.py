@@ -16,7 +16,9 @@ MASK = "[redacted]"
 UPSTREAM_TEXT_CHARS = 300  # of any one string the API sends back (an error, its details)
 LOG_LINE_CHARS = 4000
 _MIN_SECRET = 4  # shorter values would mask ordinary words
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# Control characters (C0, DEL, C1), bidi overrides and isolates, zero-width characters and line separators:
+# none belongs in one line of text, and each can hide or reorder what a reader sees.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+")
 _secrets: set[str] = set()
 
 
@@ -31,6 +33,13 @@ def remember_url(url: str) -> None:
     userinfo = parts.netloc.rpartition("@")[0]
     remember(userinfo, parts.username, parts.password)
     remember(*(value for _, value in parse_qsl(parts.query)))
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may be shown: without the credentials, query or fragment it may carry."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def redact(text: str) -> str:
@@ -78,7 +87,7 @@ class SafeLogFilter(logging.Filter):
         if len(self._seen) > 1000:  # kinds are few; this only bounds a pathological mix
             self._seen.clear()
         self._seen[kind] = (start, lines + 1, 0)
-        message = clip(redact(record.getMessage()), LOG_LINE_CHARS)
+        message = upstream_text(record.getMessage(), LOG_LINE_CHARS)
         if dropped:
             message += f" ({dropped} similar lines left out)"
         record.msg, record.args = message, None

@@ -12,7 +12,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from bench.__main__ import HERE, ms, out, spawn_to_initialize
+from bench.coldstart import spawn_to_initialize
+from bench.common import HERE, ms, out
 
 # Never dialled: the servers answer `initialize` without the API.
 _ENV = {"ASTRO_API_URL": "http://127.0.0.1:9/api/v1", "ASTRO_ACCESS_TOKEN": "bench-token-never-sent-anywhere"}

@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters
 from astro_mcp.sim.app import Simulator
 from astro_mcp.sim.fleet import ACCOUNTS, ALL_AGENTS, SimAccount
 from astro_mcp.sim.serve import serve_simulator
-from bench.__main__ import env_for, ms, out, result_chars, timed
+from bench.common import env_for, ms, out, result_chars, timed
 
 DELAY_MS = 50.0
 _LARGE = ALL_AGENTS["large-org"]

@@ -24,7 +24,7 @@ import httpx2
 from anyio.abc import ByteStream, Process
 from mcp import Client
 
-from bench.__main__ import INIT, ms, out
+from bench.common import INIT, ms, out
 
 ATTACKERS = 1_100
 HOLD = 12.0  # longer than the default header deadline (10 s), so that the deadline shows
@@ -69,10 +69,12 @@ async def read_lines(served: Served) -> None:
 
 
 @asynccontextmanager
-async def astro_server(env: dict[str, str], nofile: int | None = None) -> AsyncIterator[Served]:
-    """The real server on a free loopback port, under `nofile` descriptors if given; stopped on exit."""
+async def astro_server(env: dict[str, str], nofile: int | None = None, *, demo: bool = True) -> AsyncIterator[Served]:
+    """The real server on a free loopback port (over the bundled simulator with `demo`), under `nofile`
+    descriptors if given; stopped on exit."""
     port = free_port()
-    command = [str(Path(sys.executable).parent / "astro-mcp"), "--transport", "streamable-http", "--demo"]
+    command = [str(Path(sys.executable).parent / "astro-mcp"), "--transport", "streamable-http"]
+    command += ["--demo"] if demo else []
     process = await anyio.open_process(
         [*command, "--port", str(port)], env={**os.environ, **env}, stdout=subprocess.DEVNULL
     )

@@ -1,4 +1,5 @@
-"""Draw the bundle's icon, bundle/icon.png (512x512 RGBA, the size `mcpb validate` recommends), stdlib only.
+"""Draw the icons, stdlib only: bundle/icon.png (512x512 RGBA, the size `mcpb validate` recommends) and
+astro_mcp/server/icon.png (64x64, sent inline in the server's `serverInfo`).
 
 Three metric bars under a four-pointed star on a rounded indigo tile. Each pixel is sampled 4x4
 times for smooth edges; the output is the same bytes on every run. Run: python3 scripts/make_icon.py
@@ -13,8 +14,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-SIZE = 512
-SCALE = SIZE / 256  # the shapes below are drawn on a 256-unit grid
+GRID = 256  # the shapes below are drawn on a 256-unit grid, whatever the size of the image
 SAMPLES = 4
 Color = tuple[int, int, int]
 Shape = Callable[[float, float], bool]
@@ -26,8 +26,6 @@ STAR: Color = (253, 230, 138)
 
 
 def rounded_rect(x0: float, y0: float, x1: float, y1: float, radius: float) -> Shape:
-    x0, y0, x1, y1, radius = (v * SCALE for v in (x0, y0, x1, y1, radius))
-
     def inside(x: float, y: float) -> bool:
         dx = max(x0 + radius - x, 0.0, x - (x1 - radius))
         dy = max(y0 + radius - y, 0.0, y - (y1 - radius))
@@ -38,7 +36,6 @@ def rounded_rect(x0: float, y0: float, x1: float, y1: float, radius: float) -> S
 
 def astroid(cx: float, cy: float, radius: float) -> Shape:
     """A four-pointed star: |x|^(2/3) + |y|^(2/3) <= r^(2/3)."""
-    cx, cy, radius = (v * SCALE for v in (cx, cy, radius))
 
     def inside(x: float, y: float) -> bool:
         return math.pow(abs(x - cx), 2 / 3) + math.pow(abs(y - cy), 2 / 3) <= math.pow(radius, 2 / 3)
@@ -60,11 +57,16 @@ LAYERS: list[tuple[list[Shape], Color]] = [
 ]
 
 
-def pixel(px: int, py: int) -> bytes:
+def pixel(px: int, py: int, size: int) -> bytes:
     """The pixel's RGBA: each layer painted over the tile in proportion to the samples it covers."""
-    t = py / (SIZE - 1)
+    t = py / (size - 1)
     rgb = [a + (b - a) * t for a, b in zip(TOP, BOTTOM, strict=True)]
-    points = [(px + (i + 0.5) / SAMPLES, py + (j + 0.5) / SAMPLES) for i in range(SAMPLES) for j in range(SAMPLES)]
+    scale = GRID / size
+    points = [
+        ((px + (i + 0.5) / SAMPLES) * scale, (py + (j + 0.5) / SAMPLES) * scale)
+        for i in range(SAMPLES)
+        for j in range(SAMPLES)
+    ]
     for shapes, color in LAYERS:
         share = sum(any(shape(x, y) for shape in shapes) for x, y in points) / len(points)
         rgb = [c + (n - c) * share for c, n in zip(rgb, color, strict=True)]
@@ -81,11 +83,16 @@ def png(width: int, height: int, rows: list[bytes]) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
+def icon(size: int) -> bytes:
+    rows = [b"".join(pixel(x, y, size) for x in range(size)) for y in range(size)]
+    return png(size, size, rows)
+
+
 def main() -> int:
-    rows = [b"".join(pixel(x, y) for x in range(SIZE)) for y in range(SIZE)]
-    out = Path(__file__).resolve().parent.parent / "bundle" / "icon.png"
-    out.write_bytes(png(SIZE, SIZE, rows))
-    sys.stderr.write(f"wrote {out}\n")
+    root = Path(__file__).resolve().parent.parent
+    for size, out in ((512, root / "bundle" / "icon.png"), (64, root / "astro_mcp" / "server" / "icon.png")):
+        out.write_bytes(icon(size))
+        sys.stderr.write(f"wrote {out}\n")
     return 0
 
 

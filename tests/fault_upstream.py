@@ -48,7 +48,8 @@ class Echo:
 
 
 Behaviour = Reply | Drip | Reset | Echo
-_REASONS = {200: "OK", 429: "Too Many Requests", 500: "Internal Server Error"}
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+            500: "Internal Server Error"}  # fmt: skip
 
 
 def error_body(message: str) -> bytes:
@@ -68,6 +69,8 @@ class FaultUpstream:
         self.behaviour: Behaviour = Reply()
         self.requests: list[str] = []
         self._script: list[Behaviour] = []
+        # Request-line fragment -> behaviour, the first match wins over `behaviour` (not over a script).
+        self.by_path: dict[str, Behaviour] = {}
 
     def script(self, *steps: Behaviour) -> None:
         """Behave as `steps` for the next metrics requests, then as `behaviour` again (other routes: `behaviour`)."""
@@ -84,7 +87,9 @@ class FaultUpstream:
             request = head.decode("latin-1")
             self.requests.append(request)
             metrics = "/observability/metrics" in request.split("\r\n", 1)[0]
-            step = self._script.pop(0) if self._script and metrics else self.behaviour
+            line = request.split("\r\n", 1)[0]
+            routed = next((b for fragment, b in self.by_path.items() if fragment in line), self.behaviour)
+            step = self._script.pop(0) if self._script and metrics else routed
             # The client may give up first: that is what the drips are for.
             with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
                 await self._answer(stream, step, request)

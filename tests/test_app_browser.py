@@ -129,6 +129,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[
             "responses": {"get_agent_metrics": results["support-bot"]},
         }
     )
+    cases.append(
+        {"id": "cancelled", "theme": "light", "toolInput": {"account": ACCOUNT}, "cancelReason": "user action"}
+    )
     (tmp / "cases.json").write_text(json.dumps({"cases": cases, "view": str(VIEW)}))
     out = Path(os.environ.get("ASTRO_MCP_SCREENSHOTS") or tmp / "out")
     done = subprocess.run(
@@ -319,7 +322,7 @@ def test_the_view_follows_the_host_theme(run: tuple[dict[str, Any], dict[str, An
 def test_every_view_answers_the_hosts_teardown(run: tuple[dict[str, Any], dict[str, Any]]) -> None:
     _, report = run
     views = {case: seen for case, seen in report.items() if case != "csp"}
-    assert len(views) == len(AGENTS) + 1
+    assert len(views) == len(AGENTS) + 2
     assert all(seen["teardown"] == {} for seen in views.values())
 
 
@@ -386,3 +389,12 @@ def test_the_default_csp_is_in_force_and_the_view_needs_nothing_it_forbids(
     assert any("Content Security Policy" in line for line in blocked["log"])
     # The control: without the CSP the same page does fetch and run it, so the check above can fail.
     assert (loaded["requests"], loaded["ran"]) == (1, True)
+
+
+def test_a_call_the_host_cancels_is_said_to_be_cancelled_not_left_loading(
+    run: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    _, report = run
+    seen = report["cancelled"]
+    assert "error" not in seen, seen.get("error")
+    assert seen["notices"] == ["The tool call was cancelled (user action): there is nothing to show."]

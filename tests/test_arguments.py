@@ -77,9 +77,9 @@ async def test_an_end_time_in_the_future_on_its_own_is_clamped_with_a_note(clien
     [
         ({"account": "astro-team"}, "name is missing: it is required. The agent's name within the account"),
         ({"name": "support-bot"}, "account is missing: it is required."),
-        ({**AGENT, "interval": True}, "interval=true is not accepted: send a whole number or a string."),
+        ({**AGENT, "interval": True}, "interval=true is not accepted: send a string."),
         ({**AGENT, "name": ["support-bot"]}, 'name=["support-bot"] is not accepted: send a string.'),
-        ({**AGENT, "start_time": {"h": 1}}, 'start_time={"h": 1} is not accepted: send a string or a number.'),
+        ({**AGENT, "start_time": {"h": 1}}, 'start_time={"h": 1} is not accepted: send a string.'),
         (
             {"account": "astro-team", "name": "astro-team/support-bot"},
             "split it, account='astro-team', name='support-bot'",

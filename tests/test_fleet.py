@@ -175,7 +175,8 @@ async def test_a_server_without_the_agent_route_is_read_per_deployment(
     assert "/deployments/dep-astro-team-support-bot/observability/metrics" in paths
     # ...and the choice is remembered: the second call goes straight to the per-deployment route.
     weather = [p for p in paths if "weather-agent" in p]
-    assert weather and all(p == "/deployments/dep-astro-team-weather-agent/observability/metrics" for p in weather)
+    assert weather
+    assert all(p == "/deployments/dep-astro-team-weather-agent/observability/metrics" for p in weather)
     (per_deployment, *_) = [r for r in simulator.requests if r.path.startswith("/api/v1/deployments/")]
     assert per_deployment.query["granularity"] == "hour"
     text = text_of(first)

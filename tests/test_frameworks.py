@@ -1,8 +1,10 @@
-"""Agent frameworks against our server: what each one hands the model, over stdio and streamable HTTP.
+"""Agent frameworks against our server: what each one hands the model, over stdio and streamable HTTP, and
+what each one's own conversion of our input schemas makes of every argument.
 
 Each framework lives in its own uv project under tests/frameworks/ (they need other versions of `mcp` than
-ours), and its drive.py prints what the framework handed the model as JSON. The reference is the same call
-made through the SDK's own client. Installing five environments is slow, so these run only with
+ours): its drive.py prints what the framework handed the model as JSON, its convert.py (where it has one)
+what the framework does to our schemas and to a model's call, offline. The reference is the same call made
+through the SDK's own client. Installing seven environments is slow, so these run only with
 ASTRO_MCP_FRAMEWORK_TESTS=1 (.ci/run sets it).
 """
 
@@ -24,14 +26,37 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 
+from astro_mcp.config import Settings
 from astro_mcp.sim.app import DEMO_TOKEN
-from tests.conftest import ANCHOR
+from tests.conftest import ANCHOR, server_at_now
 from tests.test_cli import free_port
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
-FRAMEWORKS = ["pydantic-ai", "openai-agents", "langchain", "fastmcp", "mcp-v1"]
-# The Responses API's function_call_output has no error flag: the text alone tells the model.
-NO_ERROR_CHANNEL = {"openai-agents"}
+FRAMEWORKS = ["pydantic-ai", "openai-agents", "langchain", "fastmcp", "mcp-v1", "smolagents-mcpadapt", "llama-index"]
+# The Responses API's function_call_output has no error flag; mcpadapt (smolagents) and McpToolSpec
+# (llama-index) hand an isError result over as an ordinary one. The text alone tells the model.
+NO_ERROR_CHANNEL = {"openai-agents", "smolagents-mcpadapt", "llama-index"}
+# Each framework's own conversion of our input schemas, run offline by its convert.py: the project it runs in.
+CONVERSIONS = {
+    "smolagents": "smolagents-mcpadapt",
+    "llama-index": "llama-index",
+    "openai-strict": "openai-agents",
+    "gemini": "pydantic-ai",
+}
+AGENT = {"account": "astro-team", "name": "support-bot"}
+# Every argument of every tool, in the forms the published schema allows.
+MODEL_CALLS = [
+    ("list_agents", {}),
+    ("list_agents", {"account": "astro-team"}),
+    ("get_account_overview", {"account": "astro-team"}),
+    ("get_account_overview", {"account": "astro-team", "start_time": "now-7d", "end_time": "now"}),
+    ("get_agent_metrics", AGENT),
+    ("get_agent_metrics", {**AGENT, "interval": "60"}),
+    ("get_agent_metrics", {**AGENT, "start_time": "now-6h", "interval": "15m", "compare": "week"}),
+    ("get_agent_metrics", {**AGENT, "start_time": "2026-11-24T09:00:00Z", "end_time": "1795597200", "compare": "none"}),
+    ("get_agent_traces", AGENT),
+    ("get_agent_traces", {**AGENT, "start_time": "now-24h", "status": "all", "limit": 5, "offset": 10}),
+]
 # pydantic-ai hands the model structuredContent alone, without our text.
 STRUCTURED_ONLY = {"pydantic-ai"}
 # The day before the fixed-clock simulator's anchor, in absolute times: every server process sees the same data.
@@ -108,14 +133,14 @@ def names_status(payload: str, status: str) -> bool:
     return contains(payload, status) or status.replace("_", " ") in payload.lower()
 
 
-def drive(framework: str, job: dict[str, Any]) -> dict[str, Any]:
+def drive(framework: str, job: dict[str, Any], script: str = "drive.py") -> dict[str, Any]:
     uv = shutil.which("uv")
     assert uv is not None, "uv must be on PATH"
     project = FRAMEWORKS_DIR / framework
-    command = [uv, "run", "--project", str(project), "--frozen", "python", str(project / "drive.py"), json.dumps(job)]
+    command = [uv, "run", "--project", str(project), "--frozen", "python", str(project / script), json.dumps(job)]
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}  # ours, not the framework's
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env, check=False)
-    assert done.returncode == 0, f"{framework} driver failed:\n{done.stderr[-4000:]}"
+    assert done.returncode == 0, f"{framework} {script} failed:\n{done.stderr[-4000:]}"
     seen: dict[str, Any] = json.loads(done.stdout)
     return seen
 
@@ -153,3 +178,25 @@ async def test_the_framework_hands_the_model_our_headline_and_our_error(
         assert contains(seen["model_sees"], headline), f"{where}: the model is not handed {headline!r}"
         for word in status:
             assert names_status(seen["model_sees"], word), f"{where}: the model is not told the status {word!r}"
+
+
+@pytest.mark.parametrize("conversion", CONVERSIONS)
+async def test_every_argument_survives_the_frameworks_own_schema_conversion(
+    conversion: str, settings: Settings
+) -> None:
+    """Offline: the framework converts our tools/list and checks a model's calls; the server answers what it sends."""
+    async with Client(server_at_now(settings)) as client:
+        tools = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in (await client.list_tools()).tools]
+        job = {"tools": tools, "calls": [{"tool": tool, "arguments": arguments} for tool, arguments in MODEL_CALLS]}
+        converted = await anyio.to_thread.run_sync(drive, CONVERSIONS[conversion], job, "convert.py")
+        for tool in tools:
+            seen = converted["schemas"][tool["name"]]
+            assert "refused" not in seen, f"{conversion} refuses {tool['name']}'s schema: {seen['refused']}"
+            for name, spec in tool["inputSchema"]["properties"].items():
+                kept = seen["properties"][name].get("description", "")
+                assert spec["description"] in kept, f"{conversion} loses {tool['name']}.{name}'s description"
+        for (tool_name, arguments), outcome in zip(MODEL_CALLS, converted["calls"], strict=True):
+            where = f"{conversion}: {tool_name}({arguments})"
+            assert "refused" not in outcome, f"{where} is refused: {outcome['refused']}"
+            result = await client.call_tool(tool_name, outcome["sent"])
+            assert not result.is_error, f"{where}, sent as {outcome['sent']}: {text_of(result)}"

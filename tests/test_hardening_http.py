@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx2
 import pytest
+from mcp import Client
 
 from astro_mcp.cli import main
 from astro_mcp.config import ConfigError, Settings
 from astro_mcp.server import create_server
 from astro_mcp.server.http import build_app, uvicorn_config
+from astro_mcp.sim.app import Simulator
 from astro_mcp.sim.serve import serve_app
 from tests.conftest import NOW
 from tests.test_e2e_transports import INIT, MCP_HEADERS
@@ -54,6 +56,15 @@ async def test_a_connection_that_sends_no_headers_is_closed_at_the_deadline(sett
         assert is_closed(dripping)
         silent.close()
         dripping.close()
+
+
+async def test_a_request_slower_than_the_header_deadline_is_answered(settings: Settings, simulator: Simulator) -> None:
+    simulator.latency_ms = 1200  # each API answer takes longer than the deadline below
+    async with serve(settings.model_copy(update={"header_timeout": 0.5})) as url, Client(f"{url}/mcp") as client:
+        result = await client.call_tool("list_agents", {})
+        again = await client.call_tool("list_agents", {})  # the same connections, between and after requests
+    assert not result.is_error
+    assert not again.is_error
 
 
 async def test_past_the_cap_idle_connections_give_way_and_healthz_answers(settings: Settings) -> None:

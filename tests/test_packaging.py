@@ -4,10 +4,12 @@ by scripts/build.py, installed or unpacked outside the repository, answering a r
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tomllib
@@ -23,6 +25,8 @@ from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
 from astro_mcp.cli import main
+from astro_mcp.config import Settings
+from astro_mcp.server import create_server
 from scripts.build import build, stated_versions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,6 +66,8 @@ def test_server_json_passes_the_registry_schema_and_its_rules() -> None:
         DISTRIBUTION,
         {"type": "stdio"},
     )
+    assert SERVER_JSON["repository"] == {"url": SERVER_JSON["websiteUrl"], "source": "github"}
+    assert all(icon["src"].startswith("https://") for icon in SERVER_JSON["icons"]), "the registry takes HTTPS icons"
     variables = {v["name"]: v for v in package["environmentVariables"]}
     assert variables["ASTRO_ACCESS_TOKEN"]["isSecret"] is True
     assert not any(v["isRequired"] for v in variables.values()), "signing in once needs no variable at all"
@@ -70,11 +76,29 @@ def test_server_json_passes_the_registry_schema_and_its_rules() -> None:
 
 def test_the_readme_carries_the_registry_marker_for_pypi() -> None:
     marker = f"mcp-name: {SERVER_JSON['name']}"
-    # The install section is written in docs/ until it is merged into the README.
-    texts = [
-        p.read_text(encoding="utf-8") for p in (REPO / "README.md", REPO / "docs" / "INSTALL-SECTION.md") if p.exists()
-    ]
-    assert any(marker in text for text in texts)
+    assert marker in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.anyio
+async def test_the_server_introduces_itself_with_the_website_and_an_inline_icon() -> None:
+    async with Client(create_server(Settings.from_env({}))) as client:
+        info = client.server_info
+    assert info is not None
+    assert info.website_url == SERVER_JSON["websiteUrl"] == MANIFEST["homepage"] == MANIFEST["repository"]["url"]
+    [icon] = info.icons or []
+    assert (icon.mime_type, icon.sizes) == ("image/png", ["64x64"])
+    prefix = "data:image/png;base64,"
+    assert icon.src.startswith(prefix), "inline: a host shows it without fetching anything"
+    image = base64.b64decode(icon.src.removeprefix(prefix))
+    assert image.startswith(b"\x89PNG\r\n\x1a\n")
+    assert struct.unpack(">II", image[16:24]) == (64, 64)
+
+
+def test_the_bundle_schema_is_where_the_mcpb_project_publishes_it() -> None:
+    version = MANIFEST["manifest_version"]
+    assert MANIFEST["$schema"] == (
+        f"https://raw.githubusercontent.com/modelcontextprotocol/mcpb/main/schemas/mcpb-manifest-v{version}.schema.json"
+    )
 
 
 def test_unset_bundle_settings_reach_the_server_as_empty_values() -> None:
@@ -190,7 +214,11 @@ async def test_uvx_runs_the_built_wheel_by_the_distribution_name_alone(dist: dic
 
 @slow
 def test_the_wheel_carries_every_data_file_of_the_package(dist: dict[str, Path]) -> None:
-    data = {p.relative_to(REPO).as_posix() for p in (REPO / "astro_mcp").rglob("*") if p.suffix in (".html", ".json")}
+    data = {
+        p.relative_to(REPO).as_posix()
+        for p in (REPO / "astro_mcp").rglob("*")
+        if p.suffix in (".html", ".json", ".png")
+    }
     with zipfile.ZipFile(dist["wheel"]) as wheel:
         assert data <= set(wheel.namelist())
 

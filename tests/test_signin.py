@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import stat
 import sys
 from datetime import UTC, datetime, timedelta
@@ -69,11 +70,12 @@ async def test_a_server_keeps_answering_over_several_token_lifetimes(simulator: 
     sign_in(simulator, Store(saved.credentials_file, None))
     started = anyio.current_time()
     async with Client(server_at_now(saved, cache_ttl=0, live_cache_ttl=0)) as client:
-        while anyio.current_time() - started < 3.5:
+        # Until three tokens have expired and been replaced: a loaded machine makes fewer calls a second.
+        while simulator.workos.refreshes < 3 and anyio.current_time() - started < 30:
             result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
             assert not result.is_error, text_of(result)
             await anyio.sleep(0.25)
-    assert simulator.workos.refreshes >= 3  # 3.5 s of 1-second tokens
+    assert simulator.workos.refreshes >= 3
 
 
 async def test_the_rotated_refresh_token_lands_in_the_keyring_it_came_from(
@@ -276,7 +278,7 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     params = StdioServerParameters(command=sys.executable, args=["-m", "astro_mcp"], env=env)
     async with Client(params) as client:
         started = anyio.current_time()
-        while anyio.current_time() - started < 3.5:
+        while simulator.workos.refreshes < 3 and anyio.current_time() - started < 30:
             result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
             assert not result.is_error, text_of(result)
             await anyio.sleep(0.35)
@@ -284,3 +286,25 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     backend = PlaintextKeyring()
     backend.file_path = str(tmp_path / "data" / "python_keyring" / "keyring_pass.cfg")
     assert backend.get_password(SERVICE, "default_refresh_token") is not None
+
+
+async def test_an_unreachable_sign_in_service_is_blamed_on_its_own_setting(
+    simulator: Simulator, saved: Settings, free_loopback_url: str
+) -> None:
+    sign_in(simulator, Store(saved.credentials_file, None), expired=True)
+    unreachable = saved.model_copy(update={"auth_url": f"{free_loopback_url}/user_management"})
+    async with Client(server_at_now(unreachable)) as client:
+        result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"})
+    assert result.is_error
+    text = text_of(result)
+    assert f"Refreshing the sign-in failed: could not reach the sign-in service at {free_loopback_url}" in text
+    assert "ASTRO_MCP_AUTH_URL" in text
+    assert "ASTRO_API_URL" not in text
+
+
+@pytest.fixture
+def free_loopback_url() -> str:
+    """A loopback address where nothing listens: bound to find a port, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"

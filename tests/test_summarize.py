@@ -418,7 +418,11 @@ def test_a_coarser_table_keeps_every_count_and_weighs_latency_by_traces() -> Non
             "incident",
             ["Latency regression, ongoing since Nov 24 23:00 UTC", "was 314.2 ms (2.4x)", ": elevated."],
         ),
-        ("billing-agent", "incident", ["Error regression, ongoing since Nov 25 07:00 UTC", "error rate 8.67%, was 1.08%"]),
+        (
+            "billing-agent",
+            "incident",
+            ["Error regression, ongoing since Nov 25 07:00 UTC", "error rate 8.67%, was 1.08%"],
+        ),
         ("weather-agent", "healthy", ["Status: healthy.", "Against the previous day", "no significant change"]),
         ("batch-agent", "healthy", ["Status: healthy.", "Longest idle stretch"]),
         ("quiet-agent", "healthy", ["0.00% vs 0.00% (not enough traffic to tell)", "Idle: 18 of 25 buckets"]),

@@ -121,7 +121,7 @@ async def test_healthy_zoo_agents_are_healthy_in_every_window_whatever_their_noi
 async def test_tiny_traffic_is_told_with_its_caveat_and_a_new_agent_says_there_is_no_baseline(client: Client) -> None:
     (quiet, _), *_ = await answers(client, "quiet-healthy")
     assert "in this window: a rough picture" in quiet.splitlines()[1]
-    for text, s in await answers(client, "brand-new"):
+    for _, s in await answers(client, "brand-new"):
         assert "Its data begins Nov 25 04:00 UTC: no baseline yet" in s["headline"]
         assert s["baseline"]["new_agent"] is True
 
@@ -129,7 +129,9 @@ async def test_tiny_traffic_is_told_with_its_caveat_and_a_new_agent_says_there_i
 @pytest.mark.anyio
 async def test_a_comparison_with_an_abnormal_window_gives_the_normal_level(client: Client) -> None:
     (_, one_day) = (await answers(client, "recovered-agent"))[1]
-    assert one_day["comparison"]["abnormal"].startswith("the previous day was itself abnormal: error rate 12.5% from Nov 19")
+    assert one_day["comparison"]["abnormal"].startswith(
+        "the previous day was itself abnormal: error rate 12.5% from Nov 19"
+    )
     assert "the agent's normal level" in one_day["comparison"]["abnormal"]
 
 

@@ -23,6 +23,7 @@ interface Message {
 export interface Handlers {
   toolInput(args: Json | undefined): void;
   toolResult(result: CallToolResult): void;
+  toolCancelled(reason: string | undefined): void;
   hostContext(context: McpUiHostContext): void;
 }
 
@@ -93,6 +94,7 @@ export class Bridge {
     } else if (m.id === undefined) {
       if (m.method === "ui/notifications/tool-input") this.handlers.toolInput(params.arguments as Json | undefined);
       else if (m.method === "ui/notifications/tool-result") this.handlers.toolResult(params as unknown as CallToolResult);
+      else if (m.method === "ui/notifications/tool-cancelled") this.handlers.toolCancelled(typeof params.reason === "string" ? params.reason : undefined);
       else if (m.method === "ui/notifications/host-context-changed") this.updateContext(params as McpUiHostContext);
     } else if (m.method === "ui/resource-teardown" || m.method === "ping") {
       this.send({ id: m.id, result: {} }); // nothing to save or release: an acknowledgement is all

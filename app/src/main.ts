@@ -93,6 +93,10 @@ const bridge = new Bridge({
     root.replaceChildren(h("p", { class: "subline" }, `Loading the metrics${name}…`));
   },
   toolResult: render,
+  toolCancelled(reason) {
+    root.dataset.state = "ready";
+    root.replaceChildren(notice(`The tool call was cancelled${reason ? ` (${reason})` : ""}: there is nothing to show.`));
+  },
   hostContext: applyContext,
 });
 

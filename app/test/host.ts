@@ -15,7 +15,8 @@ export interface ViewOptions {
   width: number;
   hostContext: McpUiHostContext;
   toolInput: Record<string, unknown>;
-  toolResult: CallToolResult;
+  toolResult: CallToolResult | null; // null: the host cancels the call instead, for `cancelReason`
+  cancelReason?: string;
   responses: Record<string, CallToolResult>;
 }
 
@@ -58,7 +59,11 @@ export async function startView(options: ViewOptions): Promise<HostState> {
   };
   bridge.oninitialized = () => {
     state.initialized = true;
-    void bridge.sendToolInput({ arguments: options.toolInput }).then(() => bridge.sendToolResult(options.toolResult));
+    void bridge
+      .sendToolInput({ arguments: options.toolInput })
+      .then(() =>
+        options.toolResult ? bridge.sendToolResult(options.toolResult) : bridge.sendToolCancelled({ reason: options.cancelReason }),
+      );
   };
   Object.assign(globalThis, { hostBridge: bridge }); // the driver changes the theme and tears the view down
   const window = iframe.contentWindow as Window;

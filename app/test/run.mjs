@@ -125,7 +125,8 @@ async function openView(c, csp = true, html = viewHtml) {
         containerDimensions: { width: WIDTH, maxHeight: 4000 },
       },
       toolInput: c.toolInput,
-      toolResult: c.result,
+      toolResult: c.result ?? null,
+      cancelReason: c.cancelReason,
       responses: c.responses ?? {},
     },
   );

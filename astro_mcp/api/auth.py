@@ -19,7 +19,8 @@ import httpx2
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from astro_mcp import __version__
-from astro_mcp.errors import AstroError, ConnectionFailedError, InvalidResponseError, RequestTimeoutError
+from astro_mcp.errors import AstroError, InvalidResponseError, RequestTimeoutError, SignInServiceError
+from astro_mcp.redaction import remember, remember_url, shown_url, upstream_text
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +28,15 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _MAX_BODY = 1 << 20
 M = TypeVar("M", bound=BaseModel)
 _SLOW_DOWN = 5  # seconds RFC 8628 adds to the polling interval on `slow_down`
+_CODE_CHARS = 80  # an OAuth error code is one short word; anything longer is cut
 
 
 class AuthRejectedError(AstroError):
     """WorkOS refused the request: `code` is its OAuth error (invalid_grant, access_denied, ...)."""
 
     def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(f"the sign-in service refused the request ({code})")
+        self.code = upstream_text(code, _CODE_CHARS)  # its words, not ours: cleaned, secrets masked, capped
+        super().__init__(f"the sign-in service refused the request ({self.code})")
 
 
 class User(BaseModel):
@@ -107,6 +109,8 @@ class WorkOS:
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.auth_url = auth_url.rstrip("/")
+        self.shown_url = shown_url(self.auth_url)
+        remember_url(auth_url)
         self._client_id = client_id
         self._timeout = timeout
         self._transport = transport
@@ -119,13 +123,16 @@ class WorkOS:
 
     async def refresh(self, refresh_token: SecretStr, organization_id: str | None = None) -> Grant:
         """Exchange a refresh token (spent by this call: WorkOS rotates them) for a new grant."""
+        remember(refresh_token.get_secret_value())
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token.get_secret_value()}
         if organization_id:
             form["organization_id"] = organization_id
-        return _decode(Grant, await self._post("/authenticate", form))
+        return _granted(await self._post("/authenticate", form))
 
     async def start_device(self) -> DeviceCode:
-        return _decode(DeviceCode, await self._post("/authorize/device", {}))
+        code = _decode(DeviceCode, await self._post("/authorize/device", {}))
+        remember(code.device_code.get_secret_value())
+        return code
 
     async def poll_device(self, code: DeviceCode) -> Grant:
         """One poll; raises `AuthRejectedError` with `authorization_pending`, `slow_down`, ... until approved."""
@@ -150,9 +157,9 @@ class WorkOS:
                     if len(body) > _MAX_BODY:
                         raise InvalidResponseError("the sign-in service's answer is too large")
         except httpx2.TimeoutException:
-            raise RequestTimeoutError(f"the sign-in service at {self.auth_url} did not answer in time") from None
+            raise RequestTimeoutError(f"the sign-in service at {self.shown_url} did not answer in time") from None
         except httpx2.RequestError:
-            raise ConnectionFailedError(f"could not reach the sign-in service at {self.auth_url}") from None
+            raise SignInServiceError(f"could not reach the sign-in service at {self.shown_url}") from None
         if r.status_code == 200:
             return body
         try:
@@ -161,7 +168,14 @@ class WorkOS:
             code = ""
         if 400 <= r.status_code < 500 and code:
             raise AuthRejectedError(code)
-        raise ConnectionFailedError(f"the sign-in service at {self.auth_url} failed with HTTP {r.status_code}")
+        raise SignInServiceError(f"the sign-in service at {self.shown_url} failed with HTTP {r.status_code}")
+
+
+def _granted(body: bytes) -> Grant:
+    """A grant, whose tokens are masked from the moment they arrive."""
+    grant = _decode(Grant, body)
+    remember(grant.access_token.get_secret_value(), grant.refresh_token.get_secret_value())
+    return grant
 
 
 def _decode(model: type[M], body: bytes) -> M:

@@ -21,6 +21,8 @@ import httpx2
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from astro_mcp import __version__
+from astro_mcp.api import bounded
+from astro_mcp.api.bounded import Shape
 from astro_mcp.api.credentials import TokenSource
 from astro_mcp.api.retry import parse_retry_after, within_budget
 from astro_mcp.api.wire import ErrorBody
@@ -35,17 +37,19 @@ from astro_mcp.errors import (
     RateLimitedError,
     RequestNotSentError,
     RequestTimeoutError,
+    ResponseTooLargeError,
     RouteNotFoundError,
     UnauthorizedError,
     UpstreamError,
 )
-from astro_mcp.redaction import remember, remember_url, upstream_text
+from astro_mcp.redaction import remember, remember_url, shown_url, upstream_text
 
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 _TAGS = re.compile(r"<[^>]*>")
 _ERROR_BODY_BYTES = 65536  # an error body is read this far at most: its first words are what matter
+_ANY = Shape()
 _SLOT_WAIT = 5.0  # the longest a call waits for an upstream slot (and never more than a quarter of its budget)
 
 
@@ -90,30 +94,47 @@ class AstroClient:
             await self._http.aclose()
             self._http = None
 
-    async def get(self, route: str, params: Mapping[str, str], model: type[M]) -> M:
-        """GET `route` (below the API base) and decode the 200 body into `model`, retrying within the budget.
+    async def get(
+        self,
+        route: str,
+        params: Mapping[str, str],
+        model: type[M],
+        *,
+        shape: Shape = _ANY,
+        deadline: float | None = None,
+    ) -> M:
+        """GET `route` (below the API base) and decode the 200 body into `model`, retrying until `deadline`
+        (`anyio.current_time`; default: the call budget from now). `shape` bounds the body.
 
         Raises:
             AstroError: any failure, already mapped (see `astro_mcp.errors`).
         """
-        token = await self._tokens.token()
+        if deadline is None:
+            deadline = anyio.current_time() + self._settings.call_budget
+        token = await self._tokens.token(deadline)
         try:
-            return await self._within_budget(route, params, token, model)
+            return await self._within_budget(route, params, token, model, shape, deadline)
         except UnauthorizedError:
             # A token that should still be valid was refused (revoked, or a clock off): refresh once, retry once.
-            retry = await self._tokens.rejected(token)
+            retry = await self._tokens.rejected(token, deadline)
             if retry is None:
                 raise
-            return await self._within_budget(route, params, retry, model)
+        try:
+            return await self._within_budget(route, params, retry, model, shape, deadline)
+        except UnauthorizedError:
+            self._tokens.denied()  # refused even right after a refresh: refreshing again would only rotate it
+            raise
 
-    async def _within_budget(self, route: str, params: Mapping[str, str], token: SecretStr, model: type[M]) -> M:
+    async def _within_budget(
+        self, route: str, params: Mapping[str, str], token: SecretStr, model: type[M], shape: Shape, deadline: float
+    ) -> M:
         remember(token.get_secret_value())
         headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
         s = self._settings
         if self._slots is None:  # made on first use: it needs the running event loop
             self._slots = anyio.CapacityLimiter(s.max_upstream_requests)
         acquired = False
-        with anyio.move_on_after(min(_SLOT_WAIT, s.call_budget / 4)):
+        with anyio.move_on_after(min(_SLOT_WAIT, s.call_budget / 4, max(0.0, deadline - anyio.current_time()))):
             await self._slots.acquire()
             acquired = True
         if not acquired:
@@ -123,8 +144,9 @@ class AstroClient:
             )
         try:
             return await within_budget(
-                lambda: self._attempt(route, params, headers, model),
+                lambda: self._attempt(route, params, headers, model, shape),
                 budget=s.call_budget,
+                deadline=deadline,
                 max_attempts=s.max_attempts,
                 base_backoff=s.retry_backoff,
                 what=route,
@@ -132,24 +154,24 @@ class AstroClient:
         finally:
             self._slots.release()
 
-    async def _attempt(self, route: str, params: Mapping[str, str], headers: dict[str, str], model: type[M]) -> M:
+    async def _attempt(
+        self, route: str, params: Mapping[str, str], headers: dict[str, str], model: type[M], shape: Shape
+    ) -> M:
         """One request, decoded; every failure is mapped here, the single choke point."""
         started = anyio.current_time()
-        limit = self._settings.max_response_bytes
+        limit = min(shape.max_bytes or self._settings.max_response_bytes, self._settings.max_response_bytes)
         seconds = self._settings.read_timeout
+        body = bytearray()
         try:
             async with self._client().stream("GET", route, params=params, headers=headers) as resp:
                 declared = resp.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
-                    raise InvalidResponseError(_too_large(limit))
-                chunks: list[bytes] = []
-                size = 0
+                    raise ResponseTooLargeError(_too_large(limit, shape))
                 async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise InvalidResponseError(_too_large(limit))
-                    chunks.append(chunk)
-                    if resp.status_code != 200 and size >= _ERROR_BODY_BYTES:
+                    if len(body) + len(chunk) > limit:
+                        raise ResponseTooLargeError(_too_large(limit, shape))
+                    body += chunk
+                    if resp.status_code != 200 and len(body) >= _ERROR_BODY_BYTES:
                         break
         except httpx2.TimeoutException:
             raise RequestTimeoutError(f"the Astro API did not answer within {round(seconds, 1):g} s") from None
@@ -162,12 +184,11 @@ class AstroClient:
             raise InvalidResponseError("the Astro API's answer could not be decoded") from None
         except httpx2.RequestError as err:
             raise ConnectionFailedError(_connection_message(err, self._settings.api_url)) from None
-        body = b"".join(chunks)
         if resp.status_code != 200:
-            raise _api_error(resp, body)
+            raise _api_error(resp, bytes(body[:_ERROR_BODY_BYTES]))
         logger.info("GET %s -> %d bytes in %.0f ms", route, len(body), (anyio.current_time() - started) * 1000)
         try:
-            return model.model_validate_json(body)
+            return await bounded.decode(body, model, shape)
         except ValidationError as err:
             raise InvalidResponseError(_describe_invalid(err, resp)) from None
 
@@ -191,13 +212,14 @@ def _excerpt(body: bytes) -> str:
     return upstream_text(_TAGS.sub(" ", body[:2000].decode("utf-8", "replace")), 160)
 
 
-def _too_large(limit: int) -> str:
-    return f"the response is larger than {limit / 1048576:.0f} MB (ASTRO_MCP_MAX_RESPONSE_MB)"
+def _too_large(limit: int, shape: Shape) -> str:
+    why = "the most read from this route" if shape.max_bytes == limit else "ASTRO_MCP_MAX_RESPONSE_MB"
+    return f"the response is larger than {limit / 1048576:.0f} MB ({why})"
 
 
 def _connection_message(err: httpx2.RequestError, api_url: str) -> str:
     if isinstance(err, httpx2.ConnectError):
-        return f"could not connect to the Astro API at {api_url}"
+        return f"could not connect to the Astro API at {shown_url(api_url)}"
     if isinstance(err, httpx2.RemoteProtocolError | httpx2.ReadError):
         return "the connection to the Astro API broke before the answer was complete"
     return f"the request to the Astro API failed ({type(err).__name__})"

@@ -55,14 +55,20 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 async def within_budget(
-    attempt: Callable[[], Awaitable[T]], *, budget: float, max_attempts: int, base_backoff: float, what: str
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    budget: float,
+    max_attempts: int,
+    base_backoff: float,
+    what: str,
+    deadline: float | None = None,
 ) -> T:
-    """Run `attempt` until it succeeds, fails for good, or the budget is spent.
+    """Run `attempt` until it succeeds, fails for good, or the budget is spent (or `deadline` passed, if sooner).
 
     Raises:
         AstroError: the last failure, or `RequestTimeoutError` when the budget ran out.
     """
-    deadline = anyio.current_time() + budget
+    deadline = min(anyio.current_time() + budget, deadline if deadline is not None else float("inf"))
     for number in range(1, max_attempts + 1):
         try:
             with anyio.fail_after(max(0.0, deadline - anyio.current_time())):

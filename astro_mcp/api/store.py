@@ -17,7 +17,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,15 @@ class Login:
     profile: Profile = field(default_factory=Profile)
     in_keyring: bool = False
     problem: str | None = None
+    name: str = "default"
+    partial: bool = False  # the keyring did not answer in time: read again next time
+
+    def with_keyring(self, access: SecretStr | None, refresh: SecretStr | None) -> Login:
+        """This login with the tokens the keyring holds, when it holds any."""
+        if access is None and refresh is None:
+            return self
+        profile = self.profile.model_copy(update={"access_token": access, "refresh_token": refresh})
+        return replace(self, profile=profile, in_keyring=True)
 
     @property
     def organization_id(self) -> str | None:
@@ -117,8 +126,8 @@ class Store:
             return None
         return st.st_ino, st.st_mtime_ns, st.st_size
 
-    def load(self) -> Login:
-        """The current profile: tokens from the keyring when it holds them, else from the file."""
+    def load_file(self) -> Login:
+        """The current profile as the file holds it (tokens included when `ast` keeps them there)."""
         try:
             raw = self._read()
             problem = None
@@ -129,11 +138,11 @@ class Store:
             profile = Profile.model_validate(raw.get("profiles", {}).get(name, {}))
         except (ValidationError, AttributeError):
             profile, problem = Profile(), f"{self.path} does not have the shape `ast` writes"
-        access, refresh = self._keyring_get(name, "access_token"), self._keyring_get(name, "refresh_token")
-        if access is not None or refresh is not None:
-            profile = profile.model_copy(update={"access_token": access, "refresh_token": refresh})
-            return Login(profile, in_keyring=True, problem=problem)
-        return Login(profile, in_keyring=False, problem=problem)
+        return Login(profile, in_keyring=False, problem=problem, name=name)
+
+    def keyring_tokens(self, name: str) -> tuple[SecretStr | None, SecretStr | None]:
+        """The profile's access and refresh tokens in the keyring. May block for long (an access prompt)."""
+        return self._keyring_get(name, "access_token"), self._keyring_get(name, "refresh_token")
 
     def save(self, access: SecretStr, refresh: SecretStr, expires_at: datetime | None, *, in_keyring: bool,
              **fields: Any) -> None:  # fmt: skip
@@ -156,30 +165,52 @@ class Store:
         raw["current_profile"] = name
         self._write(raw)
 
-    def clear(self) -> None:
-        """Forget the current profile's tokens (keyring and file); keep the rest of the file."""
+    def clear(self) -> tuple[bool, str | None]:
+        """Forget the current profile's tokens, the file's first, then the keyring's; keep the rest of the file.
+
+        Returns whether any token was removed, and why the keyring's could not be (or None).
+        Raises: StoreError, OSError: the file's.
+        """
         raw = self._read()
         name = _profile_name(raw)
-        if self.keyring is not None:
-            from keyring.errors import PasswordDeleteError
-
-            for key in ("access_token", "refresh_token"):
-                with contextlib.suppress(PasswordDeleteError):
-                    self.keyring.delete_password(SERVICE, f"{name}_{key}")
+        removed = False
         profile = raw.get("profiles", {}).get(name)
-        if isinstance(profile, dict):
+        if isinstance(profile, dict) and any(k in profile for k in ("access_token", "refresh_token")):
             for key in ("access_token", "refresh_token", "expires_at"):
                 profile.pop(key, None)
             self._write(raw)
+            removed = True
+        if self.keyring is None:
+            return removed, None
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            for key in ("access_token", "refresh_token"):
+                with contextlib.suppress(PasswordDeleteError):
+                    self.keyring.delete_password(SERVICE, f"{name}_{key}")
+                    removed = True
+        except Exception as err:  # a backend may raise anything; the file's tokens are gone already
+            return removed, f"the system keyring refused ({type(err).__name__})"
+        return removed, None
 
     @contextlib.asynccontextmanager
-    async def locked(self) -> AsyncIterator[None]:
-        """Hold an exclusive lock beside the file, so that two refreshes never spend the same refresh token."""
+    async def locked(self) -> AsyncIterator[str | None]:
+        """Hold an exclusive lock beside the file, so that two refreshes never spend the same refresh token.
+
+        Yields None, or why no lock could be taken (a read-only folder, say): the block then runs unlocked,
+        as `ast` itself would, rather than not at all.
+        """
         if sys.platform == "win32":  # no flock: a refresh racing `ast` there may lose the newest refresh token
-            yield
+            yield None
             return
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # O_NOFOLLOW: a symlink planted at the lock's name must not make us create or truncate its target.
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.lock_path, flags, 0o600)
+        except OSError as err:
+            yield f"{self.lock_path} cannot be created ({err.strerror or type(err).__name__})"
+            return
         try:
             with anyio.fail_after(15):
                 while True:
@@ -188,18 +219,20 @@ class Store:
                         break
                     except BlockingIOError:
                         await anyio.sleep(0.05)
-            yield
+            yield None
         finally:
             os.close(fd)  # closing releases the lock
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
 
     def _keyring_get(self, profile: str, key: str) -> SecretStr | None:
         if self.keyring is None:
             return None
-        from keyring.errors import KeyringError
-
         try:
             value = self.keyring.get_password(SERVICE, f"{profile}_{key}")
-        except KeyringError as err:
+        except Exception as err:  # a backend (D-Bus, a keychain) may raise anything: the file remains
             logger.warning("could not read the system keyring (%s)", type(err).__name__)
             return None
         return SecretStr(value) if value else None

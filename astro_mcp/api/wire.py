@@ -1,7 +1,7 @@
 """Wire models of the Astro API: data only, lenient where the real server deviates from its docs.
 
-`time_range` echoes the query strings (empty when they were omitted) and is not read; error bodies
-come as `{error, details}` or `{error, error_description}`.
+Fields nothing reads are left out (and ignored when they come), except those of `/me`, which sign-in
+saves whole, as `ast` does. Error bodies come as `{error, details}` or `{error, error_description}`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ class SummaryResponse(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    total_traces: int | None = None
     metrics: SummaryMetrics = SummaryMetrics()
 
 
@@ -91,11 +90,7 @@ class Deployment(_Lenient):
     name: str = ""
     id: str | None = None
     display_name: str | None = None
-    build_id: str | None = None
-    namespace: str | None = None
     status: str | None = None
-    replicas: int | None = None
-    ready: int | None = None
     created_at: str | None = None
 
     def serves(self, agent: str) -> bool:

@@ -6,13 +6,16 @@ the server's lifetime; the lifespan hands it to every call and closes it when th
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx2
 from mcp.server import MCPServer
 from mcp.server.mcpserver.tools import Tool
+from mcp.types import Icon
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -22,9 +25,12 @@ from astro_mcp.server import completions, prompts, resources
 from astro_mcp.server.app import apps
 from astro_mcp.server.http import AUTH, StaticTokenVerifier
 from astro_mcp.server.logs import offer_logging
+from astro_mcp.server.protocol import AstroMCP, SameCapabilities
 from astro_mcp.server.state import AppState
 from astro_mcp.server.tools import tools
 from astro_mcp.service import Clock, Service
+
+WEBSITE = "https://github.com/astropods/astro-mcp"
 
 INSTRUCTIONS = """\
 Reads how agents deployed on Astro AI are doing in production. For "how are my agents doing?": call \
@@ -46,7 +52,7 @@ def create_server(
     clock: Clock = lambda: datetime.now(UTC),
     known_agents: Mapping[str, set[str]] | None = None,
     offered: Sequence[Tool] | None = None,
-) -> MCPServer[AppState]:
+) -> AstroMCP:
     """Build the server, offering `offered` tools (default: every tool of `server.tools`).
 
     `transport` and `clock` stand in for the network and the time in tests and the demo.
@@ -68,17 +74,22 @@ def create_server(
                 await service.aclose()
 
     verifier = StaticTokenVerifier(settings.auth_token) if settings.auth_token is not None else None
-    mcp = MCPServer(
+    extensions = [apps()]
+    mcp = AstroMCP(
         "astro",
         title="Astro AI agent metrics",
         instructions=INSTRUCTIONS,
+        website_url=WEBSITE,
+        icons=[icon()],
         version=__version__,
         lifespan=lifespan,
         log_level=settings.log_level,
         token_verifier=verifier,
         auth=AUTH if verifier is not None else None,
         tools=tools() if offered is None else list(offered),
-        extensions=[apps()],
+        extensions=extensions,
+        subscriptions=False,  # nothing here changes in place: no list_changed, no resource updates to listen for
+        middleware=[SameCapabilities(extensions)],
     )
     offer_logging(mcp, state.log_levels)
     resources.register(mcp)
@@ -86,6 +97,12 @@ def create_server(
     completions.register(mcp, service)
     mcp.custom_route("/healthz", methods=["GET"])(healthz)
     return mcp
+
+
+def icon() -> Icon:
+    """The server's icon, inline: a host shows it without fetching anything (scripts/make_icon.py draws it)."""
+    data = base64.b64encode(Path(__file__).with_name("icon.png").read_bytes()).decode()
+    return Icon(src=f"data:image/png;base64,{data}", mime_type="image/png", sizes=["64x64"])
 
 
 async def healthz(_: Request) -> Response:

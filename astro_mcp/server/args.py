@@ -1,70 +1,168 @@
-"""The argument types every tool shares: one type is both the published schema and the description a model reads.
+"""The argument types every tool shares: what each publishes, and what the server accepts.
 
-The checks themselves run in `analysis` (with messages a model can act on); the schema's pattern is
-published so that clients can check before they call.
+What a type publishes is written out (`WithJsonSchema`) so that every client's converter reads it the
+same way: one JSON type per argument, `null` beside it where the argument is optional, no `default`
+keyword (OpenAI's strict mode refuses one that is not null: the default is in the description, and null
+means it), no `examples` or `title` keyword (Google's converter refuses `examples`; no model reads
+`title`). An optional argument publishes `["<type>", "null"]`: strict mode makes every argument
+required, and smolagents too, so a model says "the default" with null.
+
+What the server accepts is wider than what it publishes: a number where the schema says string (models
+send `interval=60`), null for any optional argument. The checks run in `query` with messages a model can
+act on; `explain_invalid` says a type refusal the same way, with the argument's `Example`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import BeforeValidator, Field, StrictFloat, StrictInt, StrictStr, ValidationError, WithJsonSchema
 
+from astro_mcp import domain
 from astro_mcp.query.slugs import SLUG_PATTERN
 
 
-def _slug(description: str, example: str) -> Any:
-    # The pattern is published for clients; query.slugs.check_slug enforces it with a message a model can act on.
-    return Field(
-        description=description,
-        examples=[example],
-        json_schema_extra={"pattern": SLUG_PATTERN, "maxLength": 64},
-    )
+@dataclass(frozen=True)
+class Example:
+    """The value a refusal of this argument suggests (kept out of the published schema)."""
 
+    value: object
+
+
+def _published(kind: str, description: str, *, optional: bool = True, **keywords: Any) -> WithJsonSchema:
+    kinds: str | list[str] = [kind, "null"] if optional else kind
+    return WithJsonSchema({"type": kinds, "description": description, **keywords})
+
+
+def _or_default(default: object) -> BeforeValidator:
+    """Null, from a client that must send every argument, means the default."""
+    return BeforeValidator(lambda value: default if value is None else value)
+
+
+_SLUG = "lowercase letters, digits, '-' and '_'"
 
 Account = Annotated[
     StrictStr,
-    _slug(
-        "Account slug of the agent's owner on Astro AI, e.g. 'astro-team' (lowercase, digits, '-', '_').", "astro-team"
+    _published(
+        "string",
+        f"Account slug of the agent's owner on Astro AI, e.g. 'astro-team' ({_SLUG}).",
+        optional=False,
+        pattern=SLUG_PATTERN,
     ),
+    Example("astro-team"),
 ]
 AnyAccount = Annotated[
     StrictStr | None,
-    _slug("Only this account (slug, e.g. 'astro-team'). Default: every account of the signed-in user.", "astro-team"),
-]
-AgentName = Annotated[StrictStr, _slug("The agent's name within the account, e.g. 'weather-agent'.", "weather-agent")]
-StartTime = Annotated[
-    StrictStr | StrictFloat | None,
-    Field(
-        description="Start of the window. RFC 3339 ('2026-11-24T09:00:00Z' or with an offset; without an offset "
-        "it is UTC), 'now', a relative time ('now-6h', 'now-7d', '-24h', '2 hours ago'), 'today' or 'yesterday' "
-        "(midnight UTC), epoch seconds, or a duration before end_time ('24h', '7d', 'P1D'). "
-        "Default: 24 hours before end_time.",
-        examples=["now-24h", "7d", "2026-11-24T09:00:00Z"],
+    _published(
+        "string",
+        "Only this account (slug, e.g. 'astro-team'). Default (null): every account of the signed-in user.",
+        pattern=SLUG_PATTERN,
     ),
+    Example("astro-team"),
+]
+AgentName = Annotated[
+    StrictStr,
+    _published(
+        "string",
+        f"The agent's name within the account, e.g. 'weather-agent' ({_SLUG}).",
+        optional=False,
+        pattern=SLUG_PATTERN,
+    ),
+    Example("weather-agent"),
+]
+# A time is a string in any form `query.times` reads (it checks them, with advice), or epoch seconds.
+Time = StrictStr | StrictFloat | None
+StartTime = Annotated[
+    Time,
+    _published(
+        "string",
+        "Start of the window. RFC 3339 ('2026-11-24T09:00:00Z' or with an offset; without an offset it is UTC), "
+        "'now', a relative time ('now-6h', 'now-7d', '-24h', '2 hours ago'), 'today' or 'yesterday' (midnight "
+        "UTC), epoch seconds ('1764000000'), or a duration before end_time ('24h', '7d', 'P1D'). "
+        "Default (null): 24 hours before end_time.",
+    ),
+    Example("now-24h"),
 ]
 EndTime = Annotated[
-    StrictStr | StrictFloat | None,
-    Field(
-        description="End of the window: RFC 3339, 'now', a relative time such as 'now-1h', 'today', or epoch "
-        "seconds. Default: now.",
-        examples=["now", "now-1d", "2026-11-25T00:00:00Z"],
+    Time,
+    _published(
+        "string",
+        "End of the window: RFC 3339, 'now', a relative time such as 'now-1h', 'today', or epoch seconds. "
+        "Default (null): now.",
     ),
+    Example("now"),
 ]
 Interval = Annotated[
     StrictInt | StrictStr | None,
-    Field(
-        description="Bucket size in minutes: 60, '15m', '1h', '1d', 'hourly' or 'daily'. Default: a round size "
-        "giving at most about 36 buckets (5 for 1 hour, 60 for 24 hours), and hourly buckets from there up to 8 days.",
-        examples=[60, "15m", "1h"],
+    _published(
+        "string",
+        "Bucket size: minutes ('60'), or '15m', '1h', '1d', 'hourly', 'daily'. Default (null): a round size "
+        "giving at most about 36 buckets (5 minutes for 1 hour, 60 for 24 hours), and hourly buckets from there "
+        "up to 8 days.",
     ),
+    Example("1h"),
+]
+Compare = Annotated[
+    Literal["previous", "week", "none"],
+    _or_default("previous"),
+    _published(
+        "string",
+        "What to compare the window with: 'previous' (the same length just before it), 'week' (the same "
+        "window a week earlier) or 'none'. Fetched at the same time as the window. Default (null): 'previous'.",
+        enum=["previous", "week", "none", None],
+    ),
+    Example("week"),
+]
+TraceStatus = Annotated[
+    domain.TraceStatus,
+    _or_default("error"),
+    _published(
+        "string",
+        "Which traces: 'error' (what failed), 'ok', or 'all'. Default (null): 'error'.",
+        enum=["error", "ok", "all", None],
+    ),
+    Example("all"),
+]
+TraceOrder = Annotated[
+    domain.TraceOrder,
+    _or_default("newest"),
+    _published(
+        "string",
+        "Which traces first: 'newest'; 'slowest' (the slowest of those fetched across the window: for a latency "
+        "incident); 'spread' (sampled across the whole window, not only its newest minutes: for an incident "
+        "that lasted). Default (null): 'newest'.",
+        enum=["newest", "slowest", "spread", None],
+    ),
+    Example("slowest"),
+]
+TraceLimit = Annotated[
+    StrictInt,
+    Field(ge=1, le=50),
+    _or_default(10),
+    _published("integer", "How many traces to show, newest first: 1 to 50. Default (null): 10.", minimum=1, maximum=50),
+    Example(10),
+]
+TraceOffset = Annotated[
+    StrictInt,
+    Field(ge=0, le=1_000_000),
+    _or_default(0),
+    _published(
+        "integer",
+        "How many of the newest matching traces to skip: 0 for the newest; a previous answer's next_offset for "
+        "the next page. Default (null): 0.",
+        minimum=0,
+        maximum=1_000_000,
+    ),
+    Example(20),
 ]
 
 _EXPECTED = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false"}
 
 
-def explain_invalid(err: ValidationError, schema: dict[str, Any]) -> str:
+def explain_invalid(err: ValidationError, schema: dict[str, Any], examples: Mapping[str, object]) -> str:
     """Pydantic's refusal of a tool's arguments, said the way the rest of our refusals are: per argument,
     what was sent, what is expected, and an example."""
     properties: dict[str, Any] = schema.get("properties", {})
@@ -76,13 +174,13 @@ def explain_invalid(err: ValidationError, schema: dict[str, Any]) -> str:
             continue
         seen.add(name)
         spec = properties.get(name, {})
-        example = next(iter(spec.get("examples", [])), None)
-        fix = f" Example: {name}={example!r}." if example is not None else ""
+        fix = f" Example: {name}={examples[name]!r}." if name in examples else ""
         what = spec.get("description", "")
         if problem["type"] == "missing":
             lines.append(f"{name} is missing: it is required. {what}{fix}")
             continue
-        kinds = [b.get("type") for b in spec.get("anyOf", [spec]) if b.get("type") not in (None, "null")]
+        published = spec.get("type", [])
+        kinds = [k for k in ([published] if isinstance(published, str) else published) if k != "null"]
         expected = " or ".join(_EXPECTED.get(str(k), str(k)) for k in kinds) or "another value"
         sent = json.dumps(problem.get("input"), default=str)
         sent = sent if len(sent) <= 60 else sent[:60] + "..."
@@ -90,34 +188,6 @@ def explain_invalid(err: ValidationError, schema: dict[str, Any]) -> str:
     return " ".join(lines)
 
 
-TraceStatusArg = Annotated[
-    Literal["error", "ok", "all"],
-    Field(description="Which traces: 'error' (the default: what failed), 'ok', or 'all'."),
-]
-TraceOrderArg = Annotated[
-    Literal["newest", "slowest", "spread"],
-    Field(
-        description="Which traces first: 'newest' (the default); 'slowest' (the slowest of those fetched across the "
-        "window: for a latency incident); 'spread' (sampled across the whole window, not only its newest minutes: "
-        "for an incident that lasted)."
-    ),
-]
-TraceLimit = Annotated[
-    int, Field(ge=1, le=50, description="How many traces to show, newest first: 1 to 50. Default 10.")
-]
-TraceOffset = Annotated[
-    int,
-    Field(
-        ge=0,
-        le=1_000_000,
-        description="How many of the newest matching traces to skip: 0 for the newest; a previous answer's "
-        "next_offset for the next page.",
-    ),
-]
-Compare = Annotated[
-    Literal["previous", "week", "none"],
-    Field(
-        description="What to compare the window with: 'previous' (the same length just before it), 'week' "
-        "(the same window a week earlier) or 'none'. Fetched at the same time as the window."
-    ),
-]
+def examples_of(metadata: Mapping[str, list[Any]]) -> dict[str, object]:
+    """Each argument's `Example`, from its type's metadata (argument name -> the metadata pydantic kept)."""
+    return {name: m.value for name, kept in metadata.items() for m in kept if isinstance(m, Example)}

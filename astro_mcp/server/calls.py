@@ -19,13 +19,19 @@ from astro_mcp.server.state import AppState, state_of
 from astro_mcp.service import Service
 
 
+def tool_error(advice: str, _: AstroError) -> Exception:
+    return ToolError(advice)
+
+
 @contextmanager
-def astro_errors(service: Service, account: str, error: Callable[[str], Exception] = ToolError) -> Iterator[None]:
-    """Turn an `AstroError` into `error` (a `ToolError` by default) with advice the model can act on."""
+def astro_errors(
+    service: Service, account: str, error: Callable[[str, AstroError], Exception] = tool_error
+) -> Iterator[None]:
+    """Turn an `AstroError` into `error(advice, err)` (a `ToolError` by default): advice the model can act on."""
     try:
         yield
     except AstroError as err:
-        raise error(service.explain(err, account)) from err
+        raise error(service.explain(err, account), err) from err
 
 
 @asynccontextmanager

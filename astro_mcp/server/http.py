@@ -95,15 +95,17 @@ async def serve_http(
 def uvicorn_config(app: Starlette, settings: Settings, host: str, port: int) -> uvicorn.Config:
     """uvicorn with our connection limits; log_config=None: its loggers go through ours, to stderr."""
     import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol  # used only as an asyncio.Protocol
 
-    from astro_mcp.server.guard import guarded_h11
+    from astro_mcp.server.guard import ConnectionGuard
 
+    guard = ConnectionGuard(settings.max_connections, settings.header_timeout)
     return uvicorn.Config(
-        app,
+        guard.middleware(app),
         host=host,
         port=port,
         log_config=None,
-        http=guarded_h11(settings.max_connections, settings.header_timeout),
+        http=guard.protocol(H11Protocol),
         timeout_keep_alive=settings.keep_alive_timeout,
         # asyncio accepts up to `backlog` sockets per wake-up before the guard sees any of them, so uvicorn's
         # 2048 let a burst hold some 850 descriptors with the cap at 256; 64 keeps the overshoot small.

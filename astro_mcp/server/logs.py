@@ -4,13 +4,15 @@ upstream failures), sent as MCP `notifications/message` after the call's own log
 The logging capability is deprecated from protocol 2026-07-28 on, but most hosts still speak
 2025-11-25, where `logging/setLevel` is how an operator asks for more or less. On 2025-11-25 the SDK
 sends whatever a server logs, so the level a client set is applied here; on 2026-07-28 the client
-opts in per request and the SDK filters. Messages pass through `redact`: no token is ever sent.
+opts in per request and the SDK filters. Messages pass through `upstream_text`: one line, cut to length,
+no token ever sent.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -22,9 +24,11 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.types import EmptyResult, LoggingLevel, SetLevelRequestParams
 
-from astro_mcp.redaction import redact
+from astro_mcp.redaction import upstream_text
 
 SEVERITY: tuple[LoggingLevel, ...] = get_args(LoggingLevel)
+MAX_CLIENTS = 256
+NOTIFICATION_CHARS = 1000  # of one log notification: a line for an operator, not a document
 _MAX_PER_CALL = 20  # a call that logs more than this is failing in a loop: the operator needs the first few
 _CALL_RECORDS: ContextVar[list[logging.LogRecord] | None] = ContextVar("astro_mcp_call_records", default=None)
 
@@ -53,12 +57,20 @@ _COLLECTOR = _Collector()
 
 @dataclass
 class ClientLogLevels:
-    """The level each client asked for with `logging/setLevel`, by session (None: stdio's one client)."""
+    """The level each client asked for with `logging/setLevel`, by session (None: stdio's one client).
 
-    chosen: dict[str | None, LoggingLevel] = field(default_factory=dict)
+    The sessions that asked last are remembered, `MAX_CLIENTS` at most: sessions come and go, and one that
+    is forgotten is sent every level again, as a client that never asked.
+    """
+
+    chosen: OrderedDict[str | None, LoggingLevel] = field(default_factory=OrderedDict)
 
     async def set_level(self, ctx: ServerRequestContext[Any, Any], params: SetLevelRequestParams) -> EmptyResult:
-        self.chosen[_client(ctx.request)] = params.level
+        client = _client(ctx.request)
+        self.chosen[client] = params.level
+        self.chosen.move_to_end(client)
+        while len(self.chosen) > MAX_CLIENTS:
+            self.chosen.popitem(last=False)
         return EmptyResult()
 
     def wants(self, request: Any, level: LoggingLevel) -> bool:
@@ -95,4 +107,6 @@ async def forwarded(ctx: Context[Any, Any], levels: ClientLogLevels) -> AsyncIte
             for record in records:
                 level = _level(record)
                 if levels.wants(request, level):
-                    await ctx.log(level, redact(record.getMessage()), logger_name=record.name)
+                    await ctx.log(
+                        level, upstream_text(record.getMessage(), NOTIFICATION_CHARS), logger_name=record.name
+                    )

@@ -7,10 +7,11 @@ from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
 from astro_mcp.domain import MetricsQuery
+from astro_mcp.errors import AstroError, NotFoundError, QueryError, RouteNotFoundError
 from astro_mcp.server.calls import astro_errors
 from astro_mcp.server.state import AppState, service_of
 from astro_mcp.service import Service
@@ -20,6 +21,12 @@ RAW_TEMPLATE = "astro://agents/{account}/{name}/metrics/raw{?start_time,end_time
 TEMPLATES = (TEMPLATE, RAW_TEMPLATE)
 
 
+def resource_error(advice: str, err: AstroError) -> ResourceError:
+    """A client's mistake (a bad argument, an agent Astro does not know) is "not found": -32602, not -32603."""
+    mistake = isinstance(err, QueryError | NotFoundError) and not isinstance(err, RouteNotFoundError)
+    return ResourceNotFoundError(advice) if mistake else ResourceError(advice)
+
+
 async def _read(
     ctx: Context[AppState, Any],
     use_case: Callable[[Service, MetricsQuery], Awaitable[BaseModel]],
@@ -27,9 +34,9 @@ async def _read(
     name: str,
     window: tuple[str | None, str | None, str | None],
 ) -> str:
-    """One use case's result for the agent and window a URI names, as JSON; failures as `ResourceError` advice."""
+    """One use case's result for the agent and window a URI names, as JSON; failures as `resource_error` advice."""
     service = service_of(ctx)
-    with astro_errors(service, account, ResourceError):
+    with astro_errors(service, account, resource_error):
         result = await use_case(service, service.read.metrics(account, name, *window))
     return result.model_dump_json()
 

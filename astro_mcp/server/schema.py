@@ -1,8 +1,8 @@
-"""Tool schemas every MCP client can read: no `$ref` into `$defs`.
+"""Tool schemas every MCP client can read: no `$ref` into `$defs`; input schemas as `server.args` writes them.
 
 Some clients cannot resolve `#/$defs/...`, or strip `$defs` before the model sees the schema, and
-validators walk an inline schema faster than one full of references. Nullable fields keep pydantic's
-`anyOf` with a `null` branch: a `type` list is less portable (single-`type` dialects reject it).
+validators walk an inline schema faster than one full of references. Output schemas keep pydantic's
+`anyOf` with a `null` branch for nullable fields.
 """
 
 from __future__ import annotations
@@ -31,3 +31,14 @@ def self_contained(schema: dict[str, Any]) -> dict[str, Any]:
 
     result: dict[str, Any] = walk(schema)
     return result
+
+
+def portable_input(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool's input schema without what pydantic adds to each argument's published schema (see `server.args`):
+    `title`s, which no model reads, and `default`s, which OpenAI's strict mode refuses (the descriptions
+    say them, and null means them)."""
+    properties = {
+        name: {k: v for k, v in spec.items() if k not in ("title", "default")}
+        for name, spec in schema.get("properties", {}).items()
+    }
+    return {"type": "object", "properties": properties, "required": schema.get("required", [])}

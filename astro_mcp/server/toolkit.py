@@ -18,8 +18,8 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
 from astro_mcp.render.answer import Rendering, fitted
-from astro_mcp.server.args import explain_invalid
-from astro_mcp.server.schema import self_contained
+from astro_mcp.server.args import examples_of, explain_invalid
+from astro_mcp.server.schema import portable_input, self_contained
 
 
 class CheckedTool(Tool):
@@ -36,7 +36,9 @@ class CheckedTool(Tool):
         try:
             self.fn_metadata.validate_arguments(arguments)
         except ValidationError as err:
-            raise ToolError(explain_invalid(err, self.parameters)) from err
+            fields = self.fn_metadata.arg_model.model_fields
+            examples = examples_of({name: field.metadata for name, field in fields.items()})
+            raise ToolError(explain_invalid(err, self.parameters, examples)) from err
         result = await super().run(arguments, context)
         assert self.rendering is not None, "every tool is made by `tool`, with its rendering"
         answer = fitted(self.rendering, result)
@@ -63,4 +65,5 @@ def tool(
         ),
     )
     made.rendering = rendering
+    made.parameters = portable_input(made.parameters)
     return made

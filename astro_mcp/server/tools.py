@@ -53,10 +53,10 @@ async def get_agent_traces(
     name: args.AgentName,
     start_time: args.StartTime = None,
     end_time: args.EndTime = None,
-    status: args.TraceStatusArg = "error",
+    status: args.TraceStatus = "error",
     limit: args.TraceLimit = 10,
     offset: args.TraceOffset = 0,
-    order: args.TraceOrderArg = "newest",
+    order: args.TraceOrder = "newest",
 ) -> TracePage:
     """Show what an agent deployed on Astro AI actually did: its traces, newest first (errors by default).
 

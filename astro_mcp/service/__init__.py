@@ -51,7 +51,7 @@ class Service:
     def explain(self, err: AstroError, account: str) -> str:
         """What failed and what to do next, for the model."""
         t = self.upstream.tokens
-        situation = Situation(t.source, t.accounts(), self.settings.api_url, t.rejection_advice())
+        situation = Situation(t.source, t.accounts(), self.settings.api_url, t.how_to_fix())
         return redact(explain(err, account, situation))
 
 

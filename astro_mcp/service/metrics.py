@@ -27,7 +27,7 @@ _CACHE_SUMMARIES = 1024
 # A week hourly (the baseline: levels, the daily and weekly rhythm, slow drifts and recoveries) and the last
 # six hours at 5 minutes (fast patterns, and when things began or ended).
 LONG, FINE = (timedelta(days=7), 60), (timedelta(hours=6), 5)
-RECENT = (LONG, FINE)
+RECENT: tuple[tuple[timedelta, int], ...] = (LONG, FINE)
 _DAY = timedelta(days=1)
 Bound = anyio.CapacityLimiter | None
 # A summary is kept per comparison: "adjacent" is the overview's, the window just before in the same request.

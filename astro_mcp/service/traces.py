@@ -32,19 +32,26 @@ class TraceCases:
         users' data, and is kept no longer than the call.
         """
         if query.order == "newest":
-            response = await self._up.traces(query, max(query.limit, _GROUPED))
+            response, shrunk = await self._up.traces(query, max(query.limit, _GROUPED))
+            if shrunk is not None:  # the page was too large to read whole: fewer rows were asked for
+                query = dataclasses.replace(query, notes=(*query.notes, shrunk))
             return TracePage(query, trace_analysis.prepare(response.traces), response.total, self._mode)
         parts: list[list[Trace]] = [[] for _ in range(_PARTS)]
+        notes: list[str] = []
         failures: list[AstroError] = []
         step = (query.end - query.start) / _PARTS
 
         async def fetch(k: int) -> None:
             part = dataclasses.replace(query, start=query.start + k * step, end=query.start + (k + 1) * step, offset=0)
             try:
-                parts[k] = list((await self._up.traces(part, _GROUPED)).traces)
+                response, shrunk = await self._up.traces(part, _GROUPED)
             except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
                 failures.append(err)
                 tg.cancel_scope.cancel()
+                return
+            parts[k] = list(response.traces)
+            if shrunk is not None and shrunk not in notes:
+                notes.append(shrunk)
 
         async with anyio.create_task_group() as tg:
             for k in range(_PARTS):
@@ -52,4 +59,5 @@ class TraceCases:
         if failures:
             raise failures[0]
         arranged = trace_analysis.arrange(parts, query.order)
+        query = dataclasses.replace(query, notes=(*query.notes, *notes))
         return TracePage(query, trace_analysis.prepare(arranged, ordered=True), len(arranged), self._mode)

@@ -167,8 +167,9 @@ class Upstream:
 
         return await self._deployments.get(account, _FLEET_TTL, fetch)
 
-    async def traces(self, query: TracesQuery, limit: int) -> TracesResponse:
-        """`limit` traces from the query's offset; never cached: trace content is end users' data."""
-        response = await routes.traces(self.client, query, limit)
+    async def traces(self, query: TracesQuery, limit: int) -> tuple[TracesResponse, str | None]:
+        """At most `limit` traces from the query's offset, and a note when fewer were asked for (the page was too
+        large); never cached: trace content is end users' data."""
+        page = await routes.traces(self.client, query, limit)
         self.saw(query.agent.account, query.agent.name)
-        return response
+        return page

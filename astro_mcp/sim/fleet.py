@@ -44,7 +44,9 @@ class SimAccount:
 
 def _large_org() -> dict[str, Agent]:
     # Most agents share a few seeds, so 500 agents cost a handful of generated days, not 500 of them.
-    agents = {f"agent-{i:03d}": Agent("healthy, light traffic", 0.2, seed=f"large-org/{i % 4}") for i in range(500)}
+    agents = {
+        f"agent-{i:03d}": Agent("healthy, light traffic", 0.2, seed=f"large-org/{i % 4}") for i in range(LARGE_ORG_SIZE)
+    }
     agents["agent-013"] = Agent(
         "an error spike still going: 35% errors for the last 2 hours",
         0.4,

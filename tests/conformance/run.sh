@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# The official MCP conformance suite against `astro-mcp --transport streamable-http --demo`.
-# Installs Node 22 and the suite from npm as package-lock.json pins them, then runs every server scenario;
-# exits non-zero on a failure not listed in expected-failures.yml (or on a listed one that now passes).
+# The official MCP conformance suite against `astro-mcp --transport streamable-http --demo`, three times:
+#   0.1.16      every server scenario of that release (baseline: expected-failures-0.1.16.yml)
+#   2025-11-25  the 0.2 suite's requirement set for the handshake era   (baseline: expected-failures.yml)
+#   2026-07-28  the 0.2 suite's requirement set for the stateless era   (baseline: expected-failures.yml)
+# Installs Node 22 and both suites from npm as package-lock.json pins them. Runs the sets named as arguments
+# (default: all three), every one even after a failure, and exits non-zero if any failed: a failure not
+# in its baseline, or a baseline entry that now passes.
 # PYTHON: the interpreter with astro-mcp installed (default: the project's .venv).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 python="${PYTHON:-$here/../../.venv/bin/python}"
+sets=("$@")
+[ ${#sets[@]} -gt 0 ] || sets=(0.1.16 2025-11-25 2026-07-28)
 cd "$here"
 
 npm ci --no-audit --no-fund --loglevel=error --engine-strict=false
@@ -23,5 +29,21 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 
-"$node" node_modules/@modelcontextprotocol/conformance/dist/index.js server \
-    --url "http://127.0.0.1:$port/mcp" --suite all --expected-failures expected-failures.yml -o "$results"
+url="http://127.0.0.1:$port/mcp"
+failed=()
+for set in "${sets[@]}"; do
+    echo "=== conformance $set"
+    case "$set" in
+        0.1.16) command=(node_modules/@modelcontextprotocol/conformance/dist/index.js server --suite all
+                         --expected-failures expected-failures-0.1.16.yml) ;;
+        2025-11-25 | 2026-07-28) command=(node_modules/conformance-0.2/dist/index.js server --requirements "$set"
+                                          --expected-failures expected-failures.yml) ;;
+        *) echo "unknown set $set: 0.1.16, 2025-11-25 or 2026-07-28" >&2; exit 2 ;;
+    esac
+    "$node" "${command[@]}" --url "$url" -o "$results/$set" || failed+=("$set")
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "conformance FAILED for: ${failed[*]}"
+    exit 1
+fi
+echo "conformance passed: ${sets[*]}"

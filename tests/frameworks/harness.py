@@ -65,3 +65,32 @@ def main(drive: Drive) -> None:
 def text_of(blocks: list[Any]) -> str:
     """The text blocks of an MCP result, joined as a host that passes text on would join them."""
     return "\n".join(block.text for block in blocks if getattr(block, "type", None) == "text")
+
+
+Convert = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+"""(a tool as tools/list gives it, a model's arguments) -> the arguments the framework sends to the server.
+
+Raises whatever the framework raises when it refuses the tool's schema or the arguments."""
+
+
+def convert_main(convert: Convert, model_sees: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """argv[1] is a JSON job: {"tools": [tools/list entries], "calls": [{"tool": name, "arguments": {...}}]}.
+
+    Offline: the framework's own conversion of our input schemas, no server. Prints {"schemas": {tool: the
+    schema the framework hands its model}, "calls": [{"sent": arguments} or {"refused": why}, one per call]}.
+    """
+    job = json.loads(sys.argv[1])
+    tools = {tool["name"]: tool for tool in job["tools"]}
+    calls: list[dict[str, Any]] = []
+    for call in job["calls"]:
+        try:
+            calls.append({"sent": convert(tools[call["tool"]], call["arguments"])})
+        except Exception as err:  # the framework's refusal, whatever its type, is the answer
+            calls.append({"refused": f"{type(err).__name__}: {err}"})
+    schemas: dict[str, dict[str, Any]] = {}
+    for name, tool in tools.items():
+        try:
+            schemas[name] = model_sees(tool)
+        except Exception as err:
+            schemas[name] = {"refused": f"{type(err).__name__}: {err}"}
+    print(json.dumps({"schemas": schemas, "calls": calls}, ensure_ascii=False, default=str))
