@@ -3,8 +3,9 @@
 Sections, one module each: coldstart, latency (also context cost, repeated calls and memory), scaling,
 load, fleet (the account overview's fan-out against a simulator that delays every answer), traces (the
 p95 fetch's cost and the traces answer's size), floods (slow-header and session floods against the HTTP
-server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile).
-Default: all. `bench/common.py` holds what they share.
+server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile), detect
+(the detection engine on 43,200 buckets, and the most recent data's cost to a call). Default: all.
+`bench/common.py` holds what they share.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
 
@@ -29,7 +30,17 @@ from bench.traces import traces
 
 
 async def main(sections: Sequence[str]) -> None:
-    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces", "floods", "bodies"}
+    chosen = set(sections) or {
+        "coldstart",
+        "latency",
+        "scaling",
+        "load",
+        "fleet",
+        "traces",
+        "floods",
+        "bodies",
+        "detect",
+    }
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.machine()}"
@@ -55,6 +66,11 @@ async def main(sections: Sequence[str]) -> None:
         from bench.floods import floods
 
         await floods()
+    if "detect" in chosen:
+        from bench.detect import detect, network
+
+        detect()
+        await network()
     if "bodies" in chosen:
         from bench.bodies import bodies
 

@@ -12,9 +12,7 @@
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import anyio
@@ -30,15 +28,12 @@ from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.data import DAY, generate
 from astro_mcp.sim.serve import serve_simulator
 from astro_mcp.sim.zoo import ZOO
+from bench.common import out
+from bench.traces import median_ms
 
 BUDGET_MS = 150.0
 DELAY_MS = 50.0
 END = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-def out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def buckets(name: str, days: int) -> list[Bucket]:
@@ -109,15 +104,6 @@ async def network(runs: int = 21) -> None:
     out("| ---: | ---: | ---: | ---: |")
     out(f"| {timings['without']:.1f} ms | {timings['with']:.1f} ms | {ratio:.2f} | 1.20 |")
     out()
-
-
-async def median_ms(call: Callable[[], Awaitable[object]], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
 
 
 if __name__ == "__main__":

@@ -258,11 +258,11 @@ async def test_each_agent_costs_one_request_for_its_window_and_the_one_before_an
     }
     deployed = {row["name"] for row in s["agents"]}
     # 24 h 37 min back from the start, which was moved back to its hour so that no bucket straddles it; and the
-    # agent's most recent week and 6 hours, for its status now (the same as get_agent_metrics gives it)
+    # agent's most recent week (from midnight) and 6 hours, for its status now (as get_agent_metrics gives it)
     assert asked == {
         (name, start, "2026-11-25T09:37:00Z")
         for name in deployed
-        for start in ("2026-11-23T08:23:00Z", "2026-11-18T09:37:00Z", "2026-11-25T03:37:00Z")
+        for start in ("2026-11-23T08:23:00Z", "2026-11-18T00:00:00Z", "2026-11-25T03:37:00Z")
     }
     same = "start_time='2026-11-24T09:00:00Z', end_time='2026-11-25T09:37:00Z'"
     assert f"Next: get_agent_metrics(account, name, {same})" in text
@@ -338,7 +338,7 @@ async def test_the_overview_asks_apart_where_the_api_sends_coarser_buckets(
         one = await client.call_tool(
             "get_agent_metrics", {"account": "astro-team", "name": "weather-agent", "start_time": "2026-11-25T07:50Z"}
         )
-    recent = {"2026-11-18T09:52:00Z", "2026-11-25T03:52:00Z", "2026-11-18T07:50:00Z", "2026-11-25T01:50:00Z"}
+    recent = {"2026-11-18T00:00:00Z", "2026-11-25T03:52:00Z", "2026-11-25T01:50:00Z"}
     asked = [
         r.query["start_time"]
         for r in simulator.requests_to("metrics")

@@ -416,7 +416,7 @@ def test_a_coarser_table_keeps_every_count_and_weighs_latency_by_traces() -> Non
         (
             "checkout-agent",
             "incident",
-            ["Latency regression, ongoing since Nov 24 23:00 UTC", "was 314.2 ms (2.4x)", ": elevated."],
+            ["Latency regression, ongoing since Nov 24 23:00 UTC", "was 314.7 ms (2.4x)", ": elevated."],
         ),
         (
             "billing-agent",

@@ -41,7 +41,7 @@ async def answers(client: Client, name: str) -> list[tuple[str, dict[str, Any]]]
             "silence",
             "ongoing",
             "2026-11-25T06:00:00Z",
-            ["Outage: no traces since Nov 25 06:00 UTC", "normally about 168 an hour"],
+            ["Outage: no traces since Nov 25 06:00 UTC", "normally about 16", "an hour at these hours"],
         ),
         (
             "flapping-agent",

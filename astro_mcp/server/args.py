@@ -111,7 +111,8 @@ Compare = Annotated[
     _published(
         "string",
         "What to compare the window with: 'previous' (the same length just before it), 'week' (the same "
-        "window a week earlier) or 'none'. Fetched at the same time as the window. Default (null): 'previous'.",
+        "window a week earlier) or 'none' (the window alone, in one request, judged on itself). Fetched at the "
+        "same time as the window, with the agent's most recent week for its status now. Default (null): 'previous'.",
         enum=["previous", "week", "none", None],
     ),
     Example("week"),
