@@ -31,7 +31,7 @@ def test_demo_prints_what_the_model_receives_and_exits_0() -> None:
     assert "tools: list_agents, get_account_overview, get_agent_metrics, get_agent_traces" in done.stdout
     assert "registered, not deployed: sql-helper" in done.stdout  # list_agents
     assert "4 of 8 deployed agents need attention" in done.stdout  # get_account_overview
-    assert "⚠ Status: degraded. Error spike" in done.stdout
+    assert "Status: recovered. Error spike" in done.stdout
     assert "Traces: " in done.stdout
     assert "Did you mean account='astro-team'?" in done.stdout
 
