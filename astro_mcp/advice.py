@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from astro_mcp.errors import (
     HOW_TO_LOG_IN,
@@ -105,3 +107,41 @@ def brief(err: AstroError) -> str:
         case RequestTimeoutError():
             return f"timed out ({said}); retry later"
     return said
+
+
+@dataclass(frozen=True)
+class UnknownName:
+    """Why Astro found nothing, read from the user's real names (`/me`, `/deployments`).
+
+    `what`: the account is not one of the login's, the account has no such agent, or the agent is
+    registered but not deployed. `known`: the login's accounts, or the account's agents.
+    """
+
+    what: Literal["account", "agent", "undeployed"]
+    account: str
+    name: str
+    known: Sequence[str]
+
+    @property
+    def nearest(self) -> list[str]:
+        given = self.account if self.what == "account" else self.name
+        return difflib.get_close_matches(given, self.known, n=3, cutoff=0.7)
+
+
+def unknown(err: NotFoundError, found: UnknownName) -> str:
+    """What a 404 means once the real names are known: the nearest of them, or that the agent is not deployed."""
+    said = f" (the API said: {err.api_message})"
+    if found.what == "undeployed":
+        return (
+            f"Agent '{found.name}' is registered in account '{found.account}' but not deployed{said}, so Astro has "
+            "no metrics or traces for it. Deploy it first; list_agents shows which agents are deployed."
+        )
+    quoted = [f"'{n}'" for n in found.nearest]
+    guess = " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+    did_you_mean = f" Did you mean {guess}?" if guess else ""
+    listed = ", ".join(found.known[:20]) + (f" and {len(found.known) - 20} more" if len(found.known) > 20 else "")
+    if found.what == "account":
+        known = f" This login's accounts: {listed}." if listed else ""
+        return f"Astro knows no account '{found.account}' for this login{said}.{did_you_mean}{known}"
+    known = f" Its agents: {listed}." if listed else " It has no agents yet."
+    return f"Account '{found.account}' has no agent '{found.name}'{said}.{did_you_mean}{known}"

@@ -22,6 +22,19 @@ MAX_LATENCY_MS = 1e7
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)]
 
 
+class Model(BaseModel):
+    """A pydantic model whose validator is built when it is first used, not when its module is imported: a
+    server that starts builds none of the models its first call does not need."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Received(Model):
+    """A model of what another party sends: fields we do not know are dropped."""
+
+    model_config = ConfigDict(defer_build=True, extra="ignore")
+
+
 class Bucket(TypedDict):
     """One bucket of the metrics series as the API sends it; buckets with no traces are left out.
 
@@ -81,10 +94,8 @@ TraceStatus = Literal["error", "ok", "all"]
 TraceOrder = Literal["newest", "slowest", "spread"]
 
 
-class Trace(BaseModel):
+class Trace(Received):
     """One trace as the traces endpoint sends it. Any field may be null; `input`/`output` may be any JSON."""
-
-    model_config = ConfigDict(extra="ignore")
 
     trace_id: str | None = None
     name: str | None = None

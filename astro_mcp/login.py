@@ -9,17 +9,15 @@ import os
 import sys
 import webbrowser
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import anyio
 
-from astro_mcp.api import routes
-from astro_mcp.api.auth import AuthRejectedError, DeviceCode, Grant, await_device_grant
-from astro_mcp.api.client import AstroClient
+from astro_mcp.api.auth import AuthRejectedError, DeviceCode
 from astro_mcp.api.credentials import TokenSource
-from astro_mcp.api.store import Store, StoreError
-from astro_mcp.config import Settings, is_loopback
-from astro_mcp.errors import AstroError, InvalidResponseError
+from astro_mcp.api.device import DeviceSignIn, saved_in
+from astro_mcp.api.store import StoreError
+from astro_mcp.config import Settings
+from astro_mcp.errors import AstroError
 from astro_mcp.redaction import upstream_text
 
 _REFUSALS = {
@@ -41,27 +39,21 @@ def _fail(text: str) -> int:
 async def login(settings: Settings, *, browser: bool = True) -> int:
     """Run the device authorization grant, then save the tokens, the user and the accounts where `ast` would."""
     tokens = TokenSource(settings)
+    flow = DeviceSignIn(settings, tokens)
     try:
-        store = await tokens.store()
-        code = await tokens.workos.start_device()
+        code = await flow.start()
         _show(code, browser)
-        grant = await await_device_grant(tokens.workos, code)
-        _out("Approved.")
-        fields = await _profile_of(settings, grant)
-        async with store.locked():
-            expires_at = grant.expires_at(datetime.now(UTC))
-            in_keyring = store.keyring is not None
-            await anyio.to_thread.run_sync(
-                lambda: store.save(grant.access_token, grant.refresh_token, expires_at, in_keyring=in_keyring, **fields)
-            )
+        done = await flow.finish(code)
     except AuthRejectedError as err:
         return _fail(_REFUSALS.get(err.code, f"sign-in failed: {err}"))
     except (AstroError, OSError) as err:
         return _fail(f"sign-in failed: {err}")
     finally:
         await tokens.aclose()
-    user = upstream_text(grant.user.email, 200) if grant.user is not None else "the approved user"
-    _out(f"Signed in as {user}; saved in {_where(store)}.")
+    _out("Approved.")
+    if done.accounts_problem:
+        _out(f"({done.accounts_problem[0].upper()}{done.accounts_problem[1:]}.)")
+    _out(f"Signed in as {done.user}; saved in {done.where}.")
     _out("astro-mcp and `ast` now share this login; it refreshes itself, and running servers pick it up.")
     if settings.access_token is not None or settings.refresh_token is not None:
         _out("Note: ASTRO_ACCESS_TOKEN or ASTRO_REFRESH_TOKEN is set here, and it takes precedence over this login.")
@@ -69,52 +61,18 @@ async def login(settings: Settings, *, browser: bool = True) -> int:
 
 
 def _show(code: DeviceCode, browser: bool) -> None:
-    """The sign-in service's URL and code, cleaned first: its words must not drive this terminal."""
-    shown = _shown_link(code.verification_uri)
-    if shown is None:
-        raise InvalidResponseError("the sign-in service sent a verification address that is not an https URL")
-    url = _shown_link(code.verification_uri_complete or "") or shown
-    _out(f"To sign in to Astro AI, open {shown}")
-    _out(f"and confirm the code {upstream_text(code.user_code, 40)}  (it expires in {code.expires_in // 60} minutes).")
+    """The sign-in service's URL and code (checked by `DeviceSignIn.start`: its words must not drive this terminal)."""
+    _out(f"To sign in to Astro AI, open {code.verification_uri}")
+    _out(f"and confirm the code {code.user_code}  (it expires in {code.expires_in // 60} minutes).")
+    url = code.verification_uri_complete or code.verification_uri
     if browser and _has_display() and webbrowser.open(url):
         _out("A browser window was opened for you.")
     _out("Waiting for approval...")
 
 
-def _shown_link(url: str) -> str | None:
-    """`url` cleaned and capped, if it is an https URL (http on loopback: the simulator); else None."""
-    clean = upstream_text(url, 300)
-    if clean != url or " " in url:
-        return None
-    scheme = urlsplit(url).scheme
-    return url if scheme == "https" or (scheme == "http" and is_loopback(url)) else None
-
-
 def _has_display() -> bool:
     """Linux without a display would get a text browser in this very terminal: open none there."""
     return sys.platform != "linux" or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-async def _profile_of(settings: Settings, grant: Grant) -> dict[str, object]:
-    """The user and their accounts from `GET /me`, as `ast` saves them; just the user when that fails."""
-    fields: dict[str, object] = {"user": grant.user.model_dump() if grant.user else {}}
-    only_this = TokenSource(settings.model_copy(update={"access_token": grant.access_token, "refresh_token": None}))
-    client = AstroClient(settings, only_this)
-    try:
-        me = await routes.me(client)
-    except AstroError as err:
-        _out(f"(Could not list your accounts: {err}.)")
-        return fields
-    finally:
-        await client.aclose()
-        await only_this.aclose()
-    accounts = [a.model_dump() for a in me.accounts]
-    current = next((a.name for a in me.accounts if a.type == "personal"), me.accounts[0].name if me.accounts else None)
-    return {**fields, "user": me.user or fields["user"], "accounts": accounts, "current_account": current}
-
-
-def _where(store: Store) -> str:
-    return f"the system keyring (details in {store.path})" if store.keyring is not None else str(store.path)
 
 
 async def logout(settings: Settings) -> int:
@@ -132,9 +90,9 @@ async def logout(settings: Settings) -> int:
             "Unlock it and run `uvx astro-ai-mcp logout` again, or remove the 'astro-cli' entries in its own tool."
         )
     if removed:
-        _out(f"Signed out: the saved login is gone from {_where(store)}.")
+        _out(f"Signed out: the saved login is gone from {saved_in(store)}.")
     else:
-        _out(f"Nothing to remove: there was no saved login in {_where(store)}.")
+        _out(f"Nothing to remove: there was no saved login in {saved_in(store)}.")
     if settings.access_token is not None or settings.refresh_token is not None:
         _out("ASTRO_ACCESS_TOKEN or ASTRO_REFRESH_TOKEN is still set in this environment.")
     return 0

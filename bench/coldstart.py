@@ -8,17 +8,23 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench.common import HERE, INIT, env_for, ms, out
 
 
-def spawn_to_initialize(command: list[str], env: dict[str, str]) -> float:
+def spawn_to_initialize(command: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
     # Both servers as installed: their modules read from the bytecode cache (a wheel install compiles
     # them), even where PYTHONDONTWRITEBYTECODE would have every start compile them again.
     cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**cached, **env}
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**cached, **env},
+        cwd=cwd,
     )
     assert process.stdin is not None
     assert process.stdout is not None

@@ -21,14 +21,22 @@ _ENV = {"ASTRO_API_URL": "http://127.0.0.1:9/api/v1", "ASTRO_ACCESS_TOKEN": "ben
 
 def main(checkout: Path, runs: int) -> None:
     servers = {
-        "bare MCPServer, one trivial tool (floor)": ([sys.executable, str(HERE / "floor_server.py")], {}),
-        f"astro-mcp at {checkout}": ([sys.executable, "-m", "astro_mcp"], {**_ENV, "PYTHONPATH": str(checkout)}),
-        "astro-mcp, this tree": ([sys.executable, "-m", "astro_mcp"], {**_ENV, "PYTHONPATH": str(HERE.parent)}),
+        "bare MCPServer, one trivial tool (floor)": ([sys.executable, str(HERE / "floor_server.py")], {}, HERE),
+        f"astro-mcp at {checkout}": (
+            [sys.executable, "-m", "astro_mcp"],
+            {**_ENV, "PYTHONPATH": str(checkout)},
+            checkout,
+        ),
+        "astro-mcp, this tree": (
+            [sys.executable, "-m", "astro_mcp"],
+            {**_ENV, "PYTHONPATH": str(HERE.parent)},
+            HERE.parent,
+        ),
     }
     times: dict[str, list[float]] = {name: [] for name in servers}
     for _ in range(runs + 1):  # the first round writes the bytecode caches
-        for name, (command, env) in servers.items():
-            times[name].append(spawn_to_initialize(command, env))
+        for name, (command, env, cwd) in servers.items():  # `-m` looks in the working directory first
+            times[name].append(spawn_to_initialize(command, env, cwd))
     floor = statistics.median(times[next(iter(servers))][1:])
     out(f"## Cold start against {checkout}: spawn to `initialize` over stdio ({runs} runs each, interleaved)")
     out("| server | median | ratio to floor |")

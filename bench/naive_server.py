@@ -1,9 +1,11 @@
 """A naive wrapper, for comparison: the API reference's example call in a tool that returns the raw JSON.
 
 Same SDK and HTTP stack as astro-mcp, with one pooled client; it just hands the model what the API sent.
+Over stdio, or `naive_server.py <port>`: streamable HTTP on 127.0.0.1:<port>, with the SDK's defaults.
 """
 
 import os
+import sys
 from typing import Any
 
 import httpx2
@@ -28,4 +30,7 @@ async def get_metrics(account: str, name: str, start_time: str, end_time: str, i
 
 
 if __name__ == "__main__":
-    mcp.run()
+    if len(sys.argv) == 2:
+        mcp.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
+    else:
+        mcp.run()

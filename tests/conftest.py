@@ -87,6 +87,20 @@ def server_at_now(settings: Settings, **updates: Any) -> MCPServer[AppState]:
     return create_server(settings.model_copy(update=updates), clock=lambda: NOW)
 
 
+def stdio_env(settings: Settings, home: Path) -> dict[str, str]:
+    """The environment of a client-launched stdio server that has no token: a home of its own, a real keyring
+    backend kept in it (keyrings.alt's plaintext one), and the simulator as the API and the sign-in service."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "ASTRO_API_URL": settings.api_url,
+        "ASTRO_MCP_AUTH_URL": settings.auth_url,
+        "ASTRO_MCP_CREDENTIALS_FILE": str(settings.credentials_file),
+    }
+
+
 def text_of(result: CallToolResult) -> str:
     """The text blocks of a tool result, as a model reads them."""
     return "\n".join(c.text for c in result.content if isinstance(c, TextContent))

@@ -289,16 +289,32 @@ async def test_the_unpacked_bundle_answers_when_launched_as_its_manifest_says(
 
 @slow
 @pytest.mark.anyio
-async def test_the_bundle_with_nothing_configured_starts_and_asks_for_a_sign_in(
-    dist: dict[str, Path], tmp_path: Path
+async def test_the_bundle_with_no_token_signs_in_from_the_assistant_and_answers(
+    dist: dict[str, Path], simulator: tuple[str, str], tmp_path: Path
 ) -> None:
+    """No terminal step: the first call answers with a sign-in link and code, the simulator approves the code
+    (by itself, after one poll), and a later call answers with the user's agents."""
     extension = tmp_path / "astro-mcp"
     with zipfile.ZipFile(dist["bundle"]) as bundle:
         bundle.extractall(extension)
-    config = mcp_config(json.loads((extension / "manifest.json").read_text(encoding="utf-8")), extension, {})
-    assert config["env"] == {"ASTRO_ACCESS_TOKEN": "", "ASTRO_API_URL": ""}
-    env = {**config["env"], **offline(tmp_path)}
+    url, _ = simulator
+    config = mcp_config(
+        json.loads((extension / "manifest.json").read_text(encoding="utf-8")), extension, {"api_url": url}
+    )
+    assert config["env"] == {"ASTRO_ACCESS_TOKEN": "", "ASTRO_API_URL": url}
+    sign_in_service = url.removesuffix("/api/v1") + "/user_management"
+    env = {
+        **config["env"],
+        **offline(tmp_path),
+        "ASTRO_MCP_AUTH_URL": sign_in_service,  # no session bus in this environment: no keyring, the file
+    }
     async with Client(StdioServerParameters(command=config["command"], args=config["args"], env=env)) as client:
-        result = await client.call_tool("get_agent_metrics", CALL)
-    assert result.is_error
-    assert "login" in " ".join(c.text for c in result.content if isinstance(c, TextContent))
+        with anyio.fail_after(120):
+            first = await client.call_tool("list_agents", {})
+            text = " ".join(c.text for c in first.content if isinstance(c, TextContent))
+            assert first.is_error
+            assert re.search(r"open http://\S+/activate\?user_code=\d{4}-\d{4} and confirm the code", text), text
+            while (result := await client.call_tool("list_agents", {})).is_error:
+                await anyio.sleep(1)
+    assert "astro-team" in [a["name"] for a in (result.structured_content or {})["accounts"]]
+    assert "refresh_token" in (tmp_path / ".ast" / "credentials.json").read_text()

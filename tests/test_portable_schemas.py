@@ -92,5 +92,5 @@ async def test_a_wrong_type_is_refused_with_the_published_type_and_an_example(cl
     assert result.is_error
     assert 'limit="many" is not accepted: send a whole number.' in text_of(result)
     assert "Example: limit=10." in text_of(result)
-    assert "status=3 is not accepted" in text_of(result)
+    assert "status=3 is not one of the accepted values: 'error', 'ok', 'all'." in text_of(result)
     assert "Example: status='all'." in text_of(result)

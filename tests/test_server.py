@@ -145,7 +145,7 @@ async def test_wrong_argument_types_are_tool_errors(client: Client) -> None:
     ("account", "name", "fix"),
     [
         ("locked-org", "weather-agent", "ask an admin of 'locked-org' to add you"),
-        ("ghost-org", "weather-agent", "Check the account slug and the agent name"),
+        ("ghost-org", "weather-agent", "Astro knows no account 'ghost-org' for this login"),
         ("astro-team", "nobody", "(the API said: agent not found)"),
         ("fresh-org", "weather-agent", "has not deployed an agent yet"),
         ("astro-team", "broken-backend", "try again in a minute"),
@@ -162,14 +162,14 @@ async def test_upstream_errors_are_tool_errors_that_say_what_to_do(
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_without_a_token_the_server_starts_and_the_call_explains_how_to_log_in(
+async def test_without_a_token_the_server_starts_and_the_call_answers_with_a_sign_in_link(
     settings: Settings, simulator: Simulator, mode: str
 ) -> None:
     async with Client(server_at_now(settings, access_token=None), mode=mode) as client:
         result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "support-bot"})
     assert result.is_error
-    assert "No Astro access token is configured. Run `uvx astro-ai-mcp login` (or `ast login`)" in text_of(result)
-    assert "no restart needed" in text_of(result)
+    assert "Not signed in to Astro AI yet, so nothing was read. Ask the user to sign in" in text_of(result)
+    assert "/activate?user_code=" in text_of(result)
     assert simulator.requests == []
 
 

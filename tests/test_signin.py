@@ -27,7 +27,7 @@ from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.errors import MissingTokenError
 from astro_mcp.login import login, logout, whoami
 from astro_mcp.sim.app import Scripted, Simulator
-from tests.conftest import NOW, server_at_now, text_of
+from tests.conftest import NOW, server_at_now, stdio_env, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -262,13 +262,7 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     simulator.workos.lifetime = 1
     simulator.workos.interval = 1
     env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "ASTRO_API_URL": saved.api_url,
-        "ASTRO_MCP_AUTH_URL": saved.auth_url,
-        "ASTRO_MCP_CREDENTIALS_FILE": str(saved.credentials_file),
+        **stdio_env(saved, tmp_path),
         "ASTRO_MCP_CACHE_TTL": "0",
         "ASTRO_MCP_LIVE_CACHE_TTL": "0",
     }

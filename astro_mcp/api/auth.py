@@ -16,9 +16,10 @@ from typing import TypeVar
 
 import anyio
 import httpx2
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from astro_mcp import __version__
+from astro_mcp.domain import Received
 from astro_mcp.errors import AstroError, InvalidResponseError, RequestTimeoutError, SignInServiceError
 from astro_mcp.redaction import remember, remember_url, shown_url, upstream_text
 
@@ -39,18 +40,16 @@ class AuthRejectedError(AstroError):
         super().__init__(f"the sign-in service refused the request ({self.code})")
 
 
-class User(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class User(Received):
     id: str = ""
     email: str = ""
     first_name: str | None = None
     last_name: str | None = None
 
 
-class Grant(BaseModel):
+class Grant(Received):
     """A successful `/authenticate`: a new access token and the refresh token that replaces the old one."""
 
-    model_config = ConfigDict(extra="ignore")
     access_token: SecretStr
     refresh_token: SecretStr
     expires_in: int | None = None
@@ -62,8 +61,7 @@ class Grant(BaseModel):
         return claims_expiry(self.access_token)[1]
 
 
-class DeviceCode(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class DeviceCode(Received):
     device_code: SecretStr
     user_code: str
     verification_uri: str
@@ -72,8 +70,7 @@ class DeviceCode(BaseModel):
     interval: int = 5
 
 
-class _OAuthError(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _OAuthError(Received):
     error: str = ""
 
 

@@ -158,6 +158,11 @@ class TokenSource:
         """Whether the API refused this login even right after a refresh, within the last minute."""
         return anyio.current_time() < self._denied_until
 
+    @property
+    def in_doubt(self) -> bool:
+        """The saved login could not be read in full last time (the keyring did not answer): it may yet work."""
+        return self._login.partial
+
     @asynccontextmanager
     async def _locked(self, deadline: float | None) -> AsyncIterator[None]:
         """The refresh lock and everything done under it, given up at `deadline`."""

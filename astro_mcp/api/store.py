@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
+
+from astro_mcp.domain import Received
 
 if TYPE_CHECKING:  # keyring is imported when a login is first read, not at start-up
     from keyring.backend import KeyringBackend
@@ -37,21 +39,19 @@ SERVICE = "astro-cli"
 MAX_FILE_BYTES = 1 << 20
 
 
-class Account(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Account(Received):
     name: str = ""
     type: str = ""
     role: str = ""
     workos_org_id: str | None = None
 
 
-class Profile(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Profile(Received):
     access_token: SecretStr | None = None
     refresh_token: SecretStr | None = None
     expires_at: datetime | None = None
     user: dict[str, Any] | None = None
-    accounts: list[Account] = []
+    accounts: list[Account] = Field(default_factory=list)
     current_account: str | None = None
 
 

@@ -6,47 +6,37 @@ saves whole, as `ast` does. Error bodies come as `{error, details}` or `{error, 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from astro_mcp.domain import Bucket, Trace
+from astro_mcp.domain import Bucket, Received, Trace
 
 
-class MetricsResponse(BaseModel):
+class MetricsResponse(Received):
     """The 200 body of `GET /agents/{account}/{name}/observability/metrics`."""
-
-    model_config = ConfigDict(extra="ignore")
 
     buckets: list[Bucket]
     interval_minutes: int = Field(default=60, ge=1, le=366 * 24 * 60)  # 0 would divide by zero downstream
 
 
-class TracesResponse(BaseModel):
+class TracesResponse(Received):
     """The 200 body of `GET /agents/{account}/{name}/observability/traces`: one page, in no promised order."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    traces: list[Trace] = []
+    traces: list[Trace] = Field(default_factory=list)
     total: int | None = None
 
 
-class SummaryMetrics(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class SummaryMetrics(Received):
     p95_latency_ms: float | None = None
 
 
-class SummaryResponse(BaseModel):
+class SummaryResponse(Received):
     """The 200 body of `GET /agents/{account}/{name}/observability/summary`; only the p95 is read."""
-
-    model_config = ConfigDict(extra="ignore")
 
     metrics: SummaryMetrics = SummaryMetrics()
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Received):
     """An error body in either of the server's two shapes."""
-
-    model_config = ConfigDict(extra="ignore")
 
     error: str = ""
     details: str = ""
@@ -57,34 +47,30 @@ class ErrorBody(BaseModel):
         return self.details or self.error_description
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class MeAgent(_Lenient):
+class MeAgent(Received):
     name: str
     registry: str | None = None
     build_count: int | None = None
     published_version_count: int | None = None
 
 
-class MeAccount(_Lenient):
+class MeAccount(Received):
     name: str
     id: str | None = None
     type: str | None = None
     role: str | None = None
     workos_org_id: str | None = None  # organization accounts: the scope a refreshed token is minted for
-    agents: list[MeAgent] = []
+    agents: list[MeAgent] = Field(default_factory=list)
 
 
-class MeResponse(_Lenient):
+class MeResponse(Received):
     """The 200 body of `GET /me`: the signed-in user, their accounts and the agents of each."""
 
-    user: dict[str, object] = {}
-    accounts: list[MeAccount] = []
+    user: dict[str, object] = Field(default_factory=dict)
+    accounts: list[MeAccount] = Field(default_factory=list)
 
 
-class Deployment(_Lenient):
+class Deployment(Received):
     """One active deployment, in the docs' shape or the CLI's (`id`, `display_name`): both are optional here."""
 
     name: str = ""
@@ -98,7 +84,7 @@ class Deployment(_Lenient):
         return agent in (self.name, self.display_name)
 
 
-class DeploymentsResponse(_Lenient):
+class DeploymentsResponse(Received):
     """The 200 body of `GET /deployments?account=`."""
 
-    deployments: list[Deployment] = []
+    deployments: list[Deployment] = Field(default_factory=list)

@@ -73,7 +73,14 @@ def _row(r: AgentRow) -> str:
 
 
 def _cut(line: str, limit: int) -> str:
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    """At most `limit` characters: cut after the last whole word that fits (a word longer than half the line is
+    cut where it must), marked with '…'."""
+    if len(line) <= limit:
+        return line
+    head = line[: limit - 1]
+    if not line[limit - 1].isspace() and head.rfind(" ") >= limit // 2:
+        head = head[: head.rfind(" ")]
+    return head.rstrip(" ,;:|") + "…"
 
 
 OVERVIEW = Rendering(AccountOverview, render, whole)

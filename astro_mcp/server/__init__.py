@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
 from mcp.server import MCPServer
@@ -28,7 +29,9 @@ from astro_mcp.server.logs import offer_logging
 from astro_mcp.server.protocol import AstroMCP, SameCapabilities
 from astro_mcp.server.state import AppState
 from astro_mcp.server.tools import tools
-from astro_mcp.service import Clock, Service
+
+if TYPE_CHECKING:
+    from astro_mcp.service import Clock, Service
 
 WEBSITE = "https://github.com/astropods/astro-mcp"
 
@@ -57,8 +60,14 @@ def create_server(
 
     `transport` and `clock` stand in for the network and the time in tests and the demo.
     """
-    service = Service(settings, clock, transport=transport, known_agents=known_agents)
-    state = AppState(service)
+
+    def make_service() -> Service:
+        # Imported here: a server that starts loads none of the API client, analysis or rendering until a call.
+        from astro_mcp.service import Service
+
+        return Service(settings, clock, transport=transport, known_agents=known_agents, hosts=state.hosts)
+
+    state = AppState(make_service)
     users = 0
 
     @asynccontextmanager
@@ -67,11 +76,12 @@ def create_server(
         nonlocal users
         users += 1
         try:
-            yield state
+            async with state.hosting():  # a sign-in started by a call finishes here, in the background
+                yield state
         finally:
             users -= 1
-            if users == 0:
-                await service.aclose()
+            if users == 0 and state.started:
+                await state.service.aclose()
 
     verifier = StaticTokenVerifier(settings.auth_token) if settings.auth_token is not None else None
     extensions = [apps()]
@@ -94,7 +104,7 @@ def create_server(
     offer_logging(mcp, state.log_levels)
     resources.register(mcp)
     prompts.register(mcp)
-    completions.register(mcp, service)
+    completions.register(mcp, state)
     mcp.custom_route("/healthz", methods=["GET"])(healthz)
     return mcp
 

@@ -14,12 +14,14 @@ act on; `explain_invalid` says a type refusal the same way, with the argument's 
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StrictFloat, StrictInt, StrictStr, ValidationError, WithJsonSchema
+from pydantic_core import ErrorDetails
 
 from astro_mcp import domain
 from astro_mcp.query.slugs import SLUG_PATTERN
@@ -160,6 +162,7 @@ TraceOffset = Annotated[
     Example(20),
 ]
 
+_BOUNDS = ("less_than_equal", "greater_than_equal", "less_than", "greater_than")
 _EXPECTED = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false"}
 
 
@@ -180,13 +183,32 @@ def explain_invalid(err: ValidationError, schema: dict[str, Any], examples: Mapp
         if problem["type"] == "missing":
             lines.append(f"{name} is missing: it is required. {what}{fix}")
             continue
-        published = spec.get("type", [])
-        kinds = [k for k in ([published] if isinstance(published, str) else published) if k != "null"]
-        expected = " or ".join(_EXPECTED.get(str(k), str(k)) for k in kinds) or "another value"
         sent = json.dumps(problem.get("input"), default=str)
         sent = sent if len(sent) <= 60 else sent[:60] + "..."
-        lines.append(f"{name}={sent} is not accepted: send {expected}. {what}{fix}")
+        lines.append(f"{name}={sent} {_refusal(problem, spec)} {what}{fix}")
     return " ".join(lines)
+
+
+def _refusal(problem: ErrorDetails, spec: dict[str, Any]) -> str:
+    """Why a value was refused: not one of the accepted values, out of range, or of the wrong type; with the
+    accepted values and the nearest one where there are such."""
+    sent = problem.get("input")
+    accepted = [str(v) for v in spec.get("enum", []) if v is not None]
+    if problem["type"] in ("literal_error", "enum") and accepted:
+        nearest = difflib.get_close_matches(str(sent), accepted, n=1, cutoff=0.5)
+        near = f" The nearest is {nearest[0]!r}." if nearest else ""
+        return f"is not one of the accepted values: {', '.join(map(repr, accepted))}.{near}"
+    published = spec.get("type", [])
+    kinds = [k for k in ([published] if isinstance(published, str) else published) if k != "null"]
+    expected = " or ".join(_EXPECTED.get(str(k), str(k)) for k in kinds) or "another value"
+    if problem["type"] in _BOUNDS and isinstance(sent, int | float):
+        bound = problem.get("ctx", {})
+        low, high = spec.get("minimum", bound.get("ge")), spec.get("maximum", bound.get("le"))
+        span = f"from {low} to {high}" if low is not None and high is not None else f"at most {high}"
+        span = span if high is not None else f"at least {low}"
+        closest = high if high is not None and sent > high else low
+        return f"is out of range: send {expected} {span}. The nearest accepted is {closest}."
+    return f"is not accepted: send {expected}."
 
 
 def examples_of(metadata: Mapping[str, list[Any]]) -> dict[str, object]:

@@ -1,7 +1,8 @@
 """Completions for every templated argument: the prompt's and the resource templates'.
 
 The SDK hands a completion handler no request context (tools, resources and prompts read the service
-from theirs), so this one handler is given the service when it is registered.
+from theirs), so this one handler is given the server's state when it is registered, and reads the service
+from it when a completion is asked for.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from mcp.types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from astro_mcp.server.resources import TEMPLATES
 from astro_mcp.server.state import AppState
-from astro_mcp.service import Service
 
 PROMPTS = ("investigate_agent",)
 _OPTIONS = {
@@ -23,7 +23,7 @@ _OPTIONS = {
 _SHOWN = 100
 
 
-def register(mcp: MCPServer[AppState], service: Service) -> None:
+def register(mcp: MCPServer[AppState], state: AppState) -> None:
     """One completion handler for the prompt's and the templates' arguments."""
 
     @mcp.completion()
@@ -39,9 +39,9 @@ def register(mcp: MCPServer[AppState], service: Service) -> None:
         chosen = (context.arguments or {}) if context else {}
         match argument.name:
             case "account":
-                options = await service.completions.accounts()
+                options = await state.service.completions.accounts()
             case "name":
-                options = await service.completions.agents(chosen.get("account", ""))
+                options = await state.service.completions.agents(chosen.get("account", ""))
             case other:
                 options = _OPTIONS.get(other, [])
         values = [o for o in options if o.startswith(argument.value)]

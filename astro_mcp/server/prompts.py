@@ -3,7 +3,7 @@ context, as the tools do."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp import MCPError
 from mcp.server import MCPServer
@@ -15,7 +15,9 @@ from pydantic import Field
 from astro_mcp.domain import AgentRef
 from astro_mcp.errors import QueryError
 from astro_mcp.server.state import AppState, service_of
-from astro_mcp.service import Service
+
+if TYPE_CHECKING:
+    from astro_mcp.service import Service
 
 
 class CheckedPrompt(Prompt):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
@@ -14,7 +14,9 @@ from astro_mcp.domain import MetricsQuery
 from astro_mcp.errors import AstroError, NotFoundError, QueryError, RouteNotFoundError
 from astro_mcp.server.calls import astro_errors
 from astro_mcp.server.state import AppState, service_of
-from astro_mcp.service import Service
+
+if TYPE_CHECKING:
+    from astro_mcp.service import Service
 
 TEMPLATE = "astro://agents/{account}/{name}/metrics{?start_time,end_time,interval}"
 RAW_TEMPLATE = "astro://agents/{account}/{name}/metrics/raw{?start_time,end_time,interval}"

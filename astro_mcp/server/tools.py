@@ -42,7 +42,7 @@ async def get_agent_metrics(
     what failed in an incident, call get_agent_traces with the incident's traces_call; to zoom into
     it, call again with a narrower window and a smaller interval.
     """
-    async with answering(ctx, account) as service:
+    async with answering(ctx, account, name) as service:
         query = service.read.metrics(account, name, start_time, end_time, interval)
         return await service.metrics.summary(query, compare)
 
@@ -68,7 +68,7 @@ async def get_agent_traces(
     offset=next_offset. order='slowest' shows the slowest traces of the window, order='spread' samples it
     whole: an incident's traces_call says which.
     """
-    async with answering(ctx, account) as service:
+    async with answering(ctx, account, name) as service:
         query = service.read.traces(account, name, start_time, end_time, status, limit, offset, order)
         return await service.traces.traces(query)
 

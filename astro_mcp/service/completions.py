@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import anyio
 
+from astro_mcp.advice import UnknownName
 from astro_mcp.errors import AstroError
 from astro_mcp.service.upstream import Upstream
 
@@ -36,6 +37,27 @@ class Completions:
         registered = [g.name for a in (me.accounts if me else []) if a.name == account for g in a.agents]
         found = [*registered, *(d.name or d.display_name or "" for d in deployed or [])]
         return sorted({*filter(None, found), *self._up.seen.get(account, set())})
+
+    async def near(self, account: str, name: str | None) -> UnknownName | None:
+        """Why Astro found no `account` (or no agent `name` in it), from the user's real names; None when they
+        do not explain it, or cannot be read within the wait of a completion."""
+        return await self._quickly(self._near(account, name))
+
+    async def _near(self, account: str, name: str | None) -> UnknownName | None:
+        me = await self._up.me()
+        mine = next((a for a in me.accounts if a.name == account), None)
+        if mine is None:
+            return UnknownName("account", account, name or "", [a.name for a in me.accounts])
+        if name is None:
+            return None
+        deployed = await self._up.deployments(account)
+        registered = [g.name for g in mine.agents]
+        if any(d.serves(name) for d in deployed):
+            return None  # a deployed agent: the 404 means something else
+        if name in registered:
+            return UnknownName("undeployed", account, name, registered)
+        known = sorted({*registered, *filter(None, (d.name or d.display_name for d in deployed))})
+        return UnknownName("agent", account, name, known)
 
     async def _quickly(self, call: Awaitable[T]) -> T | None:
         """`call`'s value, or None if it fails or takes longer than a completion may wait."""

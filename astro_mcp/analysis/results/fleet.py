@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from astro_mcp.domain import Model
 
 
-class FleetAgent(BaseModel):
+class FleetAgent(Model):
     name: str
     deployed: bool = Field(description="false for an agent registered on Astro but not deployed")
     status: str | None = Field(description="deployment status (Running, Pending, Stopped); null when not deployed")
@@ -13,7 +15,7 @@ class FleetAgent(BaseModel):
     created_at: str | None = Field(default=None, description="when the deployment was created, as the API says")
 
 
-class FleetAccount(BaseModel):
+class FleetAccount(Model):
     name: str = Field(description="account slug: the `account` argument of the other tools")
     type: str | None = Field(description="personal, team or organization")
     role: str | None = Field(description="the user's role in the account: owner, admin or member")
@@ -21,7 +23,7 @@ class FleetAccount(BaseModel):
     error: str | None = Field(default=None, description="why the account's deployments could not be read")
 
 
-class Fleet(BaseModel):
+class Fleet(Model):
     """The signed-in user's accounts and, in each, the agents and their deployment status."""
 
     accounts: list[FleetAccount]

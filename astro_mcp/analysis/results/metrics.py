@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
+from pydantic import AwareDatetime, Field, PlainSerializer
+
+from astro_mcp.domain import Model
 
 MIN_TRACES = 10  # a period with fewer traces is too small to judge its error rate or latency
 COLUMNS = ("start", "trace_count", "error_count", "avg_latency_ms", "input_tokens", "output_tokens")
@@ -29,26 +31,26 @@ Kind = Literal["spike", "regression", "drift", "flapping", "silence", "recovered
 State = Literal["ongoing", "over", "recurring"]
 
 
-class Window(BaseModel):
+class Window(Model):
     start: AwareDatetime = Field(description="Start of the window (UTC)")
     end: AwareDatetime = Field(description="End of the window (exclusive, UTC)")
     interval_minutes: int = Field(description="Bucket size the API was asked for, in minutes")
     bucket_count: int = Field(description="Buckets in the window, idle ones included")
 
 
-class Totals(BaseModel):
+class Totals(Model):
     trace_count: int
     error_count: int
     input_tokens: int
     output_tokens: int
 
 
-class TokensPerTrace(BaseModel):
+class TokensPerTrace(Model):
     input: Num
     output: Num
 
 
-class Period(BaseModel):
+class Period(Model):
     """One period of the analysis grid, and how it compares with the typical value."""
 
     start: AwareDatetime = Field(description="UTC")
@@ -60,7 +62,7 @@ class Period(BaseModel):
     error_count: int
 
 
-class Symptom(BaseModel):
+class Symptom(Model):
     """How one signal moved during an incident."""
 
     metric: Signal
@@ -80,7 +82,7 @@ class Symptom(BaseModel):
     )
 
 
-class TracesCall(BaseModel):
+class TracesCall(Model):
     """Ready-made arguments for `get_agent_traces`, to read the traces that show an incident: the failed ones
     across its whole window, the slowest for latency, all of them (newest first) otherwise."""
 
@@ -92,7 +94,7 @@ class TracesCall(BaseModel):
     order: Literal["newest", "slowest", "spread"] = "newest"
 
 
-class Incident(BaseModel):
+class Incident(Model):
     """One episode of one signal, named as an on-call engineer would: its kind, its state now, and its evidence."""
 
     kind: Kind = Field(
@@ -119,7 +121,7 @@ class Incident(BaseModel):
     traces_call: TracesCall
 
 
-class BaselineUsed(BaseModel):
+class BaselineUsed(Model):
     """What the verdict was judged against."""
 
     description: str = Field(description="which data the baseline was learnt from, and how")
@@ -131,7 +133,7 @@ class BaselineUsed(BaseModel):
     traces_per_hour: Num | None = Field(description="traces the agent normally sends in the hour before now")
 
 
-class LastPeriod(BaseModel):
+class LastPeriod(Model):
     """The last complete period against the typical values: is something wrong right now."""
 
     start: AwareDatetime
@@ -145,13 +147,13 @@ class LastPeriod(BaseModel):
     )
 
 
-class Change(BaseModel):
+class Change(Model):
     first_half: Num | None
     second_half: Num | None
     direction: Literal["up", "down", "steady", "unknown"]
 
 
-class Trend(BaseModel):
+class Trend(Model):
     """First half against second, robustly: periods of spikes set aside, latency as the median period."""
 
     traces_per_hour: Change
@@ -160,7 +162,7 @@ class Trend(BaseModel):
     spikes_set_aside: int = Field(description="spike periods left out; the raw halves would tell another story")
 
 
-class Comparison(BaseModel):
+class Comparison(Model):
     """This window against an earlier one of the same length."""
 
     label: str = Field(description="e.g. 'the previous 24 hours', 'the same window a week earlier'")
@@ -193,7 +195,7 @@ class Comparison(BaseModel):
     )
 
 
-class Idle(BaseModel):
+class Idle(Model):
     idle_buckets: int = Field(description="buckets with no traces (the API leaves them out)")
     longest_start: AwareDatetime | None
     longest_end: AwareDatetime | None
@@ -205,7 +207,7 @@ def _plain_rows(schema: dict[str, Any]) -> None:
     schema["items"] = {"type": "array"}
 
 
-class Table(BaseModel):
+class Table(Model):
     interval_minutes: int = Field(description="size of one row; coarser than the data when it had too many buckets")
     columns: list[str]
     rows: list[tuple[AwareDatetime, int, int, Num | None, int, int]] = Field(
@@ -215,7 +217,7 @@ class Table(BaseModel):
     )
 
 
-class MetricsSummary(BaseModel):
+class MetricsSummary(Model):
     """Metrics of one agent over one window, summarized from every bucket, with a verdict."""
 
     account: str

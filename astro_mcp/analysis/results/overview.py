@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
+
+from astro_mcp.domain import Model
 
 RowStatus = Literal["outage", "incident", "failed", "degraded", "no_traffic", "recovered", "healthy", "not_deployed"]
 
 
-class AgentRow(BaseModel):
+class AgentRow(Model):
     name: str
     status: RowStatus = Field(description="failed: its metrics could not be read; not_deployed: registered only")
     headline: str = Field(description="one sentence for a person")
@@ -26,12 +28,12 @@ class AgentRow(BaseModel):
     error: str | None = Field(default=None, description="why its metrics could not be read (status failed)")
 
 
-class OverviewWindow(BaseModel):
+class OverviewWindow(Model):
     start: AwareDatetime = Field(description="UTC")
     end: AwareDatetime = Field(description="UTC, exclusive")
 
 
-class AccountOverview(BaseModel):
+class AccountOverview(Model):
     """Every agent of one account over one window, worst first."""
 
     account: str

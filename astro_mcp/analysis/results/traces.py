@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
+
+from astro_mcp.domain import Model
 
 ContentMode = Literal["full", "truncated", "off"]
 
 
-class TraceWindow(BaseModel):
+class TraceWindow(Model):
     start: AwareDatetime = Field(description="Start of the window (UTC)")
     end: AwareDatetime = Field(description="End of the window (exclusive, UTC)")
 
 
-class ShownTrace(BaseModel):
+class ShownTrace(Model):
     trace_id: str | None
     name: str | None = Field(description="the operation the trace ran")
     status: str | None
@@ -29,14 +31,14 @@ class ShownTrace(BaseModel):
     output_chars: int | None = Field(description="length of the whole output as text; null when absent")
 
 
-class TraceGroup(BaseModel):
+class TraceGroup(Model):
     name: str = Field(description="operation name ('(unnamed)' for traces without one)")
     count: int = Field(description="traces of this operation among the `grouped` ones")
     first: AwareDatetime | None = Field(description="oldest of them (UTC)")
     last: AwareDatetime | None = Field(description="newest of them (UTC)")
 
 
-class TracesAnswer(BaseModel):
+class TracesAnswer(Model):
     """One page of an agent's traces, newest first, with the operations they ran."""
 
     account: str

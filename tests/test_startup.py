@@ -1,0 +1,65 @@
+"""A stdio server answers `initialize` without loading what only a call needs: the API client and sign-in,
+the analysis, the simulator, the keyring. Each would add to every start; the list below is the guard.
+(uvicorn is not on it: the SDK imports it when it starts.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+
+# Prefixes of modules that a server must not have imported when it answers `initialize`.
+NOT_AT_START = (
+    "astro_mcp.service",  # the use cases, made by the first call that needs them
+    "astro_mcp.api",  # the HTTP client, the wire models, the sign-in and credentials
+    "astro_mcp.advice",
+    "astro_mcp.query.times",
+    "astro_mcp.analysis.summarize",
+    "astro_mcp.analysis.incidents",
+    "astro_mcp.analysis.compare",
+    "astro_mcp.analysis.detect",
+    "astro_mcp.sim",  # the bundled simulator, for --demo and the tests
+    "keyring",
+)
+
+
+def modules_imported_until_initialized(*args: str) -> list[str]:
+    """The modules `astro-mcp` imports from its start to its answer to `initialize`, read from -X importtime."""
+    env = {
+        **os.environ,
+        "ASTRO_API_URL": "http://127.0.0.1:9/api/v1",  # never dialled
+        "ASTRO_ACCESS_TOKEN": "startup-token-never-sent",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "astro_mcp", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write((json.dumps(INIT) + "\n").encode())
+    process.stdin.flush()
+    answer = json.loads(process.stdout.readline())
+    process.kill()  # what it would import later, on its way out, does not count
+    _, log = process.communicate()
+    assert answer["result"]["serverInfo"]["name"] == "astro"
+    lines = log.decode().splitlines()
+    return [line.split("|")[-1].strip() for line in lines if line.startswith("import time:") and "|" in line][1:]
+
+
+def test_a_stdio_server_answers_initialize_without_loading_what_only_calls_need() -> None:
+    imported = modules_imported_until_initialized()
+    assert "astro_mcp.server.tools" in imported  # the list below is read from the right log
+    loaded = sorted(m for m in imported if m.startswith(NOT_AT_START))
+    assert loaded == [], f"imported at start-up, before any call needs them: {loaded}"
