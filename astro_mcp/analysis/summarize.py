@@ -21,6 +21,7 @@ from astro_mcp.analysis.assess import Recent, assess
 from astro_mcp.analysis.compare import Reference, compare
 from astro_mcp.analysis.detect import Diagnosis, diagnose
 from astro_mcp.analysis.grid import Series, analysis_step, lay_on_grid, nice_step
+from astro_mcp.analysis.periods import dilution
 from astro_mcp.analysis.results.metrics import (
     COLUMNS,
     MIN_TRACES,
@@ -34,7 +35,7 @@ from astro_mcp.analysis.results.metrics import (
 )
 from astro_mcp.analysis.story import abnormal, incident, told, used
 from astro_mcp.analysis.trend import trend
-from astro_mcp.analysis.verdict import dilution, headline, now_period
+from astro_mcp.analysis.verdict import headline, now_period
 from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.formats import minutes as describe_minutes
 from astro_mcp.formats import when

@@ -10,8 +10,6 @@ from astro_mcp.analysis.grid import Series
 from astro_mcp.analysis.results.metrics import MIN_TRACES, Comparison, Incident, LastPeriod, Status
 from astro_mcp.analysis.story import FEW_TRACES, sentence
 
-DILUTING_MINUTES = 60  # periods longer than this can flatten a one-hour peak
-_FEW_PERIODS = 4  # fewer periods than this give no typical value to stand out from
 SLOWER = 0.3  # latency (or tokens per trace) this much away from the comparison's is a change worth saying
 _NOW = 3600  # the "now" line covers the last hour
 
@@ -103,25 +101,6 @@ def _against(c: Comparison) -> str:
         if change is not None and abs(change) >= SLOWER:
             changes.append(f"{name} {change * 100:+.0f}% against {c.label}")
     return "; ".join(changes) if changes else f"in line with {c.label}"
-
-
-def dilution(analysis_minutes: int, window_minutes: int) -> str | None:
-    """Why a short peak may not show, right beside the figure it would hide in; None when it would show."""
-    periods = window_minutes // analysis_minutes
-    if periods < _FEW_PERIODS:
-        return (
-            f"only {periods or 'part of one'} {sized(analysis_minutes)} period{'s' if periods > 1 else ''}, too few "
-            "to tell a peak from the typical value: use a smaller interval, or zoom in with start_time/end_time"
-        )
-    if analysis_minutes > DILUTING_MINUTES:
-        return f"{sized(analysis_minutes)} averages; the worst hour may be higher: zoom in with start_time/end_time"
-    return None
-
-
-def sized(minutes: int) -> str:
-    """'6-hour' as an adjective, but '1 day 5 hours' where the adjective would read '1743-minute'."""
-    adjective = fmt.minutes(minutes, adjective=True)
-    return adjective if int(adjective.split("-")[0]) < 100 else fmt.minutes(minutes)
 
 
 def _at(ts: int) -> datetime:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.fit import halved_table
+from astro_mcp.analysis.periods import dilution, sized
 from astro_mcp.analysis.results.metrics import (
     MIN_TRACES,
     Change,
@@ -18,7 +19,6 @@ from astro_mcp.analysis.results.metrics import (
     MetricsSummary,
     Period,
 )
-from astro_mcp.analysis.verdict import dilution, sized
 from astro_mcp.domain import rfc3339
 from astro_mcp.render.answer import Rendering
 from astro_mcp.render.table import table
