@@ -1,7 +1,9 @@
 """`uv run python -m bench [section ...]`: every benchmark, against the bundled simulator on loopback.
 
 Sections, one module each: coldstart, latency (also context cost, repeated calls and memory), scaling,
-load, fleet (the account overview's fan-out against a simulator that delays every answer), traces (the
+load, fleet (the account overview's fan-out against a simulator that delays every answer), progress (when
+a client hears the first progress of a 500-agent overview against a 300 ms API), sizes (tools/list and the
+largest answers, in characters), traces (the
 p95 fetch's cost and the traces answer's size), floods (slow-header and session floods against the HTTP
 server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile), detect
 (the detection engine on 43,200 buckets, and the most recent data's cost to a call). Default: all.
@@ -36,6 +38,7 @@ async def main(sections: Sequence[str]) -> None:
         "scaling",
         "load",
         "fleet",
+        "progress",
         "traces",
         "floods",
         "bodies",
@@ -60,6 +63,14 @@ async def main(sections: Sequence[str]) -> None:
         from bench.fleet import fleet
 
         await fleet()
+    if "progress" in chosen:
+        from bench.progress import progress
+
+        await progress()
+    if "sizes" in chosen:
+        from bench.sizes import sizes
+
+        await sizes()
     if "traces" in chosen:
         await traces()
     if "floods" in chosen:

@@ -220,14 +220,14 @@ class Table(Model):
 class MetricsSummary(Model):
     """Metrics of one agent over one window, summarized from every bucket, with a verdict."""
 
-    account: str
-    name: str
     status: Status = Field(
         description="the agent now, the same whatever the window: outage (silent against its usual traffic); "
         "incident (errors or latency unusual now, or flapping); degraded (only tokens per trace unusual now); "
         "recovered (something ended within the last day); healthy; no_traffic (no traces at all)"
     )
     headline: str = Field(description="the verdict in one sentence, for a person")
+    account: str
+    name: str
     window: Window
     totals: Totals
     error_rate: Num | None = Field(

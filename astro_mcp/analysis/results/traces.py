@@ -41,10 +41,11 @@ class TraceGroup(Model):
 class TracesAnswer(Model):
     """One page of an agent's traces, newest first, with the operations they ran."""
 
+    status: Literal["error", "ok", "all"] = Field(description="which traces: the status asked for")
+    headline: str = Field(description="how many match, and the largest group, in one sentence")
     account: str
     name: str
     window: TraceWindow
-    status: Literal["error", "ok", "all"]
     order: Literal["newest", "slowest", "spread"] = Field(
         default="newest",
         description="newest: the API's order; slowest / spread: ordered here among those fetched across the window",
