@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import anyio
 import httpx2
 
+from astro_mcp import progress
 from astro_mcp.api import routes
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.client import AstroClient
@@ -157,12 +158,18 @@ class Upstream:
 
     async def me(self) -> MeResponse:
         """`/me`, kept for a minute; raises `AstroError`."""
-        return await self._me.get("me", _FLEET_TTL, lambda: routes.me(self.client))
+
+        async def fetch() -> MeResponse:
+            await progress.step("reading the user's accounts")
+            return await routes.me(self.client)
+
+        return await self._me.get("me", _FLEET_TTL, fetch)
 
     async def deployments(self, account: str) -> list[Deployment]:
         """The account's active deployments, kept for a minute; raises `AstroError`."""
 
         async def fetch() -> list[Deployment]:
+            await progress.step(f"reading the deployments of {account}")
             return (await routes.deployments(self.client, account)).deployments
 
         return await self._deployments.get(account, _FLEET_TTL, fetch)
@@ -170,6 +177,7 @@ class Upstream:
     async def traces(self, query: TracesQuery, limit: int) -> tuple[TracesResponse, str | None]:
         """At most `limit` traces from the query's offset, and a note when fewer were asked for (the page was too
         large); never cached: trace content is end users' data."""
+        await progress.step(f"fetching traces {query.offset + 1}–{query.offset + limit} of {query.agent}")
         page = await routes.traces(self.client, query, limit)
         self.saw(query.agent.account, query.agent.name)
         return page
