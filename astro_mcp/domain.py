@@ -91,6 +91,7 @@ class MetricsQuery:
 
 
 TraceStatus = Literal["error", "ok", "all"]
+TraceOrder = Literal["newest", "slowest", "spread"]
 
 
 class Trace(Received):
@@ -128,3 +129,4 @@ class TracesQuery:
     limit: int
     offset: int
     notes: tuple[str, ...] = field(default=(), compare=False)
+    order: TraceOrder = "newest"

@@ -61,9 +61,9 @@ def clock(moment: datetime, with_day: bool = False) -> str:
 
 
 def span(start: datetime, end: datetime) -> str:
-    """'Nov 25 03:00–04:00 UTC', or with both days when it crosses midnight."""
+    """'Nov 25 03:00–04:00 UTC', or with both dates when they differ ('Nov 19 21:00 – Nov 24 21:00 UTC')."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
-    if start.date() == end.date() or end == datetime.combine(end.date(), datetime.min.time(), UTC):
+    if start.date() == end.date():
         return f"{start:%b %d %H:%M}–{end:%H:%M} UTC"
     return f"{start:%b %d %H:%M} – {end:%b %d %H:%M} UTC"
 

@@ -6,7 +6,8 @@ a client hears the first progress of a 500-agent overview against a 300 ms API),
 largest answers, in characters), traces (the
 p95 fetch's cost and the traces answer's size), floods (slow-header and session floods against the HTTP
 server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile),
-deadline (a 500-agent overview with 50 agents hanging, the call's time against its budget). Default: all.
+deadline (a 500-agent overview with 50 agents hanging, the call's time against its budget), detect (the
+detection engine on 43,200 buckets, and the most recent data's cost to a call). Default: all.
 `bench/common.py` holds what they share.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
@@ -43,6 +44,7 @@ async def main(sections: Sequence[str]) -> None:
         "floods",
         "bodies",
         "deadline",
+        "detect",
     }
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
@@ -77,6 +79,11 @@ async def main(sections: Sequence[str]) -> None:
         from bench.floods import floods
 
         await floods()
+    if "detect" in chosen:
+        from bench.detect import detect, network
+
+        detect()
+        await network()
     if "bodies" in chosen:
         from bench.bodies import bodies
 

@@ -1,31 +1,39 @@
-"""`python -m bench detect`: the detection engine on the largest window, 30 days at 1 minute (43,200 buckets).
+"""`python -m bench detect`: the detection engine's cost, in computing and on the network.
 
-The series is a zoo agent's (a creeping latency, with the noise of a daily rhythm), laid on the grid the
-way the server lays the API's buckets. Timed: learning the baseline and diagnosing every signal, against
-summarizing the same buckets (the baseline measured in the same run). Budget: 150 ms.
+1. The largest window, 30 days at 1 minute (43,200 buckets) of a zoo agent (a creeping latency, with the
+   noise of a daily rhythm), laid on the grid the way the server lays the API's buckets. Timed: learning
+   the baseline and diagnosing every signal, against summarizing the same buckets (measured in the same
+   run). Budget: 150 ms.
+2. A default get_agent_metrics (the last 24 hours, compared with the day before, with its p95) against a
+   simulator that answers every request 50 ms late, caches off: with the most recent week and 6 hours
+   fetched beside the window, against the same call without them. Budget: 1.2x.
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
+
+import anyio
+from pydantic import SecretStr
 
 from astro_mcp.analysis.detect import diagnose
 from astro_mcp.analysis.grid import Series, lay_on_grid
 from astro_mcp.analysis.summarize import summarize
+from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, Bucket, MetricsQuery
+from astro_mcp.service import Service, metrics
+from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.data import DAY, generate
+from astro_mcp.sim.serve import serve_simulator
 from astro_mcp.sim.zoo import ZOO
+from bench.common import out
+from bench.traces import median_ms
 
 BUDGET_MS = 150.0
+DELAY_MS = 50.0
 END = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-def out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def buckets(name: str, days: int) -> list[Bucket]:
@@ -78,5 +86,26 @@ def detect(runs: int = 9) -> None:
     out()
 
 
+async def network(runs: int = 21) -> None:
+    simulator = Simulator(latency_ms=DELAY_MS)
+    async with serve_simulator(simulator) as url:
+        settings = Settings(api_url=url, access_token=SecretStr(DEMO_TOKEN), cache_ttl=0, live_cache_ttl=0)
+        service = Service(settings, lambda: datetime.now(UTC))
+        query = service.read.metrics("zoo", "flapping-agent", "now-24h", None, None)
+        await service.metrics.summary(query)  # warm-up: connections, the simulator's per-day data
+        timings = {}
+        for label, recent in (("without", ()), ("with", metrics.RECENT)):
+            metrics.RECENT = recent  # the views fetched beside the window: none, as before the engine
+            timings[label] = await median_ms(lambda: service.metrics.summary(query), runs)
+        await service.aclose()
+    ratio = timings["with"] / timings["without"]
+    out(f"## get_agent_metrics, last 24 hours, {DELAY_MS:.0f} ms per API call ({runs} calls, median, caches off)")
+    out("| window + previous + p95 | + the most recent week and 6 hours (concurrent) | ratio | budget |")
+    out("| ---: | ---: | ---: | ---: |")
+    out(f"| {timings['without']:.1f} ms | {timings['with']:.1f} ms | {ratio:.2f} | 1.20 |")
+    out()
+
+
 if __name__ == "__main__":
     detect()
+    anyio.run(network)

@@ -98,29 +98,29 @@ async def test_the_overview_ranks_agents_worst_first_with_a_reason_each(client: 
         ("checkout-agent", "incident"),  # an incident too, with the higher error rate
         ("billing-agent", "incident"),
         ("broken-backend", "failed"),
-        ("support-bot", "degraded"),
         ("new-agent", "no_traffic"),
+        ("support-bot", "recovered"),  # recovered: after what needs attention, before the healthy
         ("batch-agent", "healthy"),  # healthy too, but with the higher error rate
         ("weather-agent", "healthy"),
         ("quiet-agent", "healthy"),
     ]
     rows = rows_by_name(s)
-    assert rows["checkout-agent"]["reason"].startswith("Latency and error regression, ongoing since Nov 24 23:00 UTC")
-    assert rows["support-bot"]["reason"].startswith("Error spike Nov 25 03:00–04:00 UTC")
-    assert "normal since then" in rows["support-bot"]["reason"]
+    assert rows["checkout-agent"]["reason"].startswith("Latency regression, ongoing since Nov 24 23:00 UTC")
+    assert rows["support-bot"]["headline"].startswith("Error spike Nov 25 03:00–04:00 UTC")
+    assert "normal since then" in rows["support-bot"]["headline"]
+    assert rows["weather-agent"]["tokens_per_trace"] > 1000
     assert "HTTP 502" in rows["broken-backend"]["error"]
     assert rows["weather-agent"]["reason"] is None
     assert rows["weather-agent"]["trace_count"] > 1000
     assert len(rows["weather-agent"]["sparkline"]) == 25
     assert s["status"] == "incident"
     assert s["more_agents"] == 0
-    assert s["headline"].startswith("5 of 8 deployed agents need attention")
+    assert s["headline"].startswith("4 of 8 deployed agents need attention")
     attention = text.split("Needs attention, worst first:\n")[1].split("The others:")[0]
     assert [line.split()[1] for line in attention.splitlines()] == [
         "checkout-agent",
         "billing-agent",
         "broken-backend",
-        "support-bot",
         "new-agent",
     ]
 
@@ -133,7 +133,7 @@ async def test_an_agent_that_times_out_is_a_row_not_a_failed_overview(settings: 
     row = rows_by_name(s)["weather-agent"]
     assert row["status"] == "failed"
     assert row["error"].startswith("timed out")
-    assert rows_by_name(s)["support-bot"]["status"] == "degraded"
+    assert rows_by_name(s)["support-bot"]["status"] == "recovered"
 
 
 async def test_stopped_pending_and_undeployed_agents_each_say_so(client: Client) -> None:
@@ -179,12 +179,13 @@ async def test_a_server_without_the_agent_route_is_read_per_deployment(
     assert not first.is_error, text_of(first)
     assert not second.is_error
     paths = [r.path.removeprefix("/api/v1") for r in simulator.requests if not r.path.endswith("/summary")]
-    assert paths == [
-        "/openapi.json",  # it lists no per-agent route: none is tried
-        "/deployments",
-        "/deployments/dep-astro-team-support-bot/observability/metrics",
-        "/deployments/dep-astro-team-weather-agent/observability/metrics",  # the choice is remembered
-    ]
+    # The first call's requests (its window and its most recent data, asked at once) find the route missing...
+    assert paths[0] == "/agents/astro-team/support-bot/observability/metrics"
+    assert "/deployments/dep-astro-team-support-bot/observability/metrics" in paths
+    # ...and the choice is remembered: the second call goes straight to the per-deployment route.
+    weather = [p for p in paths if "weather-agent" in p]
+    assert weather
+    assert all(p == "/deployments/dep-astro-team-weather-agent/observability/metrics" for p in weather)
     (per_deployment, *_) = [r for r in simulator.requests if r.path.startswith("/api/v1/deployments/")]
     assert per_deployment.query["granularity"] == "hour"
     text = text_of(first)
@@ -254,7 +255,7 @@ def test_the_overview_row_reads_the_comparison_with_the_period_before() -> None:
     )
 
 
-async def test_each_agent_costs_one_request_holding_its_window_and_the_one_before(
+async def test_each_agent_costs_one_request_for_its_window_and_the_one_before_and_two_for_its_status(
     client: Client, simulator: Simulator
 ) -> None:
     text, s = await overview(
@@ -265,8 +266,13 @@ async def test_each_agent_costs_one_request_holding_its_window_and_the_one_befor
         (r.path.split("/")[-3], r.query["start_time"], r.query["end_time"]) for r in simulator.requests_to("metrics")
     }
     deployed = {row["name"] for row in s["agents"]}
-    # 24 h 37 min back from the start, which was moved back to its hour so that no bucket straddles it
-    assert asked == {(name, "2026-11-23T08:23:00Z", "2026-11-25T09:37:00Z") for name in deployed}
+    # 24 h 37 min back from the start, which was moved back to its hour so that no bucket straddles it; and the
+    # agent's most recent week (from midnight) and 6 hours, for its status now (as get_agent_metrics gives it)
+    assert asked == {
+        (name, start, "2026-11-25T09:37:00Z")
+        for name in deployed
+        for start in ("2026-11-23T08:23:00Z", "2026-11-18T00:00:00Z", "2026-11-25T03:37:00Z")
+    }
     same = "start_time='2026-11-24T09:00:00Z', end_time='2026-11-25T09:37:00Z'"
     assert f"Next: get_agent_metrics(account, name, {same})" in text
     # ...and the drill-down it suggests reads the same figures.
@@ -341,10 +347,11 @@ async def test_the_overview_asks_apart_where_the_api_sends_coarser_buckets(
         one = await client.call_tool(
             "get_agent_metrics", {"account": "astro-team", "name": "weather-agent", "start_time": "2026-11-25T07:50Z"}
         )
+    recent = {"2026-11-18T00:00:00Z", "2026-11-25T03:52:00Z", "2026-11-25T01:50:00Z"}
     asked = [
         r.query["start_time"]
         for r in simulator.requests_to("metrics")
-        if "deployments/dep-astro-team-weather" in r.path
+        if "deployments/dep-astro-team-weather" in r.path and r.query["start_time"] not in recent
     ]
     # both windows in one answer of hour buckets, then each apart; the drill-down on that window is cached
     assert (asked[0], sorted(asked[1:])) == ("2026-11-25T05:48:00Z", ["2026-11-25T05:45:00Z", "2026-11-25T07:50:00Z"])

@@ -71,7 +71,14 @@ def test_the_published_schema_has_no_references_and_nothing_only_a_person_reads(
     busiest = PUBLISHED["properties"]["busiest"]["anyOf"]
     assert busiest[1] == {"type": "null"}
     assert busiest[0]["required"] == ORIGINAL["$defs"]["Period"]["required"]
-    assert PUBLISHED["properties"]["incidents"]["items"]["properties"]["kind"]["enum"] == ["spike", "regression"]
+    assert PUBLISHED["properties"]["incidents"]["items"]["properties"]["kind"]["enum"] == [
+        "spike",
+        "regression",
+        "drift",
+        "flapping",
+        "silence",
+        "recovered",
+    ]
 
 
 def test_a_shallow_schema_types_every_field_and_leaves_the_inside_of_nested_objects_out() -> None:

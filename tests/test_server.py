@@ -94,7 +94,7 @@ async def test_a_call_returns_exact_figures_in_text_and_structured_content(clien
     assert s["avg_latency_ms"] == pytest.approx(weighted, rel=5e-4)
     text = text_of(result)
     assert text.startswith("astro-team/support-bot: Nov 24 09:52 UTC → Nov 25 09:52 UTC")
-    assert "⚠ Status: degraded. Error spike Nov 25 03:00" in text
+    assert "Status: recovered. Error spike Nov 25 03:00" in text
     assert f"Traces: {traces:,}" in text
     assert "read astro://agents/astro-team/support-bot/metrics/raw?start_time=2026-11-24T09%3A52%3A00Z" in text
 
@@ -231,8 +231,8 @@ async def test_identical_calls_share_one_upstream_request(settings: Settings, si
             for _ in range(5):
                 tg.start_soon(call)
         again = await client.call_tool("get_agent_metrics", arguments)
-    # The window, the one before it and the window's p95: each asked for once.
-    assert len(simulator.requests_to("metrics")) == 2
+    # The window, the one before it, the most recent week and 6 hours, and the window's p95: each asked for once.
+    assert len(simulator.requests_to("metrics")) == 4
     assert len(simulator.requests_to("summary")) == 1
     assert all(r.structured_content == again.structured_content for r in results)
 

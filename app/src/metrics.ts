@@ -2,24 +2,33 @@ import { drawChart, type Episode } from "./chart";
 import { h } from "./dom";
 import { count, latency, minutes, percent, periodWord, span } from "./format";
 import { pill, statusOf } from "./status";
-import type { Metrics, TracesCall } from "./types";
+import type { Kind, Metrics, TracesCall } from "./types";
 
 export interface EpisodeWithCall extends Episode {
   call: TracesCall;
 }
 
 const KIND_LABEL = { spike: "Error spike", regression: "Latency regression" } as const;
+// The server's kinds of incident, as the chart shades them: what came and went, or what holds.
+const SHADE: Record<Kind, Episode["kind"]> = {
+  spike: "spike",
+  recovered: "spike",
+  regression: "regression",
+  drift: "regression",
+  flapping: "regression",
+  silence: "regression",
+};
 
 /** Incidents as the server tells them; from an older server, its anomalies (one reaching the window's end is ongoing). */
 export function episodesOf(m: Metrics): EpisodeWithCall[] {
   const base = { account: m.account, name: m.name, status: "error" as const };
   if (m.incidents) {
     return m.incidents.map((i) => ({
-      label: KIND_LABEL[i.kind],
-      kind: i.kind,
+      label: KIND_LABEL[SHADE[i.kind]],
+      kind: SHADE[i.kind],
       start: Date.parse(i.start),
       end: i.ongoing || i.end === null ? null : Date.parse(i.end),
-      headline: i.headline ?? `${KIND_LABEL[i.kind]} ${span(Date.parse(i.start), i.end === null ? null : Date.parse(i.end))}`,
+      headline: i.headline ?? `${KIND_LABEL[SHADE[i.kind]]} ${span(Date.parse(i.start), i.end === null ? null : Date.parse(i.end))}`,
       call: i.traces_call ?? { ...base, start_time: i.start, end_time: i.end ?? m.window.end },
     }));
   }

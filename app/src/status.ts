@@ -2,6 +2,8 @@ import { h } from "./dom";
 import type { Metrics, Status } from "./types";
 
 export const LABELS: Record<Status, string> = {
+  outage: "Outage",
+  recovered: "Recovered",
   healthy: "Healthy",
   degraded: "Degraded",
   incident: "Incident",

@@ -2,7 +2,15 @@
 // get_account_overview and get_agent_traces, whose output models are in astro_mcp/analysis/results/.
 // Fields that newer servers add are optional: from an older server the view still draws what it gets.
 
-export type Status = "healthy" | "degraded" | "incident" | "no_traffic" | "failed" | "not_deployed";
+export type Status =
+  | "outage"
+  | "incident"
+  | "degraded"
+  | "recovered"
+  | "healthy"
+  | "no_traffic"
+  | "failed"
+  | "not_deployed";
 
 export type Row = [start: string, traces: number, errors: number, latencyMs: number | null, ...tokens: number[]];
 export type ComparisonRow = [traces: number, errors: number, latencyMs: number | null];
@@ -12,11 +20,14 @@ export interface TracesCall {
   name: string;
   start_time: string;
   end_time: string | null;
-  status: "error";
+  status: "error" | "ok" | "all";
+  order?: "newest" | "slowest" | "spread";
 }
 
+export type Kind = "spike" | "regression" | "drift" | "flapping" | "silence" | "recovered";
+
 export interface Incident {
-  kind: "spike" | "regression";
+  kind: Kind;
   ongoing: boolean;
   start: string;
   end: string | null;

@@ -11,10 +11,40 @@ the fine one began too late to see it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from astro_mcp.analysis.baseline import HOUR, learn
 from astro_mcp.analysis.detect import LONG, Diagnosis, Finding, Kind, diagnose
-from astro_mcp.analysis.grid import Series
+from astro_mcp.analysis.grid import Series, lay_on_grid
+from astro_mcp.domain import Bucket
+
+View = tuple[Sequence[Bucket], int, datetime]  # buckets as the API sent them, their minutes, where they begin
+
+
+@dataclass(frozen=True)
+class Recent:
+    """The most recent data, whatever window a question is about: a long coarse view and a short fine one."""
+
+    long: View
+    fine: View | None
+    now: datetime
+
+    def fine_series(self) -> Series:
+        """The fine view (the long one when there is none), on its grid up to now."""
+        return _series(self.fine or self.long, self.now)
+
+    def assessed(self) -> Diagnosis:
+        now = self.now
+        views = [_series(v, now) for v in (self.long, self.fine) if v is not None]
+        starts = (int(self.long[2].timestamp()), int((self.fine or self.long)[2].timestamp()))
+        return assess(views[0], views[1] if len(views) > 1 else None, int(now.timestamp()), starts)
+
+
+def _series(view: View, now: datetime) -> Series:
+    buckets, minutes, start = view
+    return lay_on_grid(buckets, minutes, start, now)[0]
 
 
 def assess(context: Series, recent: Series | None, now: int, start: tuple[int, int] | None = None) -> Diagnosis:
@@ -61,6 +91,8 @@ def _merged(c: Finding, f: Finding, step: int, saw: bool) -> Finding:
     kind: Kind = f.kind if f.kind == "flapping" or c.kind != "drift" else c.kind
     if f.state == "over" and kind in ("spike", "recovered") and f.end is not None:
         kind = "recovered" if f.end - start >= LONG else "spike"
+    if kind != "flapping" and f.state != "over":  # still going: the longer view pools more of it
+        f = dataclasses.replace(f, level=c.level, peak=c.peak, peak_time=c.peak_time, traces=c.traces, errors=c.errors)
     return dataclasses.replace(
         f,
         kind=kind,

@@ -88,9 +88,12 @@ class Baseline:
         """Its data begins well inside what was fetched and less than two days ago: no baseline yet."""
         return self.since is not None and self.since >= self.start + HOUR and now - self.since < 2 * 86400
 
+    def describe_span(self) -> str:
+        """'last 7 days': the data it was learnt from."""
+        return "last " + describe_minutes((self.end - (self.since or self.start)) // 60)
+
     def describe(self) -> str:
         """Which baseline was used, for the answer."""
-        span = describe_minutes((self.end - (self.since or self.start)) // 60)
         if self.hourly:
             days = (
                 "weekdays and weekends apart"
@@ -100,7 +103,7 @@ class Baseline:
             rhythm = f"its traffic by hour of day ({days})"
         else:
             rhythm = "its average traffic (too little data for an hourly rhythm)"
-        return f"the agent's own last {span}: the lowest sustained level of each figure, and {rhythm}"
+        return f"the agent's own {self.describe_span()}: the lowest sustained level of each figure, and {rhythm}"
 
 
 def learn(series: Series, now: int, start: int | None = None) -> Baseline:
@@ -228,9 +231,9 @@ def _traffic(series: Series, complete: int, first: int) -> tuple[Profile, tuple[
     ids = range(max(0, (series.time(first) - hours.t0) // HOUR), done)
     if not ids:
         return {}, (0.0, 1), frozenset()
-    flat = (float(median(hours.traces[i] for i in ids)), len(ids))
     if len(ids) < _MIN_PROFILE_HOURS:
-        return {}, flat, frozenset()
+        return {}, (0.0, 1), frozenset()  # less than a day: no rhythm known, so no traffic is expected of it
+    flat = (float(median(hours.traces[i] for i in ids)), len(ids))
     weekend = [_weekend(hours.time(i)) for i in ids]
     split = min(sum(weekend), len(weekend) - sum(weekend)) >= _MIN_PROFILE_HOURS // 2
     by: dict[tuple[bool, int], list[int]] = defaultdict(list)

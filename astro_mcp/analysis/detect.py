@@ -118,7 +118,7 @@ def diagnose(series: Series, now: int, baseline: Baseline | None = None, start: 
     base = baseline or learn(series, now, begins)
     quiet = silences(series, (begins, now), base, ALPHA)
     stop = next((s.start for s in quiet if s.ongoing), None)
-    findings = [_silence(s, series) for s in quiet]
+    findings = [_silence(s, series, base, now) for s in quiet]
     for signal in RATES:
         level = base.levels.get(signal)
         if level is not None:
@@ -136,15 +136,19 @@ def _grid(series: Series, signal: Signal, level: Level) -> Series:
     return series.regroup(step)
 
 
-def _silence(s: Silence, series: Series) -> Finding:
+def _silence(s: Silence, series: Series, base: Baseline, now: int) -> Finding:
+    """A silence as a finding: traffic per hour during it, against what the agent normally sends then (for
+    one still going, in the last hour)."""
+    hours = max(s.end - s.start, 1) / 3600
+    typical = base.expected(now - 3600, 3600)[0] if s.ongoing else s.expected / hours
     return Finding(
         "silence",
         "ongoing" if s.ongoing else "over",
         "traffic",
         s.start,
         None if s.ongoing else s.end,
-        s.observed * 3600 / max(s.end - s.start, 1),
-        s.expected * 3600 / max(s.end - s.start, 1),
+        s.observed / hours,
+        typical,
         s.observed,
         s.start,
         s.score,

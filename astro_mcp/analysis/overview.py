@@ -13,16 +13,21 @@ from astro_mcp import formats as fmt
 from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow, RowStatus
 
-# Worst first: what needs a person now, then what could not be read, then the rest.
+# Worst first: what needs a person now (an outage first), then what could not be read, then the rest;
+# recovered agents and noise last.
 RANK: dict[RowStatus, int] = {
-    "incident": 0,
-    "failed": 1,
-    "degraded": 2,
-    "no_traffic": 3,
-    "healthy": 4,
-    "not_deployed": 5,
+    "outage": 0,
+    "incident": 1,
+    "failed": 2,
+    "degraded": 3,
+    "no_traffic": 4,
+    "recovered": 5,
+    "healthy": 6,
+    "not_deployed": 7,
 }
-NEEDS_ATTENTION = frozenset({"incident", "failed", "degraded", "no_traffic"})
+NEEDS_ATTENTION = frozenset({"outage", "incident", "failed", "degraded", "no_traffic"})
+# Within a status, by what is wrong: errors before flapping, drifts and cost.
+_KIND_RANK = {"silence": 0, "regression": 1, "spike": 2, "flapping": 3, "drift": 4, "recovered": 5}
 
 ROW_CHARS = 200  # one agent's line of text, at most
 HEAD_CHARS = 1_600  # everything but the rows: heading, notes, the count of rows left out, the hint
@@ -39,18 +44,20 @@ def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) ->
         trace_count=traces,
         error_rate=s.error_rate,
         avg_latency_ms=s.avg_latency_ms,
+        tokens_per_trace=s.tokens_per_trace.input + s.tokens_per_trace.output if s.tokens_per_trace else None,
         change=_change(s),
         sparkline=[r[1] for r in s.table.rows],
     )
-    if traces == 0:
+    if traces == 0 and s.status != "outage":
         if (deployment_status or "").lower() == "stopped":
             return row.model_copy(update={"status": "no_traffic", "headline": "Deployment stopped; no traces."})
         reason = f"deployed ({deployment_status or 'status unknown'}) but served no traces in the window"
         return row.model_copy(update={"status": "no_traffic", "headline": _sentence(reason), "reason": reason})
-    if s.status in ("incident", "degraded"):
-        reason = s.incidents[0].headline if s.incidents else s.headline
-        return row.model_copy(update={"status": s.status, "headline": s.headline, "reason": reason.rstrip(".")})
-    return row.model_copy(update={"headline": s.headline})
+    kind = s.incidents[0].kind if s.incidents else None
+    if s.status in NEEDS_ATTENTION:
+        update = {"status": s.status, "headline": s.headline, "reason": s.headline.rstrip("."), "kind": kind}
+        return row.model_copy(update=update)
+    return row.model_copy(update={"status": s.status, "headline": s.headline, "kind": kind})
 
 
 def failed_row(name: str, error: str) -> AgentRow:
@@ -90,9 +97,10 @@ def counts(by: Mapping[str, int]) -> str:
     return ", ".join(f"{n:,} {s.replace('_', ' ')}" for s, n in by.items())
 
 
-def _severity(row: AgentRow) -> tuple[int, float, int, str]:
-    # Within a status: the higher error rate first, then the busier agent (more people affected).
-    return (RANK[row.status], -(row.error_rate or 0.0), -(row.trace_count or 0), row.name)
+def _severity(row: AgentRow) -> tuple[int, int, float, int, str]:
+    # Within a status: by kind, then the higher error rate, then the busier agent (more people affected).
+    kind = _KIND_RANK.get(row.kind or "", len(_KIND_RANK))
+    return (RANK[row.status], kind, -(row.error_rate or 0.0), -(row.trace_count or 0), row.name)
 
 
 def _headline(ranked: Sequence[AgentRow]) -> str:

@@ -20,7 +20,7 @@ _SURE = 2.0  # the expected traffic is taken this many standard errors low: it w
 @dataclass(frozen=True)
 class Silence:
     start: int  # epoch seconds: the end of the last bucket with traces before it
-    end: int  # when traffic came back; or, while ongoing, the end of the data judged
+    end: int  # when traffic came back; or, while ongoing, the end of the whole hours judged
     ongoing: bool
     observed: int
     expected: float
@@ -63,7 +63,7 @@ def silences(series: Series, span: tuple[int, int], base: Baseline, alpha: float
         if score < bar:
             continue
         ongoing = run[-1] == complete - 1 and _still_quiet(series, base, end, now)
-        found.append(Silence(start, now if ongoing else end, ongoing, observed, lam, score))
+        found.append(Silence(start, end, ongoing, observed, lam, score))
     return found
 
 

@@ -5,10 +5,9 @@ to multiples of the interval since the epoch: a missing bucket is idle time (zer
 data. Every figure is computed from every bucket; totals are exact integers, means are weighted by
 traces (`sum(avg_latency_ms * trace_count) / sum(trace_count)`).
 
-Incidents are judged on an *analysis grid*: the data grid coarsened until a typical period holds
-enough traces to mean something (30 days of 1-minute buckets holding 2 traces each would otherwise
-make one failed trace a "100% error spike"). An earlier window, when given, joins in setting what is
-typical and shows a step that began just before the window.
+The verdict comes from the detection engine (`detect`, `assess`): the status and "now" from the most
+recent data whatever the window, the window's incidents beside them. The figures' own periods (busiest,
+worst) are on an *analysis grid*: the data grid coarsened until a typical period holds enough traces.
 """
 
 from __future__ import annotations
@@ -18,9 +17,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from astro_mcp.analysis.anomalies import ErrorJudge, LatencyJudge, period
+from astro_mcp.analysis.assess import Recent, assess
 from astro_mcp.analysis.compare import Reference, compare
+from astro_mcp.analysis.detect import Diagnosis, diagnose
 from astro_mcp.analysis.grid import Series, analysis_step, lay_on_grid, nice_step
-from astro_mcp.analysis.incidents import find_incidents
+from astro_mcp.analysis.periods import dilution
 from astro_mcp.analysis.results.metrics import (
     COLUMNS,
     MIN_TRACES,
@@ -32,9 +33,9 @@ from astro_mcp.analysis.results.metrics import (
     Totals,
     Window,
 )
-from astro_mcp.analysis.shift import Shift, judged, level_shift
+from astro_mcp.analysis.story import abnormal, incident, told, used
 from astro_mcp.analysis.trend import trend
-from astro_mcp.analysis.verdict import dilution, headline, last_period, status_of
+from astro_mcp.analysis.verdict import headline, now_period
 from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.formats import minutes as describe_minutes
 from astro_mcp.formats import when
@@ -44,9 +45,17 @@ MAX_INCIDENTS = 3
 
 
 def summarize(
-    query: MetricsQuery, buckets: Sequence[Bucket], interval_minutes: int, reference: Reference | None = None
+    query: MetricsQuery,
+    buckets: Sequence[Bucket],
+    interval_minutes: int,
+    reference: Reference | None = None,
+    recent: Recent | None = None,
 ) -> MetricsSummary:
-    """Summarize `buckets` (as the API returned them, at `interval_minutes`) over `query`'s window."""
+    """Summarize `buckets` (as the API returned them, at `interval_minutes`) over `query`'s window.
+
+    `recent` is the most recent data whatever the window: the status and "now" come from it, the same in
+    every window. Without it, the window (with the one before it) is all there is to judge by.
+    """
     series, notes = lay_on_grid(buckets, interval_minutes, query.start, query.end)
     notes = list(query.notes) + notes
     if interval_minutes != query.interval_minutes:
@@ -77,27 +86,34 @@ def summarize(
             f"No {describe_minutes(analysis.step // 60)} period has {MIN_TRACES} or more traces, so no period's "
             "error rate or latency is judged against a typical value."
         )
+    current = recent.assessed() if recent is not None else _judged_alone(series, query, reference)
+    window = diagnose(series, end, current.baseline, start)
+    found = sorted(
+        (incident(query.agent, f, (start, end), current.now) for f in told(current, window, (start, end))),
+        key=lambda i: (not i.ongoing, -i.start.timestamp()),
+    )
     pool = reference.series(analysis.step) if reference is not None else None
     errors = ErrorJudge(analysis, eligible, pool)
     latency = LatencyJudge(analysis, eligible, pool)
-    shifts = _shifts(analysis, pool if reference is not None and reference.contiguous else None, errors.threshold)
-    found = find_incidents(
-        query.agent, analysis, (start, end), eligible, errors.episodes() + latency.episodes(), shifts
-    )
     table = (
         _table(series, analysis) if traces else Table(interval_minutes=interval_minutes, columns=list(COLUMNS), rows=[])
     )
     comparison = (
         compare(reference, series, (query.start, query.end), table.interval_minutes * 60) if reference else None
     )
+    if comparison is not None:
+        comparison = comparison.model_copy(update={"abnormal": abnormal(current, comparison)})
     error_rate = totals.error_count / traces if traces else None
     avg_latency = math.fsum(series.latency_sum) / traces if traces else None
-    status = status_of(traces, found, comparison)
+    fine = recent.fine_series() if recent is not None else series
+    status = current.status
+    expected = current.baseline.expected(start, end - start)[0]
+    figures = (traces, error_rate, avg_latency, expected)
     return MetricsSummary(
         account=query.account,
         name=query.name,
         status=status,
-        headline=headline(status, found, comparison, (traces, error_rate, avg_latency), _hint(analysis, start, end)),
+        headline=headline(current, found, comparison, figures, _hint(analysis, start, end)),
         window=Window(start=query.start, end=query.end, interval_minutes=interval_minutes, bucket_count=len(series)),
         totals=totals,
         error_rate=error_rate,
@@ -107,7 +123,8 @@ def summarize(
         else None,
         traces_per_hour=traces * 3600 / (end - start),
         analysis_minutes=analysis.step // 60,
-        now=last_period(analysis, complete[-1] if complete and traces else None, errors, latency, found),
+        now=now_period(fine, current.now, status),
+        baseline=used(current),
         incidents=found[:MAX_INCIDENTS],
         more_incidents=max(0, len(found) - MAX_INCIDENTS),
         comparison=comparison,
@@ -121,16 +138,25 @@ def summarize(
     )
 
 
-def _shifts(analysis: Series, before: Series | None, error_threshold: float) -> list[Shift]:
-    """Steps that hold to the end, for each metric; earlier data that comes just before counts as before."""
-    points = []
-    for s in (before, analysis):
-        if s is not None:
-            points += judged([s.time(i) for i in range(len(s))], s.traces, s.errors, s.latency_sum)
-    found = [level_shift(points, "avg_latency_ms", math.inf)]
-    if math.isfinite(error_threshold):
-        found.append(level_shift(points, "error_rate", error_threshold))
-    return [s for s in found if s is not None and s.since < analysis.time(len(analysis))]
+def _judged_alone(series: Series, query: MetricsQuery, reference: Reference | None) -> Diagnosis:
+    """Without the most recent data: the window, and the one just before it when it is on the same grid."""
+    end = int(query.end.timestamp())
+    own = (int(query.start.timestamp()),) * 2
+    if reference is None or not reference.contiguous or reference.interval_minutes * 60 != series.step:
+        return assess(series, None, end, own)
+    before = reference.series(series.step)
+    if before.time(len(before)) != series.t0:
+        return assess(series, None, end, own)
+    both = Series(
+        before.t0,
+        series.step,
+        before.traces + series.traces,
+        before.errors + series.errors,
+        before.latency_sum + series.latency_sum,
+        before.input_tokens + series.input_tokens,
+        before.output_tokens + series.output_tokens,
+    )
+    return assess(both, None, end, (int(reference.start.timestamp()),) * 2)
 
 
 def _hint(analysis: Series, start: int, end: int) -> str | None:

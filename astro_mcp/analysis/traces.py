@@ -7,6 +7,7 @@ caps until it fits a bound.
 
 from __future__ import annotations
 
+import itertools
 import json
 import unicodedata
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from pydantic import JsonValue
 
 from astro_mcp.analysis.results.traces import ContentMode, ShownTrace, TraceGroup, TracesAnswer, TraceWindow
-from astro_mcp.domain import Trace, TracesQuery
+from astro_mcp.domain import Trace, TraceOrder, TracesQuery
 from astro_mcp.redaction import personal
 
 UNNAMED = "(unnamed)"
@@ -52,8 +53,9 @@ class TracePage:
     mode: ContentMode
 
     def answer(self, caps: Caps) -> TracesAnswer:
-        """The answer showing as much as `caps` allow."""
-        return answer(self.query, self.fetched, self.total, self.mode, caps)
+        """The answer showing as much as `caps` allow. Ordered here (not by the API): paged here too."""
+        fetched = self.fetched if self.query.order == "newest" else self.fetched[self.query.offset :]
+        return answer(self.query, fetched, self.total, self.mode, caps)
 
 
 def as_text(value: JsonValue) -> str | None:
@@ -76,24 +78,53 @@ def shorten(text: str, cap: int) -> str:
     return f"{text[:cut]}… [cut: {len(text):,} characters in all]"
 
 
-def prepare(traces: Sequence[Trace], mode: ContentMode = "truncated") -> list[Prepared]:
-    """Newest first (the API promises no order; traces without a time go last), content as text; in `redacted`
-    mode with e-mail addresses, API keys, phone and card numbers masked."""
-    ordered = sorted(traces, key=lambda t: t.timestamp or _OLDEST, reverse=True)
+def prepare(traces: Sequence[Trace], mode: ContentMode = "truncated", ordered: bool = False) -> list[Prepared]:
+    """Newest first (the API promises no order; traces without a time go last) unless already `ordered`,
+    content as text; in `redacted` mode with e-mail addresses, API keys, phone and card numbers masked."""
+    if not ordered:
+        traces = sorted(traces, key=lambda t: t.timestamp or _OLDEST, reverse=True)
     if mode == "redacted":
-        return [Prepared(t, _masked(as_text(t.input)), _masked(as_text(t.output))) for t in ordered]
-    return [Prepared(t, as_text(t.input), as_text(t.output)) for t in ordered]
+        return [Prepared(t, _masked(as_text(t.input)), _masked(as_text(t.output))) for t in traces]
+    return [Prepared(t, as_text(t.input), as_text(t.output)) for t in traces]
 
 
 def _masked(text: str | None) -> str | None:
     return None if text is None else personal(text)
 
 
-def groups(traces: Sequence[Prepared], label_cap: int) -> list[TraceGroup]:
-    """Traces by operation name, largest group first, each with its oldest and newest time."""
+def arrange(parts: Sequence[Sequence[Trace]], order: TraceOrder) -> list[Trace]:
+    """Traces fetched from successive parts of a window, in `order`: 'slowest' first (those without a latency
+    last), or 'spread': the newest of each part in turn, newest part first, so every part of the window shows."""
+    if order == "slowest":
+        every = [t for part in parts for t in part]
+        return sorted(every, key=lambda t: -1.0 if t.latency_ms is None else t.latency_ms, reverse=True)
+    newest = [sorted(p, key=lambda t: t.timestamp or _OLDEST, reverse=True) for p in reversed(parts)]
+    return [t for row in itertools.zip_longest(*newest) for t in row if t is not None]
+
+
+def error_label(t: Trace) -> str | None:
+    """What an error trace says went wrong: its output's error type and message, or its first line."""
+    if (t.status or "").lower() not in ("error", "failed", "failure"):
+        return None
+    out = t.output
+    if isinstance(out, dict) and "error" in out:
+        out = out["error"]
+    if isinstance(out, dict):
+        kind, message = out.get("type"), out.get("message")
+        return ": ".join(str(x) for x in (kind, message) if x) or None
+    if isinstance(out, str) and out.strip():
+        return out.strip().splitlines()[0]
+    return None
+
+
+def groups(traces: Sequence[Prepared], label_cap: int, by_error: bool = False) -> list[TraceGroup]:
+    """Traces by operation name (or, `by_error`, error traces by what went wrong), largest group first, each
+    with its oldest and newest time."""
     found: dict[str, list[datetime | None]] = {}
     for p in traces:
-        found.setdefault(shorten(p.trace.name or UNNAMED, label_cap), []).append(p.trace.timestamp)
+        label = error_label(p.trace) if by_error else p.trace.name or UNNAMED
+        if label is not None:
+            found.setdefault(shorten(label, label_cap), []).append(p.trace.timestamp)
     result = []
     for name, times in found.items():
         known = [t for t in times if t is not None]
@@ -125,10 +156,12 @@ def answer(
         account=query.agent.account,
         name=query.agent.name,
         window=TraceWindow(start=query.start, end=query.end),
+        order=query.order,
         total=total,
         offset=query.offset,
         traces=shown,
         groups=grouped,
+        errors=groups(fetched, caps.label, by_error=True),
         grouped=len(fetched),
         next_offset=end if more and shown else None,
         content=mode,

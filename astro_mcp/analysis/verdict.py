@@ -1,108 +1,107 @@
-"""The verdict: the status, the one-sentence headline, and the last complete period against the typical values."""
+"""The verdict: the one-sentence headline and the "now" line, both from the one "now", the same in every window."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.anomalies import ErrorJudge, LatencyJudge
+from astro_mcp.analysis.detect import Diagnosis, Finding
 from astro_mcp.analysis.grid import Series
 from astro_mcp.analysis.results.metrics import MIN_TRACES, Comparison, Incident, LastPeriod, Status
+from astro_mcp.analysis.story import FEW_TRACES, sentence
 
-DILUTING_MINUTES = 60  # periods longer than this can flatten a one-hour peak
-_FEW_PERIODS = 4  # fewer periods than this give no typical value to stand out from
-SLOWER = 0.3  # latency this much above the comparison's makes an agent degraded
+SLOWER = 0.3  # latency (or tokens per trace) this much away from the comparison's is a change worth saying
+_NOW = 3600  # the "now" line covers the last hour
 
 
-def last_period(
-    series: Series, i: int | None, errors: ErrorJudge, latency: LatencyJudge, incidents: list[Incident]
-) -> LastPeriod | None:
-    """Period i of the analysis grid (the last complete one) and whether it looks normal."""
-    if i is None:
+def now_period(fine: Series, now: int, status: Status) -> LastPeriod | None:
+    """The last hour of the fine view, and whether it looks normal: elevated while anything is wrong now."""
+    end = fine.t0 + max(0, min(len(fine), (now - fine.t0) // fine.step)) * fine.step
+    ids = fine.overlapping(end - _NOW, end)
+    if not ids:
         return None
-    traces, errs = series.traces[i], series.errors[i]
-    if not traces:
-        verdict = "no_traffic"
-    elif traces < MIN_TRACES:
-        verdict = "too_few_traces"
+    traces, errors = sum(fine.traces[i] for i in ids), sum(fine.errors[i] for i in ids)
+    latency = sum(fine.latency_sum[i] for i in ids)
+    if status in ("outage", "incident", "degraded"):
+        verdict = "elevated" if traces else "no_traffic"
     else:
-        flagged = errors.scores.get(i, 0.0) >= errors.threshold or latency.scores.get(i, 0.0) >= latency.threshold
-        verdict = "elevated" if flagged or any(x.ongoing for x in incidents) else "normal"
+        verdict = "no_traffic" if not traces else "too_few_traces" if traces < MIN_TRACES else "normal"
     return LastPeriod(
-        start=series.at(i),
-        end=series.at(i + 1),
+        start=_at(fine.time(ids.start)),
+        end=_at(end),
         trace_count=traces,
-        error_count=errs,
-        error_rate=errs / traces if traces else None,
-        avg_latency_ms=series.latency(i),
+        error_count=errors,
+        error_rate=errors / traces if traces else None,
+        avg_latency_ms=latency / traces if traces else None,
         verdict=verdict,
     )
 
 
-def status_of(traces: int, incidents: list[Incident], comparison: Comparison | None) -> Status:
-    if not traces:
-        return "no_traffic"
-    if any(i.ongoing for i in incidents):
-        return "incident"
-    if incidents or (comparison is not None and _worse(comparison)):
-        return "degraded"
-    return "healthy"
-
-
 def headline(
-    status: Status,
+    current: Diagnosis,
     incidents: list[Incident],
     comparison: Comparison | None,
-    figures: tuple[int, float | None, float | None],
+    figures: tuple[int, float | None, float | None, float],
     hint: str | None,
 ) -> str:
-    """One sentence: what is wrong, since when, and whether it still is; or that nothing is."""
-    traces, rate, latency = figures
-    if status == "no_traffic" or rate is None or latency is None:
-        return "No traces in this window: the agent served no traffic."
-    if incidents:
-        text = incidents[0].headline.removesuffix(".")
-        others = len(incidents) - 1
-        text += f" (+{fmt.plural(others, 'other incident')})" if others else ""
-    elif status == "degraded" and comparison is not None:
-        text = (
-            f"No incident within the window, but worse than {comparison.label}: {_against(comparison, rate, latency)}"
+    """One sentence: what is wrong now, since when; else what happened in the window; else that nothing did.
+
+    `figures`: the window's traces, error rate, mean latency, and the traces the agent normally sends in it.
+    """
+    traces, rate, latency, expected = figures
+    status = current.status
+    now_on = [f for f in current.findings if f.state != "over"]
+    if now_on:
+        text = _first(now_on[0], incidents, current)
+    elif status == "recovered":
+        recent = next(f for f in current.findings if f.end is not None)
+        text = _first(recent, incidents, current)
+    elif incidents:
+        text = incidents[0].headline.removesuffix(".") + f" (+{fmt.plural(len(incidents) - 1, 'other incident')})" * (
+            len(incidents) > 1
         )
+    elif status == "no_traffic":
+        text = "No traces in this window: the agent served no traffic"
+    elif not traces or rate is None or latency is None:
+        usual = f"about {expected:,.0f} normally" if expected >= 1 else "as usual for it at these hours"
+        text = f"Healthy: no traces in this window ({usual}); no incident"
     else:
-        text = (
-            f"Healthy: {fmt.pct(rate)} errors, {fmt.ms(latency)} mean latency over "
-            f"{fmt.plural(traces, 'trace')}, no incident"
+        errors = (
+            f"{fmt.plural(round(rate * traces), 'error')} in" if traces < FEW_TRACES else f"{fmt.pct(rate)} errors,"
         )
+        figures_now = f"{errors} {fmt.plural(traces, 'trace')}, {fmt.ms(latency)} mean latency"
+        text = f"Healthy: {figures_now}, no incident"
         if comparison is not None and comparison.trace_count:
-            text += f", in line with {comparison.label}"
-    return text + (f" ({hint})." if hint else ".")
+            text += f", {_against(comparison)}"
+    text = text.removesuffix(".")
+    if traces and traces < FEW_TRACES:
+        text += f" (only {fmt.plural(traces, 'trace')} in this window: a rough picture)"
+    if current.baseline.is_new(current.now) and current.baseline.since is not None:
+        since = datetime.fromtimestamp(current.baseline.since, UTC)
+        text += f". Its data begins {fmt.when(since)}: no baseline yet, so only what stands out within it is judged"
+    return text + (f" ({hint})." if hint and traces else ".")
 
 
-def dilution(analysis_minutes: int, window_minutes: int) -> str | None:
-    """Why a short peak may not show, right beside the figure it would hide in; None when it would show."""
-    periods = window_minutes // analysis_minutes
-    if periods < _FEW_PERIODS:
-        return (
-            f"only {periods or 'part of one'} {sized(analysis_minutes)} period{'s' if periods > 1 else ''}, too few "
-            "to tell a peak from the typical value: use a smaller interval, or zoom in with start_time/end_time"
-        )
-    if analysis_minutes > DILUTING_MINUTES:
-        return f"{sized(analysis_minutes)} averages; the worst hour may be higher: zoom in with start_time/end_time"
-    return None
+def _first(f: Finding, incidents: list[Incident], current: Diagnosis) -> str:
+    """The headline of the finding that sets the status, with the count of the others."""
+    others = len([i for i in incidents if i.start.timestamp() != f.start or i.metrics != [f.signal]])
+    text = next((i.headline for i in incidents if i.start.timestamp() == f.start and i.metrics == [f.signal]), None)
+    if text is None:  # it lies outside the window
+        start = int(incidents[0].start.timestamp()) if incidents else current.now
+        text = sentence(f, (min(start, f.start + 1), current.now), current.now)
+    return text.removesuffix(".") + (f" (+{fmt.plural(others, 'other incident')})." if others else ".")
 
 
-def sized(minutes: int) -> str:
-    """'6-hour' as an adjective, but '1 day 5 hours' where the adjective would read '1743-minute'."""
-    adjective = fmt.minutes(minutes, adjective=True)
-    return adjective if int(adjective.split("-")[0]) < 100 else fmt.minutes(minutes)
+def _against(c: Comparison) -> str:
+    """'in line with the previous day', or what changed against it."""
+    changes = []
+    if c.error_rate_verdict in ("higher", "lower"):
+        changes.append(f"error rate significantly {c.error_rate_verdict} than {c.label}")
+    for name, change in (("latency", c.latency_change), ("tokens per trace", c.tokens_per_trace_change)):
+        if change is not None and abs(change) >= SLOWER:
+            changes.append(f"{name} {change * 100:+.0f}% against {c.label}")
+    return "; ".join(changes) if changes else f"in line with {c.label}"
 
 
-def _worse(c: Comparison) -> bool:
-    return c.error_rate_verdict == "higher" or (c.latency_change is not None and c.latency_change >= SLOWER)
-
-
-def _against(c: Comparison, rate: float, latency: float) -> str:
-    parts = []
-    if c.error_rate_verdict == "higher" and c.error_rate is not None:
-        parts.append(f"error rate {fmt.pct(rate)} vs {fmt.pct(c.error_rate)}")
-    if c.latency_change is not None and c.latency_change >= SLOWER and c.avg_latency_ms is not None:
-        parts.append(f"latency {fmt.ms(latency)} vs {fmt.ms(c.avg_latency_ms)}")
-    return ", ".join(parts)
+def _at(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)

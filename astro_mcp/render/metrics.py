@@ -9,21 +9,21 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.anomalies import LATENCY_Z
 from astro_mcp.analysis.fit import halved_table
+from astro_mcp.analysis.periods import dilution, sized
 from astro_mcp.analysis.results.metrics import (
     MIN_TRACES,
     Change,
     Comparison,
-    Incident,
     LastPeriod,
     MetricsSummary,
     Period,
 )
-from astro_mcp.analysis.verdict import dilution, sized
 from astro_mcp.domain import rfc3339
 from astro_mcp.render.answer import Rendering
 from astro_mcp.render.table import table
+
+ALARMING = ("outage", "incident", "degraded")  # statuses marked ⚠: something is wrong now
 
 
 def raw_uri(summary: MetricsSummary) -> str:
@@ -56,9 +56,9 @@ def render(summary: MetricsSummary, raw_uri: str) -> str:
     length = fmt.minutes(int((w.end - w.start).total_seconds() // 60))
     lines = [
         f"{s.account}/{s.name}: {fmt.when(w.start)} → {fmt.when(w.end)} ({length}, {_buckets(w.interval_minutes)})",
-        f"{'⚠ ' if s.status in ('incident', 'degraded') else ''}Status: {s.status}. {s.headline}",
+        f"{'⚠ ' if s.status in ALARMING else ''}Status: {s.status}. {s.headline}",
     ]
-    if s.totals.trace_count == 0:
+    if s.totals.trace_count == 0 and s.status == "no_traffic":
         lines += [
             f"No traces between {fmt.when(w.start)} and {fmt.when(w.end)}: the agent served no traffic in this window.",
             "Is the agent deployed and receiving requests? Is the window right (times are UTC)? "
@@ -68,12 +68,34 @@ def render(summary: MetricsSummary, raw_uri: str) -> str:
             lines.append(f"It had {fmt.plural(s.comparison.trace_count, 'trace')} in {s.comparison.label}.")
         return "\n".join(lines + _notes(s))
     if s.now is not None:
-        lines.append(_now(s.now, s.analysis_minutes))
+        lines.append(_now(s.now))
     lines += _incidents(s)
+    if s.totals.trace_count == 0:
+        return "\n".join(lines + _baseline(s) + _notes(s))
     if s.comparison is not None:
         lines.append(_comparison(s, s.comparison))
+    lines += _baseline(s)
     lines += ["", *_figures(s), _idle(s), *_notes(s), "", *table(s, raw_uri)]
     return "\n".join(lines)
+
+
+def _baseline(s: MetricsSummary) -> list[str]:
+    b = s.baseline
+    if b is None:
+        return []
+    typical = [
+        f"{name} {shown(value)}"
+        for name, value, shown in (
+            ("errors", b.error_rate, fmt.pct),
+            ("latency", b.avg_latency_ms, fmt.ms),
+            ("tokens per trace", b.tokens_per_trace, fmt.num),
+            ("traffic in the last hour", b.traces_per_hour, lambda v: f"{fmt.num(v)} traces"),
+        )
+        if value is not None
+    ]
+    since = f" Data since {fmt.when(b.data_since)}." if b.data_since is not None else ""
+    new = " No baseline yet: the agent is new." if b.new_agent else ""
+    return [f"Judged against {b.description}: typically {', '.join(typical) or 'nothing yet'}.{since}{new}"]
 
 
 def _buckets(minutes: int) -> str:
@@ -81,9 +103,8 @@ def _buckets(minutes: int) -> str:
     return f"{size} buckets" if "-" in size else f"buckets of {size}"
 
 
-def _now(p: LastPeriod, minutes: int) -> str:
-    period = f"last {sized(minutes)} period" if minutes != 60 else "last hour"
-    head = f"Now ({period}, {fmt.span(p.start, p.end)}): "
+def _now(p: LastPeriod) -> str:
+    head = f"Now (last hour, {fmt.span(p.start, p.end)}): "
     if p.error_rate is None or p.avg_latency_ms is None:
         return head + "no traces."
     figures = f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}, {fmt.plural(p.trace_count, 'trace')}"
@@ -99,24 +120,22 @@ def _now(p: LastPeriod, minutes: int) -> str:
 def _incidents(s: MetricsSummary) -> list[str]:
     if not s.incidents:
         return []
-    lines = [
-        f"Incidents ({sized(s.analysis_minutes)} periods with {MIN_TRACES}+ traces; errors beyond chance at the "
-        f"typical rate, latency over {LATENCY_Z:g} MADs above it):"
-    ]
+    lines = ["Incidents (each beyond chance over every period judged, against the baseline below):"]
     for i in s.incidents:
-        lines.append(f"- {i.headline} {_counts(i)}")
+        lines.append(f"- [{i.kind}, {i.state}] {i.headline} Evidence: {i.evidence}.")
         c = i.traces_call
+        extra = "".join(
+            f", {key}='{value}'"
+            for key, value, default in (("status", c.status, "error"), ("order", c.order, "newest"))
+            if value != default
+        )
         lines.append(
             f"  → get_agent_traces(account='{c.account}', name='{c.name}', start_time='{c.start_time}', "
-            f"end_time='{c.end_time}')"
+            f"end_time='{c.end_time}'{extra})"
         )
     if s.more_incidents:
         lines.append(f"- and {s.more_incidents} more; narrow the window to see them.")
     return lines
-
-
-def _counts(i: Incident) -> str:
-    return f"({fmt.plural(i.error_count, 'error')} in {fmt.plural(i.trace_count, 'trace')}.)"
 
 
 def _comparison(s: MetricsSummary, c: Comparison) -> str:
@@ -147,7 +166,8 @@ def _comparison(s: MetricsSummary, c: Comparison) -> str:
         f"tokens per trace {fmt.num(tokens)} vs {fmt.num(c.tokens_per_trace or 0.0)}"
         f"{_delta(c.tokens_per_trace_change)}",
     ]
-    return head + "; ".join(parts) + "."
+    abnormal = f" Note: {c.abnormal}." if c.abnormal else ""
+    return head + "; ".join(parts) + "." + abnormal
 
 
 def _delta(change: float | None, more: str = "") -> str:

@@ -15,7 +15,16 @@ from astro_mcp.domain import rfc3339
 from astro_mcp.render.answer import Rendering
 from astro_mcp.render.pages import Paged, page_lengths
 
-_MARK = {"incident": "⚠", "failed": "✗", "degraded": "⚠", "no_traffic": "·", "healthy": "✓", "not_deployed": "-"}
+_MARK = {
+    "outage": "⚠",
+    "incident": "⚠",
+    "failed": "✗",
+    "degraded": "⚠",
+    "no_traffic": "·",
+    "recovered": "↺",
+    "healthy": "✓",
+    "not_deployed": "-",
+}
 
 
 def render(o: AccountOverview) -> str:
@@ -55,11 +64,15 @@ def _row(r: AgentRow) -> str:
         figures.append(f"err {fmt.pct(r.error_rate)}" if r.error_rate is not None else "err n/a")
         if r.avg_latency_ms is not None:
             figures.append(fmt.ms(r.avg_latency_ms))
+        if r.tokens_per_trace is not None:
+            figures.append(f"{fmt.num(r.tokens_per_trace)} tok/trace")
     if r.sparkline and any(r.sparkline):
         figures.append(fmt.sparkline([float(v) for v in r.sparkline]))
     if r.change:
         figures.append(r.change)
     said = r.reason or ("" if r.status == "healthy" else r.headline)  # a healthy row's figures say it all
+    if r.status == "recovered":
+        said = r.headline
     body = f"{_MARK[r.status]} {r.name} [{r.status.replace('_', ' ')}] {said}".rstrip()
     return _cut(f"{body} | {', '.join(figures)}" if figures else body, ROW_CHARS)
 

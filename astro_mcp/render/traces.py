@@ -30,8 +30,15 @@ def render(a: TracesAnswer) -> str:
             lines.append("No errors here: try a wider window, or status='all' to see what did run.")
         return "\n".join(lines + a.notes)
     first, last = a.offset + 1, a.offset + len(a.traces)
-    lines.append(f"{total} match; shown: {first}–{last}, newest first.")
+    order = {
+        "newest": "newest first",
+        "slowest": "slowest first, among those fetched across the window",
+        "spread": "sampled across the window, newest part first",
+    }[a.order]
+    lines.append(f"{total} match; shown: {first}–{last}, {order}.")
     lines.append(_groups_line(a))
+    if a.errors:
+        lines.append(_groups_line(a, by_error=True))
     lines += a.notes
     if a.content != "off":
         lines.append(FENCE_NOTE)
@@ -50,14 +57,14 @@ def render(a: TracesAnswer) -> str:
     return "\n".join(lines)
 
 
-def _groups_line(a: TracesAnswer) -> str:
+def _groups_line(a: TracesAnswer, by_error: bool = False) -> str:
     whole = a.offset == 0 and a.total == a.grouped
     scope = f"all {a.grouped:,}" if whole else f"the {a.grouped:,} fetched from #{a.offset + 1}"
     parts = [
         f"{g.name} {g.count:,} of {a.grouped:,}" + (f" ({_span(g.first, g.last)})" if g.first and g.last else "")
-        for g in a.groups
+        for g in (a.errors if by_error else a.groups)
     ]
-    return f"By operation, of {scope}: " + "; ".join(parts) + "."
+    return f"{'By error' if by_error else 'By operation'}, of {scope}: " + "; ".join(parts) + "."
 
 
 def _span(first: datetime, last: datetime) -> str:

@@ -110,7 +110,8 @@ Compare = Annotated[
     _published(
         "string",
         "What to compare the window with: 'previous' (the same length just before it), 'week' (the same "
-        "window a week earlier) or 'none'. Fetched at the same time as the window. Default (null): 'previous'.",
+        "window a week earlier) or 'none' (the window alone, in one request, judged on itself). Fetched at the "
+        "same time as the window, with the agent's most recent week for its status now. Default (null): 'previous'.",
         enum=["previous", "week", "none", None],
     ),
     Example("week"),
@@ -124,6 +125,18 @@ TraceStatus = Annotated[
         enum=["error", "ok", "all", None],
     ),
     Example("all"),
+]
+TraceOrder = Annotated[
+    domain.TraceOrder,
+    _or_default("newest"),
+    _published(
+        "string",
+        "Which traces first: 'newest'; 'slowest' (the slowest of those fetched across the window: for a latency "
+        "incident); 'spread' (sampled across the whole window, not only its newest minutes: for an incident "
+        "that lasted). Default (null): 'newest'.",
+        enum=["newest", "slowest", "spread", None],
+    ),
+    Example("slowest"),
 ]
 TraceLimit = Annotated[
     StrictInt,

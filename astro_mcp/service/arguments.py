@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from astro_mcp.config import Settings
-from astro_mcp.domain import MetricsQuery, TracesQuery, TraceStatus, rfc3339
+from astro_mcp.domain import MetricsQuery, TraceOrder, TracesQuery, TraceStatus, rfc3339
 from astro_mcp.query.cursor import Page, decode, same_scope
 from astro_mcp.query.slugs import check_slug
 from astro_mcp.query.window import resolve_query
@@ -35,11 +35,19 @@ class Arguments:
         return self.metrics(account, account, start, end, None)
 
     def traces(
-        self, account: str, name: str, start: Time, end: Time, status: TraceStatus, limit: int, offset: int
+        self,
+        account: str,
+        name: str,
+        start: Time,
+        end: Time,
+        status: TraceStatus,
+        limit: int,
+        offset: int,
+        order: TraceOrder = "newest",
     ) -> TracesQuery:
         """A page of one agent's traces, its window read as `metrics` reads it; raises `QueryError`."""
         window = self.metrics(account, name, start, end, None)
-        return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes)
+        return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes, order)
 
     def overview_page(self, account: str, start: Time, end: Time, cursor: str | None) -> tuple[MetricsQuery, Page]:
         """An overview's window and page; a cursor brings back the first page's exact window. Raises `QueryError`."""

@@ -263,8 +263,8 @@ def trace_id(view: AgentView, skeleton: Skeleton) -> str:
 
 
 def _rank_from_end(view: AgentView, skeleton: Skeleton, incident: tuple[int, int]) -> int:
-    """How many of the incident's errors are newer than this one."""
-    newer = total(view, skeleton.minute + 1, incident[1], "error")
+    """How many of the incident's errors are newer than this one (none after now: an ongoing one has no end yet)."""
+    newer = total(view, skeleton.minute + 1, min(incident[1], math.ceil(view.now.timestamp() / 60)), "error")
     same = minute_skeletons(view, skeleton.minute)
     return newer + sum(1 for s in same if s.error and s.index < skeleton.index)
 

@@ -24,8 +24,11 @@ def round4(x: float) -> float:
 
 
 Num = Annotated[float, PlainSerializer(round4, return_type=float, when_used="json")]
-Status = Literal["healthy", "degraded", "incident", "no_traffic"]
+Status = Literal["outage", "incident", "degraded", "recovered", "healthy", "no_traffic"]
 Metric = Literal["error_rate", "avg_latency_ms"]
+Signal = Literal["error_rate", "avg_latency_ms", "tokens_per_trace", "traffic"]
+Kind = Literal["spike", "regression", "drift", "flapping", "silence", "recovered"]
+State = Literal["ongoing", "over", "recurring"]
 
 
 class Window(Model):
@@ -60,45 +63,74 @@ class Period(Model):
 
 
 class Symptom(Model):
-    """How one metric moved during an incident."""
+    """How one signal moved during an incident."""
 
-    metric: Metric
-    peak: Num = Field(description="worst period's value: error rate 0..1 or latency in ms")
+    metric: Signal
+    peak: Num = Field(
+        description="worst period's value: error rate 0..1, latency in ms, tokens per trace, or traces (traffic)"
+    )
     peak_time: AwareDatetime
-    level: Num = Field(description="median value over the incident's periods (the new level of a regression)")
-    typical: Num = Field(description="the typical value before / outside the incident")
+    level: Num = Field(
+        description="the level during the incident, pooled over its bad periods (traffic: traces per hour)"
+    )
+    typical: Num = Field(
+        description="the typical value: the agent's lowest sustained level (traffic: what it normally sends then)"
+    )
     score: Num = Field(
-        description="how far the peak period stands out, as a z-score: latency in robust deviations (MAD) above "
-        "the typical period; errors as the normal tail as unlikely as that many errors at the typical rate. "
-        "4 or more is an anomaly"
+        description="how far the incident stands out, as a z-score of its pooled evidence (errors and traffic: "
+        "counts against the typical rate; means: in trace-weighted noise). 4 or more is an anomaly"
     )
 
 
 class TracesCall(Model):
-    """Ready-made arguments for `get_agent_traces`, to read the failed traces of an incident."""
+    """Ready-made arguments for `get_agent_traces`, to read the traces that show an incident: the failed ones
+    across its whole window, the slowest for latency, all of them (newest first) otherwise."""
 
     account: str
     name: str
     start_time: str
     end_time: str
-    status: Literal["error"] = "error"
+    status: Literal["error", "ok", "all"] = "error"
+    order: Literal["newest", "slowest", "spread"] = "newest"
 
 
 class Incident(Model):
-    """A run of unusual periods; an error and a latency anomaly at the same time are one incident."""
+    """One episode of one signal, named as an on-call engineer would: its kind, its state now, and its evidence."""
 
-    kind: Literal["spike", "regression"] = Field(
-        description="regression: a step change that holds until the window's end; spike: a short excursion"
+    kind: Kind = Field(
+        description="spike: came and went; regression: a step that holds; drift: a steady rise (see per_hour); "
+        "flapping: bad stretches alternating with clean ones; silence: traffic stopped or collapsed against "
+        "what the agent sends at those hours (an outage); recovered: bad for hours or days, fine since"
     )
-    ongoing: bool = Field(description="true when it lasts until the window's end (it is happening now)")
-    start: AwareDatetime
-    end: AwareDatetime | None = Field(description="when it ended (UTC); null while ongoing")
-    metrics: list[Metric]
+    state: State = Field(
+        description="ongoing: still now; recurring (flapping): not clean yet for three of its own cycles; over"
+    )
+    ongoing: bool = Field(description="true unless it is over")
+    start: AwareDatetime = Field(description="its onset (UTC), to the resolution the data supports")
+    end: AwareDatetime | None = Field(
+        description="when it ended, or (recurring) when its latest bad stretch ended; null while ongoing"
+    )
+    metrics: list[Signal]
     headline: str
+    evidence: str = Field(description="the counts behind it, e.g. '312 errors in 2,410 traces (12.9%)'")
+    per_hour: Num | None = Field(default=None, description="drift: relative rise per hour (0.03 = +3% an hour)")
+    cycle_minutes: int | None = Field(default=None, description="flapping: minutes from one bad stretch to the next")
     symptoms: list[Symptom]
     trace_count: int
     error_count: int
     traces_call: TracesCall
+
+
+class BaselineUsed(Model):
+    """What the verdict was judged against."""
+
+    description: str = Field(description="which data the baseline was learnt from, and how")
+    data_since: AwareDatetime | None = Field(description="the first trace in that data; null without any")
+    new_agent: bool = Field(description="its data begins less than two days ago: no baseline yet")
+    error_rate: Num | None = Field(description="typical error rate, 0..1")
+    avg_latency_ms: Num | None = Field(description="typical period's mean latency")
+    tokens_per_trace: Num | None = Field(description="typical input + output tokens per trace")
+    traces_per_hour: Num | None = Field(description="traces the agent normally sends in the hour before now")
 
 
 class LastPeriod(Model):
@@ -110,7 +142,9 @@ class LastPeriod(Model):
     error_count: int
     error_rate: Num | None = Field(description="0..1; null without traces")
     avg_latency_ms: Num | None
-    verdict: Literal["normal", "elevated", "too_few_traces", "no_traffic"]
+    verdict: Literal["normal", "elevated", "too_few_traces", "no_traffic"] = Field(
+        description="elevated when an incident is ongoing or recurring now; judged the same whatever the window"
+    )
 
 
 class Change(Model):
@@ -150,6 +184,11 @@ class Comparison(Model):
         )
     )
     p_value: Num | None
+    abnormal: str | None = Field(
+        default=None,
+        description="set when the earlier window was itself abnormal: what was wrong in it, and the agent's "
+        "normal level to compare with instead",
+    )
     rows: list[tuple[int, int, Num | None]] = Field(
         description="[trace_count, error_count, avg_latency_ms] of the earlier window, aligned index by index "
         "with table.rows"
@@ -182,8 +221,9 @@ class MetricsSummary(Model):
     """Metrics of one agent over one window, summarized from every bucket, with a verdict."""
 
     status: Status = Field(
-        description="incident: something unusual is happening now; degraded: an incident earlier in the window, "
-        "or errors significantly higher than before; healthy; no_traffic: no traces"
+        description="the agent now, the same whatever the window: outage (silent against its usual traffic); "
+        "incident (errors or latency unusual now, or flapping); degraded (only tokens per trace unusual now); "
+        "recovered (something ended within the last day); healthy; no_traffic (no traces at all)"
     )
     headline: str = Field(description="the verdict in one sentence, for a person")
     account: str
@@ -205,7 +245,10 @@ class MetricsSummary(Model):
     analysis_minutes: int = Field(
         description="period length incidents are judged on; a shorter peak is averaged over a period this long"
     )
-    now: LastPeriod | None = Field(description="the last complete period; null when the window has none")
+    now: LastPeriod | None = Field(
+        description="the most recent hour at fine resolution, whatever the window; null without data"
+    )
+    baseline: BaselineUsed | None = Field(default=None, description="what the verdict was judged against")
     incidents: list[Incident] = Field(description="worst first")
     more_incidents: int = Field(description="incidents found beyond those listed")
     comparison: Comparison | None = Field(description="null when no comparison was asked for or it failed")

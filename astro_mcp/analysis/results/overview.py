@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field
 
 from astro_mcp.domain import Model
 
-RowStatus = Literal["incident", "failed", "degraded", "no_traffic", "healthy", "not_deployed"]
+RowStatus = Literal["outage", "incident", "failed", "degraded", "no_traffic", "recovered", "healthy", "not_deployed"]
 
 
 class AgentRow(Model):
@@ -21,6 +21,8 @@ class AgentRow(Model):
         default=None, description="0..1; null without traces, or when the route counts no errors"
     )
     avg_latency_ms: float | None = Field(default=None, description="trace-weighted mean; null without traces")
+    tokens_per_trace: float | None = Field(default=None, description="input + output tokens per trace")
+    kind: str | None = Field(default=None, description="the kind of the incident that sets its status, if any")
     change: str | None = Field(default=None, description="against the period before the window; null when unknown")
     sparkline: list[int] = Field(default=[], description="trace counts per period of the window")
     error: str | None = Field(default=None, description="why its metrics could not be read (status failed)")

@@ -48,10 +48,20 @@ class TracesAnswer(Model):
     account: str
     name: str
     window: TraceWindow
-    total: int | None = Field(description="traces that match in the whole window (null if the API did not say)")
+    order: Literal["newest", "slowest", "spread"] = Field(
+        default="newest",
+        description="newest: the API's order; slowest / spread: ordered here among those fetched across the window",
+    )
+    total: int | None = Field(
+        description="traces that match in the whole window (null if the API did not say); for slowest / spread, "
+        "those fetched across the window"
+    )
     offset: int = Field(description="position of the first trace shown, 0 for the newest")
     traces: list[ShownTrace]
     groups: list[TraceGroup] = Field(description="the grouped traces by operation, largest group first")
+    errors: list[TraceGroup] = Field(
+        default=[], description="the grouped error traces by what went wrong (error type and message), largest first"
+    )
     grouped: int = Field(description="how many traces the groups cover: those fetched from `offset` on")
     next_offset: int | None = Field(description="pass as `offset` to read the next, older page; null on the last")
     content: ContentMode = Field(description="how much trace input/output is shown (ASTRO_MCP_TRACE_CONTENT)")
