@@ -1,7 +1,9 @@
 """`uv run python -m bench [section ...]`: every benchmark, against the bundled simulator on loopback.
 
 Sections, one module each: coldstart, latency (also context cost, repeated calls and memory), scaling,
-load, fleet (the account overview's fan-out against a simulator that delays every answer), traces (the
+load, fleet (the account overview's fan-out against a simulator that delays every answer), progress (when
+a client hears the first progress of a 500-agent overview against a 300 ms API), sizes (tools/list and the
+largest answers, in characters), traces (the
 p95 fetch's cost and the traces answer's size), floods (slow-header and session floods against the HTTP
 server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile).
 Default: all. `bench/common.py` holds what they share.
@@ -29,7 +31,17 @@ from bench.traces import traces
 
 
 async def main(sections: Sequence[str]) -> None:
-    chosen = set(sections) or {"coldstart", "latency", "scaling", "load", "fleet", "traces", "floods", "bodies"}
+    chosen = set(sections) or {
+        "coldstart",
+        "latency",
+        "scaling",
+        "load",
+        "fleet",
+        "progress",
+        "traces",
+        "floods",
+        "bodies",
+    }
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.machine()}"
@@ -49,6 +61,14 @@ async def main(sections: Sequence[str]) -> None:
         from bench.fleet import fleet
 
         await fleet()
+    if "progress" in chosen:
+        from bench.progress import progress
+
+        await progress()
+    if "sizes" in chosen:
+        from bench.sizes import sizes
+
+        await sizes()
     if "traces" in chosen:
         await traces()
     if "floods" in chosen:

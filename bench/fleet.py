@@ -86,7 +86,7 @@ async def fleet(runs: int = 7) -> None:
     out(f"Upstream requests in flight at once during the overviews: at most {peak} (bound: 8).")
     out()
     out("## Fleet: size of the overview's answer (characters)")
-    out("| agents | text | structuredContent | rows in the text |")
+    out("| agents | text | structuredContent | rows on the first page |")
     out("| ---: | ---: | ---: | ---: |")
     for count, text, structured, shown in sizes:
         out(f"| {count} | {text:,} | {structured:,} | {shown} |")
@@ -97,5 +97,5 @@ async def _size(client: Client, account: str, window: dict[str, str]) -> tuple[i
     _, result = await timed(client, "get_account_overview", {"account": account, **window})
     s: dict[str, Any] = result.structured_content or {}
     structured = len(json.dumps(s))
-    agents = len(s.get("agents", []))
-    return agents, result_chars(result) - structured, structured, agents - int(s.get("more_agents", 0))
+    shown = len(s.get("agents", []))
+    return shown + int(s.get("more_agents", 0)), result_chars(result) - structured, structured, shown

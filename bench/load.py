@@ -104,17 +104,22 @@ async def http_load(
 
         async def session(mine: list[dict[str, Any]]) -> None:
             nonlocal errors
-            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            answered = 0
+            try:
+                async with Client(f"http://127.0.0.1:{port}/mcp") as client:
 
-                async def one(args: dict[str, Any]) -> None:
-                    nonlocal errors
-                    took, result = await timed(client, tool, args)
-                    latencies.append(took)
-                    errors += bool(result.is_error)
+                    async def one(args: dict[str, Any]) -> None:
+                        nonlocal errors, answered
+                        took, result = await timed(client, tool, args)
+                        latencies.append(took)
+                        errors += bool(result.is_error)
+                        answered += 1
 
-                async with anyio.create_task_group() as tg:
-                    for args in mine:
-                        tg.start_soon(one, args)
+                    async with anyio.create_task_group() as tg:
+                        for args in mine:
+                            tg.start_soon(one, args)
+            except Exception:  # a connection the server dropped ends the client: its unanswered calls count as errors
+                errors += len(mine) - answered
 
         started = time.perf_counter()
         async with anyio.create_task_group() as tg:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,11 +13,12 @@ from mcp import Client
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from astro_mcp.analysis.compare import Reference, split_previous, with_previous
-from astro_mcp.analysis.overview import MAX_CHARS, row_of
+from astro_mcp.analysis.overview import row_of
 from astro_mcp.analysis.summarize import summarize
 from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, Bucket, MetricsQuery, rfc3339
+from astro_mcp.render.answer import BOUND
 from astro_mcp.server.resources import TEMPLATE
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
 from tests.conftest import NOW, server_at_now, text_of
@@ -52,19 +54,21 @@ async def test_list_agents_gives_accounts_roles_and_which_agents_are_deployed(cl
     result = await client.call_tool("list_agents", {})
     assert not result.is_error
     assert result.structured_content is not None
-    accounts = {a["name"]: a for a in result.structured_content["accounts"]}
-    assert list(accounts) == ["astro-team", "data-team", "ada-lovelace", "large-org", "zoo"]
+    s = result.structured_content
+    assert (s["status"], list(s)[:2]) == ("ok", ["status", "headline"])
+    assert s["headline"].startswith("5 accounts, ")
+    accounts = {a["name"]: a for a in s["accounts"]}
+    assert list(accounts) == ["astro-team", "data-team", "ada-lovelace", "large-org"]  # the first page
     assert (accounts["data-team"]["type"], accounts["data-team"]["role"]) == ("team", "member")
     agents = {a["name"]: a for a in accounts["data-team"]["agents"]}
     assert agents["sql-helper"]["deployed"] is False
     assert agents["report-agent"]["status"] == "Stopped"
     assert agents["etl-agent"]["deployment_id"] == "dep-data-team-etl-agent"
-    assert len(accounts["large-org"]["agents"]) == 500
+    assert 0 < len(accounts["large-org"]["agents"]) < 500
     text = text_of(result)
-    assert "data-team (team, role member): 4 agents, 3 deployed" in text
+    assert "data-team (team, role member):" in text
     assert "registered, not deployed: sql-helper" in text
-    assert "and 460 more" in text
-    assert len(text) < 4000
+    assert f"and {s['more_agents']:,} more agents on the next pages: list_agents(cursor='{s['next_cursor']}')" in text
 
 
 async def test_an_account_whose_deployments_cannot_be_read_says_why(client: Client) -> None:
@@ -141,19 +145,23 @@ async def test_stopped_pending_and_undeployed_agents_each_say_so(client: Client)
     assert s["agents"][-1]["name"] == "sql-helper"
 
 
-async def test_an_overview_of_500_agents_stays_bounded_counts_the_rest_and_keeps_its_fan_out_bound(
+async def test_an_overview_of_500_agents_leads_with_the_two_in_trouble_and_counts_the_rest(
     settings: Settings, simulator: Simulator
 ) -> None:
     simulator.latency_ms = 10  # answers overlap, as over a network
     async with Client(server_at_now(settings, max_concurrency=4)) as client:
         text, s = await overview(client, account="large-org", start_time="now-1h")
     assert simulator.max_in_flight == 4
-    assert len(text) <= MAX_CHARS
-    assert len(s["agents"]) == 500
+    assert len(text) <= BOUND
+    assert len(json.dumps(s)) <= BOUND
+    assert list(s)[:2] == ["status", "headline"]
     assert s["agents"][0]["name"] == "agent-013"
     shown = sum(1 for line in text.splitlines() if line[:2] in ("⚠ ", "✓ ", "✗ ", "· ", "- "))
+    assert shown == len(s["agents"]) < 500
     assert shown + s["more_agents"] == 500
-    assert f"... and {s['more_agents']} more: {s['more_agents']} healthy" in text
+    assert s["more_by_status"] == {"healthy": s["more_agents"]}
+    assert f"... and {s['more_agents']} more: {s['more_agents']} healthy." in text
+    assert f"Next page: get_account_overview(account='large-org', cursor='{s['next_cursor']}')." in text
 
 
 async def test_a_server_without_the_agent_route_is_read_per_deployment(

@@ -1,8 +1,9 @@
-"""The published output schema: self-contained, and accepting exactly what pydantic's schema accepts."""
+"""The published output schemas: self-contained, compact, and accepting what pydantic's schema accepts."""
 
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,13 +16,14 @@ from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.domain import Bucket as MetricsBucket
-from astro_mcp.server.schema import self_contained
+from astro_mcp.server.schema import compact_output, self_contained
 from tests.conftest import examples, summarize_at
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
 QUERY = MetricsQuery(AgentRef("astro-team", "weather-agent"), START, START + timedelta(days=1), 60)
 ORIGINAL = MetricsSummary.model_json_schema()
-PUBLISHED = self_contained(ORIGINAL)
+PUBLISHED = compact_output(ORIGINAL)
+SHALLOW = compact_output(ORIGINAL, 1)  # as get_agent_metrics publishes it
 
 
 def walk(node: Any) -> list[Any]:
@@ -58,15 +60,28 @@ BUSY = busy()
 EMPTY = summarize_at(QUERY, [], 60, START + timedelta(days=2)).model_dump(mode="json")
 
 
-def test_the_published_schema_has_no_references_and_keeps_portable_nullables() -> None:
+def test_the_published_schema_has_no_references_and_nothing_only_a_person_reads() -> None:
     nodes = [n for n in walk(PUBLISHED) if isinstance(n, dict)]
     assert not [n for n in nodes if "$ref" in n or "$defs" in n]
-    assert not [n for n in nodes if isinstance(n.get("type"), list)]  # single-`type` dialects reject lists
     assert "$defs" in ORIGINAL  # ...while pydantic's own has them: the rewrite did something
+    assert not [
+        n for n in nodes if {"title", "description", "default"} & {k for k, v in n.items() if isinstance(v, str)}
+    ]
+    assert PUBLISHED["properties"]["error_rate"]["type"] == ["number", "null"]
     busiest = PUBLISHED["properties"]["busiest"]["anyOf"]
     assert busiest[1] == {"type": "null"}
     assert busiest[0]["required"] == ORIGINAL["$defs"]["Period"]["required"]
     assert PUBLISHED["properties"]["incidents"]["items"]["properties"]["kind"]["enum"] == ["spike", "regression"]
+
+
+def test_a_shallow_schema_types_every_field_and_leaves_the_inside_of_nested_objects_out() -> None:
+    props = SHALLOW["properties"]
+    assert set(props) == set(ORIGINAL["properties"])
+    assert SHALLOW["required"] == ORIGINAL["required"]
+    assert props["busiest"] == {"type": ["object", "null"]}
+    assert props["incidents"] == {"type": "array", "items": {"type": "object"}}
+    assert props["status"]["enum"] == ORIGINAL["properties"]["status"]["enum"]
+    assert len(json.dumps(SHALLOW)) < len(json.dumps(PUBLISHED)) / 3
 
 
 def test_a_ref_keeps_its_sibling_keywords() -> None:
@@ -88,10 +103,11 @@ def test_a_ref_keeps_its_sibling_keywords() -> None:
     }
 
 
-def test_real_summaries_are_valid_under_both() -> None:
+def test_real_summaries_are_valid_under_each() -> None:
     for instance in (BUSY, EMPTY):
         assert Draft202012Validator(ORIGINAL).is_valid(instance)
         assert Draft202012Validator(PUBLISHED).is_valid(instance)
+        assert Draft202012Validator(SHALLOW).is_valid(instance)
     assert BUSY["incidents"]
     assert BUSY["comparison"] is not None
     assert BUSY["busiest"] is not None
@@ -136,4 +152,7 @@ def test_both_schemas_accept_and_reject_the_same_instances(base: dict[str, Any],
                 node[last] = data.draw(json_values)
         except (KeyError, IndexError, TypeError):
             continue  # an earlier change already replaced this part
-    assert Draft202012Validator(PUBLISHED).is_valid(instance) == Draft202012Validator(ORIGINAL).is_valid(instance)
+    valid = Draft202012Validator(ORIGINAL).is_valid(instance)
+    assert Draft202012Validator(PUBLISHED).is_valid(instance) == valid
+    if valid:  # the shallow one is never stricter
+        assert Draft202012Validator(SHALLOW).is_valid(instance)

@@ -20,7 +20,7 @@ from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from astro_mcp.server.resources import RAW_TEMPLATE, TEMPLATE
-from astro_mcp.server.schema import self_contained
+from astro_mcp.server.schema import compact_output
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
 from tests.conftest import NOW, server_at_now, text_of
 
@@ -52,7 +52,6 @@ async def test_the_tool_publishes_a_described_flat_input_schema_and_an_output_sc
     assert tool.annotations.read_only_hint is True
     assert tool.annotations.idempotent_hint is True
     assert tool.annotations.open_world_hint is True
-    assert tool.annotations.destructive_hint is False
     props = tool.input_schema["properties"]
     assert set(props) == {"account", "name", "start_time", "end_time", "interval", "compare"}
     assert props["compare"]["enum"] == ["previous", "week", "none", None]  # null: the default (test_portable_schemas)
@@ -60,12 +59,12 @@ async def test_the_tool_publishes_a_described_flat_input_schema_and_an_output_sc
     assert all(p.get("description") for p in props.values())
     assert props["account"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,63}$"
     assert "now-7d" in props["start_time"]["description"]
-    assert "without an offset it is UTC" in props["start_time"]["description"]
+    assert "UTC without an offset" in props["start_time"]["description"]
     assert tool.output_schema is not None
     assert {"status", "headline", "window", "totals", "error_rate", "incidents", "comparison", "table"} <= set(
         tool.output_schema["properties"]
     )
-    assert tool.output_schema == self_contained(MetricsSummary.model_json_schema())  # no $ref: see test_schema
+    assert tool.output_schema == compact_output(MetricsSummary.model_json_schema(), 1)  # see test_schema
     assert "Quote these figures" in (tool.description or "")
     assert "\n    " not in (tool.description or "")  # no docstring indentation reaches the model
 

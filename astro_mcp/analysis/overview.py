@@ -1,13 +1,13 @@
 """An account at a glance: one row per agent, worst first, each with the reason it needs attention.
 
 `row_of` is the one place that reads a `MetricsSummary` to judge an agent; the rest of the overview
-(ranking, headline, the size bound) sees only rows. Pure: no I/O, no clock.
+(ranking, headline) sees only rows. The answer is paged by `render.overview`. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.results.metrics import MetricsSummary
@@ -24,10 +24,8 @@ RANK: dict[RowStatus, int] = {
 }
 NEEDS_ATTENTION = frozenset({"incident", "failed", "degraded", "no_traffic"})
 
-MAX_CHARS = 12_000  # the whole text answer, for 1 agent or 500
 ROW_CHARS = 200  # one agent's line of text, at most
 HEAD_CHARS = 1_600  # everything but the rows: heading, notes, the count of rows left out, the hint
-ROWS_SHOWN = (MAX_CHARS - HEAD_CHARS) // (ROW_CHARS + 1)
 
 
 def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) -> AgentRow:
@@ -71,20 +69,25 @@ def overview(window: OverviewWindow, account: str, rows: Sequence[AgentRow], not
     ranked = sorted(rows, key=_severity)
     status: RowStatus = ranked[0].status if ranked else "not_deployed"
     return AccountOverview(
-        account=account,
-        window=window,
         status=status,
         headline=_headline(ranked),
+        account=account,
+        window=window,
         agents=ranked,
-        more_agents=max(0, len(ranked) - ROWS_SHOWN),
+        more_agents=0,
         notes=list(notes),
     )
 
 
-def counts(rows: Sequence[AgentRow]) -> str:
-    """'370 healthy, 10 no traffic': rows by status, in rank order."""
+def by_status(rows: Sequence[AgentRow]) -> dict[str, int]:
+    """Rows counted by status, in rank order."""
     by = Counter(r.status for r in rows)
-    return ", ".join(f"{by[s]} {s.replace('_', ' ')}" for s in RANK if by[s])
+    return {s: by[s] for s in RANK if by[s]}
+
+
+def counts(by: Mapping[str, int]) -> str:
+    """'370 healthy, 10 no traffic': `by_status`'s counts in words."""
+    return ", ".join(f"{n:,} {s.replace('_', ' ')}" for s, n in by.items())
 
 
 def _severity(row: AgentRow) -> tuple[int, float, int, str]:
@@ -98,11 +101,11 @@ def _headline(ranked: Sequence[AgentRow]) -> str:
     if not deployed:
         return "No deployed agents: nothing to measure."
     if not attention:
-        return f"All {fmt.plural(len(deployed), 'deployed agent')} look healthy ({counts(deployed)})."
+        return f"All {fmt.plural(len(deployed), 'deployed agent')} look healthy ({counts(by_status(deployed))})."
     worst = attention[0]
     return (
         f"{len(attention)} of {fmt.plural(len(deployed), 'deployed agent')} need attention "
-        f"({counts(deployed)}); worst: {worst.name}, {worst.reason}."
+        f"({counts(by_status(deployed))}); worst: {worst.name}, {worst.reason}."
     )
 
 

@@ -110,20 +110,31 @@ def answer(
         )
     if mode == "off":
         notes.append("Trace inputs and outputs are hidden: ASTRO_MCP_TRACE_CONTENT=off on this server.")
+    grouped = groups(fetched, caps.label)
     return TracesAnswer(
+        status=query.status,
+        headline=_headline(query, total, grouped, len(fetched)),
         account=query.agent.account,
         name=query.agent.name,
         window=TraceWindow(start=query.start, end=query.end),
-        status=query.status,
         total=total,
         offset=query.offset,
         traces=shown,
-        groups=groups(fetched, caps.label),
+        groups=grouped,
         grouped=len(fetched),
         next_offset=end if more and shown else None,
         content=mode,
         notes=notes,
     )
+
+
+def _headline(query: TracesQuery, total: int | None, grouped: Sequence[TraceGroup], fetched: int) -> str:
+    kind = {"error": "error traces", "ok": "successful traces", "all": "traces"}[query.status]
+    matched = f"{total:,} {kind} match" if total is not None else f"{fetched:,} {kind} read"
+    if not grouped:
+        return f"{matched} in the window."
+    top = grouped[0]
+    return f"{matched} in the window; the largest group is {top.name}, {top.count:,} of {fetched:,}."
 
 
 def _shown(p: Prepared, mode: ContentMode, caps: Caps) -> ShownTrace:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 from pydantic import SecretStr
 
+from astro_mcp import progress
 from astro_mcp.api.auth import AuthRejectedError, Grant, WorkOS, claims_expiry
 from astro_mcp.api.keeper import Keeper
 from astro_mcp.api.store import Login, Store, system_keyring
@@ -275,6 +276,7 @@ class TokenSource:
     async def _refresh(self, held: _Held, deadline: float | None) -> SecretStr:
         if held.refresh is None:
             raise MissingTokenError(self._fix("has expired", held.origin))
+        await progress.step("refreshing the Astro sign-in")
         if held.origin in (Origin.ENV_ACCESS, Origin.ENV_REFRESH):
             grant = await self._exchange(held)
             self._held = self._granted(held, grant)

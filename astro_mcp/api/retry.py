@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import anyio
 
+from astro_mcp import progress
 from astro_mcp.errors import ApiError, AstroError, ConnectionFailedError, RateLimitedError, RequestTimeoutError
 
 logger = logging.getLogger(__name__)
@@ -82,5 +83,6 @@ async def within_budget(
             if delay >= deadline - anyio.current_time():
                 raise
             logger.warning("attempt %d for %s failed (%s); retrying in %.2fs", number, what, err, delay)
+            await progress.step(f"{what}: attempt {number} failed ({err}); retrying in {delay:.1f} s")
             await anyio.sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")

@@ -1,21 +1,31 @@
-"""The `list_agents` result as text: each account with the user's role, and its agents' deployment status."""
+"""The `list_agents` result as text: each account with the user's role, and its agents' deployment status.
+
+A page at a time (`pages`): the agents of every account in order, an account with no agent taking one
+row, and the call that reads the next page.
+"""
 
 from __future__ import annotations
 
-from astro_mcp import formats as fmt
-from astro_mcp.analysis.results.fleet import Fleet, FleetAccount
-from astro_mcp.render.answer import Rendering, whole
+from collections.abc import Iterator
 
-MAX_NAMES = 40  # per account and state; the rest are counted (all are in structuredContent)
+from astro_mcp import formats as fmt
+from astro_mcp.analysis.results.fleet import Fleet, FleetAccount, FleetAgent
+from astro_mcp.render.answer import Rendering
+from astro_mcp.render.pages import Paged, page_lengths
 
 
 def render(fleet: Fleet) -> str:
     """The text block of a `list_agents` result."""
     if not fleet.accounts:
         return "This login belongs to no Astro account."
-    lines: list[str] = []
+    lines = [fleet.headline]
     for account in fleet.accounts:
         lines += _account(account)
+    if fleet.next_cursor is not None:
+        lines.append(
+            f"... and {fmt.plural(fleet.more_agents, 'more agent')} on the next pages: "
+            f"list_agents(cursor='{fleet.next_cursor}')."
+        )
     lines.append(
         "Next: get_account_overview(account) to see which agents need attention; "
         "get_agent_metrics(account, name) for one agent."
@@ -25,23 +35,47 @@ def render(fleet: Fleet) -> str:
 
 def _account(a: FleetAccount) -> list[str]:
     kind = ", ".join(part for part in (a.type, f"role {a.role}" if a.role else None) if part)
-    deployed = sum(agent.deployed for agent in a.agents)
-    head = f"{a.name} ({kind}): " if kind else f"{a.name}: "
-    lines = [head + f"{fmt.plural(len(a.agents), 'agent')}, {deployed} deployed"]
+    lines = [f"{a.name} ({kind}):" if kind else f"{a.name}:"]
     if a.error is not None:
         lines.append(f"  deployments could not be read: {a.error}")
     groups: dict[str, list[str]] = {}
     for agent in a.agents:
         state = f"deployed, {agent.status or 'status unknown'}" if agent.deployed else "registered, not deployed"
         groups.setdefault(state, []).append(agent.name)
-    lines += [f"  {state}: {_names(names)}" for state, names in groups.items()]
+    lines += [f"  {state}: {', '.join(names)}" for state, names in groups.items()]
     return lines
 
 
-def _names(names: list[str]) -> str:
-    shown = names[:MAX_NAMES]
-    more = f", and {len(names) - len(shown)} more (all in structuredContent)" if len(names) > len(shown) else ""
-    return ", ".join(shown) + more
+Row = tuple[FleetAccount, FleetAgent | None]
 
 
-FLEET = Rendering(Fleet, render, whole)
+def pages(paged: Paged[Fleet]) -> Iterator[Fleet]:
+    """The page asked for, longest first: rows of (account, agent), regrouped by account."""
+    whole, page = paged.result, paged.page
+    rows: list[Row] = [(a, agent) for a in whole.accounts for agent in _agents_or_none(a)]
+    left = rows[page.offset :]
+    for length in page_lengths(len(left)):
+        yield whole.model_copy(
+            update={
+                "accounts": _regrouped(left[:length]),
+                "more_agents": sum(agent is not None for _, agent in left[length:]),
+                "next_cursor": page.next_cursor(length, len(rows)),
+            }
+        )
+
+
+def _agents_or_none(account: FleetAccount) -> list[FleetAgent | None]:
+    """An account's agents; an account without any still takes a row."""
+    return [*account.agents] if account.agents else [None]
+
+
+def _regrouped(rows: list[Row]) -> list[FleetAccount]:
+    accounts: dict[str, FleetAccount] = {}
+    for account, agent in rows:
+        page = accounts.setdefault(account.name, account.model_copy(update={"agents": []}))
+        if agent is not None:
+            page.agents.append(agent)
+    return list(accounts.values())
+
+
+FLEET = Rendering(Fleet, render, pages)

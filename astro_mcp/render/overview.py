@@ -1,16 +1,19 @@
 """An `AccountOverview` as text: the headline, the agents needing attention with their reason, then the rest.
 
-The text stays under `MAX_CHARS` whatever the number of agents: every line of a row is cut at
-`ROW_CHARS`, at most `ROWS_SHOWN` rows are written, and the rows left out are counted by status.
+A page at a time (`pages`): the worst agents first, the ones after the page counted by status, with the
+call that reads the next page. Every line of a row is cut at `ROW_CHARS`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.overview import HEAD_CHARS, NEEDS_ATTENTION, ROW_CHARS, counts
+from astro_mcp.analysis.overview import HEAD_CHARS, NEEDS_ATTENTION, ROW_CHARS, by_status, counts
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow
 from astro_mcp.domain import rfc3339
-from astro_mcp.render.answer import Rendering, whole
+from astro_mcp.render.answer import Rendering
+from astro_mcp.render.pages import Paged, page_lengths
 
 _MARK = {"incident": "⚠", "failed": "✗", "degraded": "⚠", "no_traffic": "·", "healthy": "✓", "not_deployed": "-"}
 
@@ -25,8 +28,10 @@ def render(o: AccountOverview) -> str:
         *(f"Note: {note}" for note in o.notes),
     ]
     head = [_cut(line, HEAD_CHARS // 5) for line in head[:4]]  # leaves room for the lines below
-    shown = o.agents[: len(o.agents) - o.more_agents]
+    shown = o.agents
     lines = [*head, ""]
+    if o.offset:
+        lines.append(f"Agents {o.offset + 1:,}–{o.offset + len(shown):,}, worst first:")
     attention = [r for r in shown if r.status in NEEDS_ATTENTION and r.reason is not None]
     if attention:
         lines.append("Needs attention, worst first:")
@@ -35,9 +40,9 @@ def render(o: AccountOverview) -> str:
     if rest:
         lines.append("The others:" if attention else "Agents:")
         lines += [_row(r) for r in rest]
-    if o.more_agents:
-        left = o.agents[len(shown) :]
-        lines.append(f"... and {o.more_agents:,} more: {counts(left)} (every row is in structuredContent).")
+    if o.next_cursor is not None:
+        lines.append(f"... and {o.more_agents:,} more: {counts(o.more_by_status)}.")
+        lines.append(f"Next page: get_account_overview(account='{o.account}', cursor='{o.next_cursor}').")
     same = f"start_time='{rfc3339(w.start)}', end_time='{rfc3339(w.end)}'"
     lines.append(f"Next: get_agent_metrics(account, name, {same}) for one agent's incidents and series, same window.")
     return "\n".join(lines)
@@ -70,4 +75,20 @@ def _cut(line: str, limit: int) -> str:
     return head.rstrip(" ,;:|") + "…"
 
 
-OVERVIEW = Rendering(AccountOverview, render, whole)
+def pages(paged: Paged[AccountOverview]) -> Iterator[AccountOverview]:
+    """The page asked for, longest first; the window is in the cursor, so every page has the same."""
+    whole, page = paged.result, paged.page
+    rows = whole.agents[page.offset :]
+    for length in page_lengths(len(rows)):
+        yield whole.model_copy(
+            update={
+                "agents": rows[:length],
+                "offset": page.offset,
+                "more_agents": len(rows) - length,
+                "more_by_status": by_status(rows[length:]),
+                "next_cursor": page.next_cursor(length, len(whole.agents)),
+            }
+        )
+
+
+OVERVIEW = Rendering(AccountOverview, render, pages)

@@ -60,7 +60,7 @@ AnyAccount = Annotated[
     StrictStr | None,
     _published(
         "string",
-        "Only this account (slug, e.g. 'astro-team'). Default (null): every account of the signed-in user.",
+        "Only this account (slug, e.g. 'astro-team'). Default (null): every account of the user.",
         pattern=SLUG_PATTERN,
     ),
     Example("astro-team"),
@@ -81,10 +81,9 @@ StartTime = Annotated[
     Time,
     _published(
         "string",
-        "Start of the window. RFC 3339 ('2026-11-24T09:00:00Z' or with an offset; without an offset it is UTC), "
-        "'now', a relative time ('now-6h', 'now-7d', '-24h', '2 hours ago'), 'today' or 'yesterday' (midnight "
-        "UTC), epoch seconds ('1764000000'), or a duration before end_time ('24h', '7d', 'P1D'). "
-        "Default (null): 24 hours before end_time.",
+        "Start of the window: RFC 3339 ('2026-11-24T09:00:00Z'; UTC without an offset), 'now-6h', 'now-7d', "
+        "'2 hours ago', 'today', 'yesterday', epoch seconds ('1764000000'), or a duration before end_time "
+        "('24h', '7d'). Default (null): 24 hours before end_time.",
     ),
     Example("now-24h"),
 ]
@@ -92,8 +91,7 @@ EndTime = Annotated[
     Time,
     _published(
         "string",
-        "End of the window: RFC 3339, 'now', a relative time such as 'now-1h', 'today', or epoch seconds. "
-        "Default (null): now.",
+        "End of the window: as start_time, but not a duration ('now', 'now-1h'). Default (null): now.",
     ),
     Example("now"),
 ]
@@ -102,8 +100,7 @@ Interval = Annotated[
     _published(
         "string",
         "Bucket size: minutes ('60'), or '15m', '1h', '1d', 'hourly', 'daily'. Default (null): a round size "
-        "giving at most about 36 buckets (5 minutes for 1 hour, 60 for 24 hours), and hourly buckets from there "
-        "up to 8 days.",
+        "giving at most about 36 buckets (60 minutes for 24 hours).",
     ),
     Example("1h"),
 ]
@@ -147,6 +144,12 @@ TraceOffset = Annotated[
         maximum=1_000_000,
     ),
     Example(20),
+]
+
+Cursor = Annotated[
+    StrictStr | None,
+    _published("string", "next_cursor of the previous answer, for the next page. Default (null): the first page."),
+    Example("<next_cursor>"),
 ]
 
 _BOUNDS = ("less_than_equal", "greater_than_equal", "less_than", "greater_than")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from astro_mcp import progress
 from astro_mcp.errors import AstroError, MissingTokenError, NotFoundError
 from astro_mcp.server.logs import forwarded
 from astro_mcp.server.signin import signing_in
@@ -41,14 +42,15 @@ def astro_errors(
 async def answering(
     ctx: Context[AppState, Any], account: str | None, name: str | None = None
 ) -> AsyncIterator[Service]:
-    """What every tool runs in: its failures become advice, and what it logged reaches the client's operator.
+    """What every tool runs in: its failures become advice, what it logged reaches the client's operator, and
+    what it is doing reaches the client as progress when the client asked for it.
 
     A call with no usable login starts the sign-in from here and answers with what the user must do; a
     name Astro does not know is answered with the user's real names (`name`: the agent the call is about).
     """
     state = state_of(ctx)
     async with forwarded(ctx, state.log_levels):
-        with astro_errors(state.service, account or ""):
+        with astro_errors(state.service, account or ""), progress.reporting(ctx.report_progress):
             try:
                 yield state.service
             except MissingTokenError as err:

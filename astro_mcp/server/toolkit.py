@@ -19,18 +19,21 @@ from pydantic import Field, ValidationError
 
 from astro_mcp.render.answer import Rendering, fitted
 from astro_mcp.server.args import examples_of, explain_invalid
-from astro_mcp.server.schema import portable_input, self_contained
+from astro_mcp.server.schema import compact_output, portable_input
 
 
 class CheckedTool(Tool):
     """A tool whose refusals speak our language, not pydantic's, and whose result is answered by its rendering."""
 
     rendering: Rendering[Any, Any] | None = Field(default=None, exclude=True)
+    schema_depth: int | None = Field(default=None, exclude=True)
 
     @cached_property
     def output_schema(self) -> dict[str, Any] | None:
         """The output model's schema, made when the tools are first listed (pydantic takes tens of ms for four)."""
-        return None if self.rendering is None else self_contained(self.rendering.model.model_json_schema())
+        if self.rendering is None:
+            return None
+        return compact_output(self.rendering.model.model_json_schema(), self.schema_depth)
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         try:
@@ -48,9 +51,13 @@ class CheckedTool(Tool):
 
 
 def tool(
-    fn: Callable[..., Any], title: str, rendering: Rendering[Any, Any], meta: dict[str, Any] | None = None
+    fn: Callable[..., Any],
+    title: str,
+    rendering: Rendering[Any, Any],
+    meta: dict[str, Any] | None = None,
+    schema_depth: int | None = None,
 ) -> Tool:
-    """A read-only tool whose answer `rendering` makes, with an output schema that has no `$ref`s."""
+    """A read-only tool whose answer `rendering` makes, with a compact output schema (`schema_depth` levels deep)."""
     made = cast(
         CheckedTool,
         CheckedTool.from_function(  # a classmethod of Tool: it makes a CheckedTool
@@ -58,12 +65,12 @@ def tool(
             title=title,
             meta=meta,
             description=inspect.cleandoc(fn.__doc__ or ""),  # Python < 3.13 keeps the indentation
-            annotations=ToolAnnotations(
-                title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-            ),
+            # The title is the tool's own; destructiveHint means nothing beside readOnlyHint=true.
+            annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True),
             structured_output=False,  # the schema is made on first listing, from the rendering's model
         ),
     )
     made.rendering = rendering
+    made.schema_depth = schema_depth
     made.parameters = portable_input(made.parameters)
     return made

@@ -12,6 +12,7 @@ from mcp.server.mcpserver.tools import Tool
 from astro_mcp.analysis.results import AccountOverview, Fleet, MetricsSummary
 from astro_mcp.analysis.traces import TracePage
 from astro_mcp.render import FLEET, METRICS, OVERVIEW, TRACES
+from astro_mcp.render.pages import Paged
 from astro_mcp.server import args
 from astro_mcp.server.app import VIEW_META
 from astro_mcp.server.calls import answering
@@ -30,12 +31,11 @@ async def get_agent_metrics(
 ) -> MetricsSummary:
     """Say whether an agent deployed on Astro AI is healthy right now, and whether it is worse than before.
 
-    Returns a status (healthy, degraded, incident, no_traffic) and a one-line headline; the last
-    complete period against the typical values; incidents (spike or regression, ongoing or over,
-    error and latency symptoms together); the change against an earlier window (traffic, error rate
-    with a significance test, latency, tokens per trace); exact totals, error rate and trace-weighted
-    mean latency; the trend; idle time; and a table of at most 40 rows. Quote these figures; do not
-    re-add the table.
+    Returns a status (healthy, degraded, incident, no_traffic) and a headline; the last complete
+    period against the typical values; incidents (spike or regression, ongoing or over); the change
+    against an earlier window (traffic, error rate with a significance test, latency, tokens per
+    trace); exact totals; the trend; idle time; and a table of at most 40 rows. Quote these figures;
+    do not re-add the table.
 
     Use it for one agent: "how is agent X doing?", "did errors spike last night?", "is it slower than
     last week?" (compare='week'); for all of an account's agents at once, get_account_overview. For
@@ -59,25 +59,28 @@ async def get_agent_traces(
 ) -> TracePage:
     """Show what an agent deployed on Astro AI actually did: its traces, newest first (errors by default).
 
-    Use it after get_agent_metrics to answer "what failed?": each anomaly there comes with the
-    arguments for this call. Returns, per trace, its time, id, operation name, latency, and its input
-    and output (shortened); the total that matched; and the traces grouped by operation, with a
-    count and time range each ("8 of 10 errors were lookup_order"). Quote the groups rather than
-    counting the list. Page with offset=next_offset.
+    Use it after get_agent_metrics to answer "what failed?": each incident there comes with the
+    arguments for this call. Returns, per trace, its time, id, operation, latency, input and output
+    (shortened); the total that matched; and the traces grouped by operation, with a count and time
+    range each. Quote the groups rather than counting the list. Page with offset=next_offset.
     """
     async with answering(ctx, account, name) as service:
         query = service.read.traces(account, name, start_time, end_time, status, limit, offset)
         return await service.traces.traces(query)
 
 
-async def list_agents(ctx: Context[AppState, Any], account: args.AnyAccount = None) -> Fleet:
+async def list_agents(
+    ctx: Context[AppState, Any], account: args.AnyAccount = None, cursor: args.Cursor = None
+) -> Paged[Fleet]:
     """List the signed-in user's Astro accounts (with the user's role) and each account's agents.
 
     Says for each agent whether it is deployed (Running, Pending, Stopped) or only registered. Call it
     first when the account or agent names are not known, then get_account_overview for an account.
+    Page with cursor=next_cursor.
     """
     async with answering(ctx, account) as service:
-        return await service.fleet.list_agents(service.read.any_account(account))
+        chosen, page = service.read.fleet_page(account, cursor)
+        return Paged(await service.fleet.list_agents(chosen), page)
 
 
 async def get_account_overview(
@@ -85,17 +88,19 @@ async def get_account_overview(
     account: args.Account,
     start_time: args.StartTime = None,
     end_time: args.EndTime = None,
-) -> AccountOverview:
+    cursor: args.Cursor = None,
+) -> Paged[AccountOverview]:
     """How every agent of an Astro account is doing, in one call: start here for "how are my agents doing?".
 
     One row per deployed agent, worst first: status (incident, failed, degraded, no_traffic, healthy,
     not_deployed), traces, error rate, mean latency, the change against the window before, and one line
     on why it needs attention. An agent whose metrics could not be read is a row that says why. Default
     window: the last 24 hours, started on a whole bucket (an hour). Then call get_agent_metrics, with
-    the window the answer gives, for an agent that needs attention.
+    the window the answer gives, for an agent that needs attention. Page with cursor=next_cursor.
     """
     async with answering(ctx, account) as service:
-        return await service.fleet.overview(service.read.account_window(account, start_time, end_time))
+        window, page = service.read.overview_page(account, start_time, end_time, cursor)
+        return Paged(await service.fleet.overview(window), page)
 
 
 def tools() -> list[Tool]:
@@ -103,6 +108,7 @@ def tools() -> list[Tool]:
     return [
         tool(list_agents, "List my agents", FLEET),
         tool(get_account_overview, "Account overview", OVERVIEW, VIEW_META),
-        tool(get_agent_metrics, "Get agent metrics", METRICS, VIEW_META),
-        tool(get_agent_traces, "Get agent traces", TRACES),
+        # Their nested parts (incidents, comparison, each trace...) are objects in the schema: the text says them.
+        tool(get_agent_metrics, "Get agent metrics", METRICS, VIEW_META, schema_depth=1),
+        tool(get_agent_traces, "Get agent traces", TRACES, schema_depth=1),
     ]

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from astro_mcp.config import Settings
-from astro_mcp.domain import MetricsQuery, TracesQuery, TraceStatus
+from astro_mcp.domain import MetricsQuery, TracesQuery, TraceStatus, rfc3339
+from astro_mcp.query.cursor import Page, decode, same_scope
+from astro_mcp.query.slugs import check_slug
 from astro_mcp.query.window import resolve_query
 
 Clock = Callable[[], datetime]
@@ -39,7 +41,23 @@ class Arguments:
         window = self.metrics(account, name, start, end, None)
         return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes)
 
-    @staticmethod
-    def any_account(account: str | None) -> str | None:
-        """An optional account filter: trimmed; None (or empty) for every account."""
-        return account.strip() if account else None
+    def overview_page(self, account: str, start: Time, end: Time, cursor: str | None) -> tuple[MetricsQuery, Page]:
+        """An overview's window and page; a cursor brings back the first page's exact window. Raises `QueryError`."""
+        if cursor is not None:
+            found = decode(cursor, "get_account_overview")
+            same_scope(found, "account", check_slug("account", account), "get_account_overview")
+            start, end = found.scope.get("start"), found.scope.get("end")
+        window = self.account_window(account, start, end)
+        scope = {"account": window.account, "start": rfc3339(window.start), "end": rfc3339(window.end)}
+        return window, Page(found.offset if cursor is not None else 0, scope)
+
+    def fleet_page(self, account: str | None, cursor: str | None) -> tuple[str | None, Page]:
+        """The account filter and page of `list_agents`; a cursor alone says which list; raises `QueryError`."""
+        chosen = account.strip() if account else None
+        if cursor is None:
+            return chosen, Page(0, {"account": chosen or ""})
+        found = decode(cursor, "list_agents")
+        if chosen is not None:
+            same_scope(found, "account", chosen, "list_agents")
+        listed = found.scope.get("account", "")
+        return listed or None, Page(found.offset, {"account": listed})

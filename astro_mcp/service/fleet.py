@@ -8,9 +8,10 @@ from typing import TypeVar
 
 import anyio
 
+from astro_mcp import progress
 from astro_mcp.advice import brief
 from astro_mcp.analysis.compare import on_bucket_grid
-from astro_mcp.analysis.fleet import merge_agents
+from astro_mcp.analysis.fleet import fleet_of, merge_agents
 from astro_mcp.analysis.overview import failed_row, not_deployed_row, overview, row_of
 from astro_mcp.analysis.results.fleet import Fleet, FleetAccount, FleetAgent
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow
@@ -51,7 +52,7 @@ class FleetCases:
                 agents = merge_agents([g.name for g in a.agents], [])
                 return FleetAccount(name=a.name, type=a.type, role=a.role, agents=agents, error=brief(err))
 
-        return Fleet(accounts=await _gather([one(a) for a in chosen]))
+        return fleet_of(await _gather([one(a) for a in chosen]))
 
     async def _account(self, a: MeAccount) -> FleetAccount:
         deployed = [
@@ -80,8 +81,18 @@ class FleetCases:
         fleet = await self._account(mine)
         bound = self._up.fan_out
         uncounted: list[str] = []  # agents whose errors the route does not count
+        read = 0
 
         async def one(agent: FleetAgent) -> AgentRow:
+            nonlocal read
+            row = await judged(agent)
+            read += 1
+            await progress.step(
+                f"{read} of {len(fleet.agents)} agents read ({agent.name}: {row.status})", read, len(fleet.agents)
+            )
+            return row
+
+        async def judged(agent: FleetAgent) -> AgentRow:
             if not agent.deployed:
                 return not_deployed_row(agent.name)
             try:
@@ -93,6 +104,9 @@ class FleetCases:
                 uncounted.append(agent.name)
             return row_of(agent.name, summary, agent.status)
 
+        await progress.step(
+            f"reading the metrics of {len(fleet.agents)} agents, {self._up.fan_out.total_tokens:g} at a time"
+        )
         rows = await _gather([one(agent) for agent in fleet.agents])
         notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else []), self._up.routes.generation()]
         return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import anyio
 import httpx2
 
+from astro_mcp import progress
 from astro_mcp.api import generation, platform_routes, routes
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.client import AstroClient
@@ -154,12 +155,18 @@ class Upstream:
 
     async def me(self) -> MeResponse:
         """`/me`, kept for a minute; raises `AstroError`."""
-        return await self._me.get("me", _FLEET_TTL, lambda: routes.me(self.client))
+
+        async def fetch() -> MeResponse:
+            await progress.step("reading the user's accounts")
+            return await routes.me(self.client)
+
+        return await self._me.get("me", _FLEET_TTL, fetch)
 
     async def deployments(self, account: str) -> list[Deployment]:
         """The account's active deployments, kept for a minute; raises `AstroError`."""
 
         async def fetch() -> list[Deployment]:
+            await progress.step(f"reading the deployments of {account}")
             return (await routes.deployments(self.client, account)).deployments
 
         return await self._deployments.get(account, _FLEET_TTL, fetch)
@@ -180,6 +187,7 @@ class Upstream:
         async def per_agent() -> tuple[TracesResponse, str | None]:
             return await routes.traces(self.client, query, limit)
 
+        await progress.step(f"fetching traces {query.offset + 1}–{query.offset + limit} of {query.agent}")
         found, _ = await self.routes.preferred(generation.AGENT_TRACES, per_agent, per_deployment)
         self.saw(query.agent.account, query.agent.name)
         return found

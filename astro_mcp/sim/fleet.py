@@ -3,6 +3,7 @@
 Several accounts: `astro-team` (the demo agents, all running), `data-team` (a stopped deployment, a
 pending one and an agent registered but never deployed), a personal account, `large-org` with
 500 cheap agents for bound and load tests, and `zoo` (`sim.zoo`: one agent per situation to recognise).
+`with_huge_org` adds `huge-org`, 3,000 deployments, for the tests that page through them.
 `Paced` wraps the whole app: a delay on every answer (what a real network does to a fan-out) and a count
 of the requests in flight.
 """
@@ -85,6 +86,23 @@ ALL_AGENTS: dict[str, dict[str, Agent]] = {
     **DEMO_AGENTS,
     **{name: a.agents for name, a in ACCOUNTS.items() if a.agents},
 }
+
+
+HUGE_ORG_SIZE = 3_000
+
+
+def with_huge_org() -> tuple[dict[str, SimAccount], dict[str, dict[str, Agent]]]:
+    """The accounts and agents, plus `huge-org`: 3,000 deployments (some stopped or pending), 20 registered only.
+
+    Its agents share four seeds, so their metrics cost a handful of generated days.
+    """
+    names = [f"agent-{i:04d}" for i in range(HUGE_ORG_SIZE)]
+    status = {n: "Stopped" if i % 97 == 0 else "Pending" if i % 89 == 0 else "Running" for i, n in enumerate(names)}
+    agents = {n: Agent("healthy, light traffic", 0.2, seed=f"large-org/{i % 4}") for i, n in enumerate(names)}
+    huge = SimAccount(
+        "organization", "member", status, registered=tuple(f"draft-{i:02d}" for i in range(20)), agents=agents
+    )
+    return {**ACCOUNTS, "huge-org": huge}, {**ALL_AGENTS, "huge-org": agents}
 
 
 def deployment_id(account: str, name: str) -> str:

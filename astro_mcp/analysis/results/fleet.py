@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from astro_mcp.domain import Model
@@ -23,7 +25,16 @@ class FleetAccount(Model):
     error: str | None = Field(default=None, description="why the account's deployments could not be read")
 
 
-class Fleet(Model):
-    """The signed-in user's accounts and, in each, the agents and their deployment status."""
+FleetStatus = Literal["ok", "partial", "empty"]
 
-    accounts: list[FleetAccount]
+
+class Fleet(Model):
+    """The signed-in user's accounts and, in each, the agents and their deployment status (one page of them)."""
+
+    status: FleetStatus = Field(
+        description="ok; partial: an account's deployments could not be read; empty: the login has no account"
+    )
+    headline: str = Field(description="how many accounts and agents, in one sentence")
+    accounts: list[FleetAccount] = Field(description="the accounts with agents on this page")
+    more_agents: int = Field(default=0, description="agents on the pages after this one")
+    next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page; null on the last")

@@ -181,13 +181,13 @@ class Table(Model):
 class MetricsSummary(Model):
     """Metrics of one agent over one window, summarized from every bucket, with a verdict."""
 
-    account: str
-    name: str
     status: Status = Field(
         description="incident: something unusual is happening now; degraded: an incident earlier in the window, "
         "or errors significantly higher than before; healthy; no_traffic: no traces"
     )
     headline: str = Field(description="the verdict in one sentence, for a person")
+    account: str
+    name: str
     window: Window
     totals: Totals
     error_rate: Num | None = Field(

@@ -32,12 +32,15 @@ class OverviewWindow(Model):
 
 
 class AccountOverview(Model):
-    """Every agent of one account over one window, worst first."""
+    """Every agent of one account over one window, worst first, a page at a time; the verdict is the account's."""
 
+    status: RowStatus = Field(description="the worst status among all the agents")
+    headline: str
     account: str
     window: OverviewWindow
-    status: RowStatus = Field(description="the worst status among the agents")
-    headline: str
-    agents: list[AgentRow] = Field(description="every agent, worst first")
-    more_agents: int = Field(description="agents left out of the text answer for its size (all are listed here)")
+    agents: list[AgentRow] = Field(description="this page's agents, worst first")
+    offset: int = Field(default=0, description="rank of this page's first agent, 0 for the worst")
+    more_agents: int = Field(description="agents on the pages after this one")
+    more_by_status: dict[str, int] = Field(default={}, description="those agents, counted by status")
+    next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page; null on the last")
     notes: list[str]

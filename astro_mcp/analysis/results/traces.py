@@ -41,10 +41,11 @@ class TraceGroup(Model):
 class TracesAnswer(Model):
     """One page of an agent's traces, newest first, with the operations they ran."""
 
+    status: Literal["error", "ok", "all"] = Field(description="which traces: the status asked for")
+    headline: str = Field(description="how many match, and the largest group, in one sentence")
     account: str
     name: str
     window: TraceWindow
-    status: Literal["error", "ok", "all"]
     total: int | None = Field(description="traces that match in the whole window (null if the API did not say)")
     offset: int = Field(description="position of the first trace shown, 0 for the newest")
     traces: list[ShownTrace]

@@ -1,0 +1,88 @@
+"""Progress notifications for the client that asks for them: what a long call is doing, from its start."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import pytest
+from mcp import Client
+
+from astro_mcp.api.store import Store
+from astro_mcp.config import Settings
+from astro_mcp.sim.app import Simulator
+from tests.conftest import server_at_now, text_of
+from tests.test_reliability import error
+from tests.test_signin import sign_in
+
+pytestmark = pytest.mark.anyio
+
+AGENT = {"account": "astro-team", "name": "weather-agent"}
+
+
+@dataclass
+class Heard:
+    """The progress notifications of one call, in order."""
+
+    steps: list[tuple[float, float | None, str]] = field(default_factory=list)
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
+        self.steps.append((progress, total, message or ""))
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for _, _, message in self.steps]
+
+    def increasing(self) -> bool:
+        values = [progress for progress, _, _ in self.steps]
+        return all(a < b for a, b in itertools.pairwise(values))
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_an_overview_says_each_agent_read_n_of_n_from_its_first_request(settings: Settings, mode: str) -> None:
+    heard = Heard()
+    async with Client(server_at_now(settings), mode=mode) as client:
+        result = await client.call_tool("get_account_overview", {"account": "large-org"}, progress_callback=heard)
+    assert not result.is_error, text_of(result)
+    assert heard.messages[:3] == [
+        "reading the user's accounts",
+        "reading the deployments of large-org",
+        "reading the metrics of 500 agents, 8 at a time",
+    ]
+    counted = [(p, t) for p, t, m in heard.steps if "agents read" in m]
+    assert len(counted) == 500
+    assert counted[-1] == (500, 500)
+    assert heard.increasing()
+    assert any(m.startswith("1 of 500 agents read (") for m in heard.messages)
+
+
+async def test_a_retry_and_its_wait_are_said(settings: Settings, simulator: Simulator) -> None:
+    simulator.script("astro-team", "weather-agent", error(429, "slow down", **{"retry-after": "1"}))
+    heard = Heard()
+    async with Client(server_at_now(settings)) as client:
+        result = await client.call_tool("get_agent_metrics", AGENT, progress_callback=heard)
+    assert not result.is_error, text_of(result)
+    (retry,) = [m for m in heard.messages if "retrying" in m]
+    assert "attempt 1 failed" in retry
+    assert retry.endswith("retrying in 1.0 s")  # the API's Retry-After
+
+
+async def test_a_sign_in_refresh_is_said(settings: Settings, simulator: Simulator) -> None:
+    creds = settings.credentials_file.parent / "ast" / "credentials.json"
+    saved = settings.model_copy(update={"access_token": None, "credentials_file": creds})
+    sign_in(simulator, Store(creds, None), expired=True)
+    heard = Heard()
+    async with Client(server_at_now(saved)) as client:
+        result = await client.call_tool("get_agent_metrics", AGENT, progress_callback=heard)
+    assert not result.is_error, text_of(result)
+    assert "refreshing the Astro sign-in" in heard.messages
+
+
+async def test_a_page_of_traces_fetched_is_said(settings: Settings) -> None:
+    heard = Heard()
+    async with Client(server_at_now(settings)) as client:
+        result = await client.call_tool("get_agent_traces", {**AGENT, "offset": 10}, progress_callback=heard)
+    assert not result.is_error, text_of(result)
+    assert any(
+        m.startswith("fetching traces 11–") and m.endswith("of astro-team/weather-agent") for m in heard.messages
+    )
