@@ -179,13 +179,15 @@ async def test_a_server_without_the_agent_route_is_read_per_deployment(
     assert not first.is_error, text_of(first)
     assert not second.is_error
     paths = [r.path.removeprefix("/api/v1") for r in simulator.requests if not r.path.endswith("/summary")]
-    # The first call's requests (its window and its most recent data, asked at once) find the route missing...
-    assert paths[0] == "/agents/astro-team/support-bot/observability/metrics"
-    assert "/deployments/dep-astro-team-support-bot/observability/metrics" in paths
-    # ...and the choice is remembered: the second call goes straight to the per-deployment route.
-    weather = [p for p in paths if "weather-agent" in p]
-    assert weather
-    assert all(p == "/deployments/dep-astro-team-weather-agent/observability/metrics" for p in weather)
+    # The first call tries the per-agent route while it reads /openapi.json; from then on neither is asked for.
+    listing = paths.index("/deployments")
+    assert "/openapi.json" in paths[:listing]
+    assert set(paths[:listing]) == {"/openapi.json", "/agents/astro-team/support-bot/observability/metrics"}
+    # ...and the choice is remembered: every later request, the second call's included, is per deployment.
+    assert set(paths[listing + 1 :]) == {
+        "/deployments/dep-astro-team-support-bot/observability/metrics",
+        "/deployments/dep-astro-team-weather-agent/observability/metrics",
+    }
     (per_deployment, *_) = [r for r in simulator.requests if r.path.startswith("/api/v1/deployments/")]
     assert per_deployment.query["granularity"] == "hour"
     text = text_of(first)

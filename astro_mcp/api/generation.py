@@ -119,17 +119,43 @@ class RouteMap:
             logger.warning("this Astro server has no route %s", template)
             self._missing.add(template)
 
+    async def _alongside(self, fetch: Callable[[], Awaitable[T]]) -> T | AstroError:
+        """`fetch()`'s answer or failure. The first time, the server's OpenAPI document is read meanwhile, so
+        learning the routes costs the first call no extra round trip."""
+        outcome: list[T | AstroError] = []
+
+        async def attempt() -> None:
+            try:
+                outcome.append(await fetch())
+            except AstroError as err:  # returned, not raised: a task group would wrap it in a group
+                outcome.append(err)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(attempt)
+            if not self._read:
+                await self._known()
+        return outcome[0]
+
     async def optional(self, template: str, fetch: Callable[[], Awaitable[T]]) -> T | None:
-        """`fetch()`'s answer, or None where the server lacks `template` (found out once, then remembered)."""
-        if await self.serves(template) is False:
+        """`fetch()`'s answer, or None where the server lacks `template` (found out once, then remembered).
+
+        Raises:
+            AstroError: the route exists and failed.
+        """
+        if await self._settled(template) is False:
             return None
-        try:
-            answer = await fetch()
-        except RouteNotFoundError:
+        outcome = await self._alongside(fetch)
+        if await self._settled(template) is False or isinstance(outcome, RouteNotFoundError):
             self.missing(template)
             return None
+        if isinstance(outcome, AstroError):
+            raise outcome
         self._answered.add(template)
-        return answer
+        return outcome
+
+    async def _settled(self, template: str) -> bool | None:
+        """`serves(template)` where that is already known, without reading the document: None otherwise."""
+        return await self.serves(template) if self._read or template in self._missing else None
 
     async def preferred(
         self, documented: str, first: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]]
@@ -139,15 +165,8 @@ class RouteMap:
         Raises:
             AstroError: the route used failed (a router 404 on the documented one falls back instead).
         """
-        if await self.serves(documented) is not False:
-            try:
-                answer = await first()
-            except RouteNotFoundError:
-                self.missing(documented)
-            else:
-                self._answered.add(documented)
-                return answer, True
-        return await fallback(), False
+        answer = await self.optional(documented, first)
+        return (answer, True) if answer is not None else (await fallback(), False)
 
     def generation(self) -> str:
         """One short line: which generation of the server answered, and what it cannot give."""
