@@ -283,3 +283,19 @@ async def test_a_sign_in_service_whose_code_carries_words_reaches_no_model(signe
             said = text_of(await client.call_tool("list_agents", {}))
     assert "the sign-in service sent a user code that is not a short plain code" in said
     assert "evil" not in said
+
+
+async def test_an_approved_sign_in_that_cannot_be_saved_says_why_and_the_server_keeps_serving(
+    simulator: Simulator, signed_out: Settings
+) -> None:
+    signed_out.credentials_file.parent.mkdir(parents=True)
+    signed_out.credentials_file.write_text("{not json")  # what a half-written file from another tool looks like
+    async with Client(server_at_now(signed_out)) as client:
+        url, code = link_and_code(await client.call_tool("list_agents", {}))
+        await approve(url, code)
+        with anyio.fail_after(10):
+            while "Still waiting" in (said := text_of(await client.call_tool("list_agents", {}))):
+                await anyio.sleep(0.5)
+        assert "the previous sign-in code failed: the login could not be saved:" in said
+        assert "is not valid JSON" in said
+        assert (await client.list_tools()).tools  # still serving

@@ -19,7 +19,7 @@ from astro_mcp.api import routes
 from astro_mcp.api.auth import DeviceCode, Grant, await_device_grant
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
-from astro_mcp.api.store import Store
+from astro_mcp.api.store import Store, StoreError
 from astro_mcp.config import Settings, is_loopback
 from astro_mcp.errors import AstroError, InvalidResponseError
 from astro_mcp.redaction import upstream_text
@@ -92,9 +92,14 @@ class DeviceSignIn:
         async with store.locked():
             expires_at = grant.expires_at(datetime.now(UTC))
             in_keyring = store.keyring is not None
-            await anyio.to_thread.run_sync(
-                lambda: store.save(grant.access_token, grant.refresh_token, expires_at, in_keyring=in_keyring, **fields)
-            )
+            try:
+                await anyio.to_thread.run_sync(
+                    lambda: store.save(
+                        grant.access_token, grant.refresh_token, expires_at, in_keyring=in_keyring, **fields
+                    )
+                )
+            except StoreError as err:
+                raise AstroError(f"the login could not be saved: {err}") from None
         where = saved_in(store)
         user = (
             upstream_text(grant.user.email, 200) if grant.user is not None and grant.user.email else "the approved user"

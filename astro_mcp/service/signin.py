@@ -139,6 +139,9 @@ class SignIn:
             pending.ended = _ENDINGS.get(err.code, f"was refused by the sign-in service ({err.code})")
         except (AstroError, OSError) as err:
             pending.ended = f"failed: {err}"
+        except Exception:  # a background task that raised would end the server's lifespan: never that
+            logger.exception("the device sign-in failed unexpectedly")
+            pending.ended = "failed unexpectedly (the server's log says why)"
         finally:
             if self._pending is pending:
                 self._pending, self._ended = None, pending.ended
