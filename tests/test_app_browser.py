@@ -195,6 +195,7 @@ def _tooltips(data: dict[str, Any]) -> list[list[str]]:
         for kind, a, b in _episodes(data):
             if a <= middle <= (b or window[1]):
                 lines.append(f"{LABELS[kind]}: click for failing traces")
+                break  # a period offers the first incident over it: one click, one drill-down
         tips.append(lines)
     return tips
 
