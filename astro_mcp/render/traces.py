@@ -50,8 +50,8 @@ def render(a: TracesAnswer) -> str:
             f"{n}. {when} · {t.name or '(unnamed)'} · {t.status or 'status unknown'} · {latency} · id {t.trace_id}"
         )
         if a.content != "off":
-            lines.append(f"   input: {_fenced(t.input)}")
-            lines.append(f"   output: {_fenced(t.output)}")
+            lines.append(f"   input: {fenced(t.input)}")
+            lines.append(f"   output: {fenced(t.output)}")
     if a.next_offset is not None:
         lines.append(f"\nOlder ones: call get_agent_traces again with the same arguments and offset={a.next_offset}.")
     return "\n".join(lines)
@@ -71,7 +71,7 @@ def _span(first: datetime, last: datetime) -> str:
     return f"{first:%H:%M}–{last:%H:%M} UTC" if first != last else f"{first:%H:%M} UTC"
 
 
-def _fenced(text: str | None) -> str:
+def fenced(text: str | None) -> str:
     """End users' words on one line between the fences, which they cannot close themselves."""
     if text is None:
         return "(none)"

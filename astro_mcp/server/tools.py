@@ -44,7 +44,7 @@ async def get_agent_metrics(
     """
     async with answering(ctx, account, name) as (service, deadline):
         query = service.read.metrics(account, name, start_time, end_time, interval)
-        return await service.metrics.summary(query, compare, deadline=deadline)
+        return await service.context.summary(query, compare, deadline=deadline)
 
 
 async def get_agent_traces(

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, PlainSerializer
 
+from astro_mcp.analysis.results.context import IncidentContext
 from astro_mcp.domain import Model
 
 MIN_TRACES = 10  # a period with fewer traces is too small to judge its error rate or latency
@@ -119,6 +120,9 @@ class Incident(Model):
     trace_count: int
     error_count: int
     traces_call: TracesCall
+    context: IncidentContext | None = Field(
+        default=None, description="what the platform knew around the onset: deploys, alerts, events, the failing step"
+    )
 
 
 class BaselineUsed(Model):
