@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from astro_mcp.analysis.results.context import Evidence, IncidentContext
 from astro_mcp.analysis.results.metrics import MetricsSummary
-from astro_mcp.render.traces import fenced
+from astro_mcp.render.fence import fenced
 
 RELATED = "Likely related (evidence around the onset, not a proven cause):"
 

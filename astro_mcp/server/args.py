@@ -158,6 +158,14 @@ TraceOffset = Annotated[
     ),
     Example(20),
 ]
+TraceId = Annotated[
+    StrictStr | None,
+    _published(
+        "string",
+        "One trace's id (a listed trace's trace_id): show its steps instead of a list. Default (null): a list.",
+    ),
+    Example("01c8a4fa00004e56b06bcdb7f3820d37"),
+]
 
 Cursor = Annotated[
     StrictStr | None,
