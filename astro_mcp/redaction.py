@@ -31,11 +31,13 @@ _MIN_SECRET = 4  # shorter values would mask ordinary words
 # none belongs in one line of text, and each can hide or reorder what a reader sees.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+")
 _secrets: set[str] = set()
+_longest_first: list[str] = []  # _secrets, as `redact` tries them
 
 
 def remember(*values: str | None) -> None:
     """Mask these values from now on, wherever they appear."""
     _secrets.update(v for v in values if v and len(v) >= _MIN_SECRET)
+    _longest_first[:] = sorted(_secrets, key=len, reverse=True)  # a token may contain a shorter one
 
 
 def remember_url(url: str) -> None:
@@ -70,14 +72,19 @@ def for_model_all(value: T) -> T:
 
 
 def _walk(value: Any) -> Any:
+    """`value` made inert; the very same object where nothing in it changes (most answers: no copy at all)."""
     if isinstance(value, str):
         return for_model(value)
     if isinstance(value, BaseModel):
-        return value.model_copy(update={name: _walk(getattr(value, name)) for name in type(value).model_fields})
+        fields = {name: getattr(value, name) for name in type(value).model_fields}
+        changed = {name: new for name, old in fields.items() if (new := _walk(old)) is not old}
+        return value.model_copy(update=changed) if changed else value
     if isinstance(value, list | tuple):
-        return type(value)(_walk(v) for v in value)
+        items = [_walk(v) for v in value]
+        return type(value)(items) if any(new is not old for new, old in zip(items, value, strict=True)) else value
     if isinstance(value, dict):
-        return {k: _walk(v) for k, v in value.items()}
+        walked = {k: _walk(v) for k, v in value.items()}
+        return walked if any(walked[k] is not v for k, v in value.items()) else value
     return value
 
 
@@ -124,7 +131,7 @@ def shown_url(url: str) -> str:
 
 def redact(text: str) -> str:
     """`text` with every remembered secret masked, longest first (a token may contain a shorter one)."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, MASK)
     return text

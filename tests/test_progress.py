@@ -11,7 +11,7 @@ from mcp import Client
 from astro_mcp.api.store import Store
 from astro_mcp.config import Settings
 from astro_mcp.sim.app import Simulator
-from tests.conftest import CI_ONLY, server_at_now, text_of
+from tests.conftest import CI_ONLY, UNHURRIED, server_at_now, text_of
 from tests.test_reliability import error
 from tests.test_signin import sign_in
 
@@ -51,7 +51,7 @@ async def test_an_overview_says_each_agent_read_n_of_n_from_its_first_request(
     settings: Settings, mode: str, account: str, agents: int
 ) -> None:
     heard = Heard()
-    async with Client(server_at_now(settings), mode=mode) as client:
+    async with Client(server_at_now(settings, call_budget=UNHURRIED), mode=mode) as client:
         result = await client.call_tool("get_account_overview", {"account": account}, progress_callback=heard)
     assert not result.is_error, text_of(result)
     assert heard.messages[:3] == [
