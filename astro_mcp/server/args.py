@@ -44,7 +44,7 @@ def _or_default(default: object) -> BeforeValidator:
     return BeforeValidator(lambda value: default if value is None else value)
 
 
-_SLUG = "lowercase letters, digits, '-' and '_'"
+_SLUG = "a-z, 0-9, '-', '_'"
 
 Account = Annotated[
     StrictStr,
@@ -81,7 +81,7 @@ StartTime = Annotated[
     Time,
     _published(
         "string",
-        "Start of the window: RFC 3339 ('2026-11-24T09:00:00Z'; UTC without an offset), 'now-6h', 'now-7d', "
+        "Start of the window: RFC 3339 ('2026-11-24T09:00:00Z'; UTC without an offset), 'now-6h', "
         "'2 hours ago', 'today', 'yesterday', epoch seconds ('1764000000'), or a duration before end_time "
         "('24h', '7d'). Default (null): 24 hours before end_time.",
     ),
@@ -131,9 +131,8 @@ TraceOrder = Annotated[
     _or_default("newest"),
     _published(
         "string",
-        "Which traces first: 'newest'; 'slowest' (the slowest of those fetched across the window: for a latency "
-        "incident); 'spread' (sampled across the whole window, not only its newest minutes: for an incident "
-        "that lasted). Default (null): 'newest'.",
+        "Which traces first: 'newest'; 'slowest' (of those fetched across the window: for a latency incident); "
+        "'spread' (sampled across the whole window: for an incident that lasted). Default (null): 'newest'.",
         enum=["newest", "slowest", "spread", None],
     ),
     Example("slowest"),
@@ -151,8 +150,7 @@ TraceOffset = Annotated[
     _or_default(0),
     _published(
         "integer",
-        "How many of the newest matching traces to skip: 0 for the newest; a previous answer's next_offset for "
-        "the next page. Default (null): 0.",
+        "Traces to skip: 0 for the newest; a previous answer's next_offset for the next page. Default (null): 0.",
         minimum=0,
         maximum=1_000_000,
     ),
@@ -162,7 +160,7 @@ TraceId = Annotated[
     StrictStr | None,
     _published(
         "string",
-        "One trace's id (a listed trace's trace_id): show its steps instead of a list. Default (null): a list.",
+        "A listed trace's trace_id: its steps instead of a list. Default (null): a list.",
     ),
     Example("01c8a4fa00004e56b06bcdb7f3820d37"),
 ]
