@@ -1,10 +1,11 @@
 """Silence: traffic stopped, or collapsed, against what this agent normally sends at those hours.
 
-Traffic is first judged on whole hours (or the data's own periods when coarser), so an agent that works in
-bursts within the hour is not silent between them, and on the part of an hour up to the data's last complete
-bucket (the one still filling may lack traces not yet ingested), so an outage that began minutes ago is seen. A stretch of periods far below their expected traffic is a candidate. Its onset
-(and, once traffic came back, its end) is then placed at the data's own resolution where a drop is likeliest
-(a Poisson likelihood ratio), and the stretch as a whole must have collapsed, beyond chance.
+Traffic is first judged on whole hours (or the data's own periods when coarser), so an agent that works
+in bursts within the hour is not silent between them, and on the part of an hour up to the data's last
+complete bucket (the one still filling may lack traces not yet ingested), so an outage that began minutes
+ago is seen. A stretch of periods far below their expected traffic is a candidate. Its onset (and, once
+traffic came back, its end) is then placed at the data's own resolution where a drop is likeliest (a
+Poisson likelihood ratio), and the stretch as a whole must have collapsed, beyond chance.
 """
 
 from __future__ import annotations
