@@ -81,8 +81,8 @@ StartTime = Annotated[
     Time,
     _published(
         "string",
-        "Start of the window: RFC 3339 ('2026-11-24T09:00:00Z'; UTC without an offset), 'now-6h', "
-        "'2 hours ago', 'today', 'yesterday', epoch seconds ('1764000000'), or a duration before end_time "
+        "Start of the window: RFC 3339 ('2026-11-24T09:00:00Z'; UTC without an offset), 'now-6h', 'now-7d', "
+        "'today', 'yesterday', epoch seconds ('1764000000'), or a duration before end_time "
         "('24h', '7d'). Default (null): 24 hours before end_time.",
     ),
     Example("now-24h"),
