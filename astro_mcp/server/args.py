@@ -24,6 +24,8 @@ from pydantic import BeforeValidator, Field, StrictFloat, StrictInt, StrictStr, 
 from pydantic_core import ErrorDetails
 
 from astro_mcp import domain
+from astro_mcp.analysis.ordering import SORTS
+from astro_mcp.analysis.results.overview import Sort
 from astro_mcp.query.slugs import SLUG_PATTERN
 
 
@@ -157,6 +159,17 @@ TraceOffset = Annotated[
         maximum=1_000_000,
     ),
     Example(20),
+]
+
+OverviewSort = Annotated[
+    Sort | None,
+    _published(
+        "string",
+        "Row order: 'attention' (worst first), or highest first by 'cost', 'cost_per_trace', 'traces', 'error_rate', "
+        "'latency', 'tokens_per_trace'; 'name' (A-Z). Default (null): 'attention', or the cursor's.",
+        enum=[*SORTS, None],
+    ),
+    Example("cost"),
 ]
 
 Cursor = Annotated[

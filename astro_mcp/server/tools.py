@@ -92,18 +92,21 @@ async def get_account_overview(
     start_time: args.StartTime = None,
     end_time: args.EndTime = None,
     cursor: args.Cursor = None,
+    sort: args.OverviewSort = None,
 ) -> Paged[AccountOverview]:
     """How every agent of an Astro account is doing, in one call: start here for "how are my agents doing?".
 
     One row per deployed agent, worst first: status (incident, failed, degraded, no_traffic, healthy,
-    not_deployed), traces, error rate, mean latency, the change against the window before, and one line
-    on why it needs attention. An agent whose metrics could not be read is a row that says why. Default
-    window: the last 24 hours, started on a whole bucket (an hour). Then call get_agent_metrics, with
-    the window the answer gives, for an agent that needs attention. Page with cursor=next_cursor.
+    not_deployed), traces, error rate, mean latency, tokens and cost per trace, cost, the change against
+    the window before, and one line on why it needs attention; the account's cost and its change. An
+    agent whose metrics could not be read is a row that says why. sort='cost' answers "which agents cost
+    the most". Default window: the last 24 hours, started on a whole bucket (an hour). Then call
+    get_agent_metrics, with the window the answer gives, for an agent that needs attention. Page with
+    cursor=next_cursor.
     """
     async with answering(ctx, account) as (service, deadline):
-        window, page = service.read.overview_page(account, start_time, end_time, cursor)
-        return Paged(await service.fleet.overview(window, deadline), page)
+        window, page, order = service.read.overview_page(account, start_time, end_time, cursor, sort)
+        return Paged(await service.fleet.overview(window, deadline, order), page)
 
 
 def tools() -> list[Tool]:

@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
+from astro_mcp.analysis.results.cost import AccountCost
 from astro_mcp.domain import Model
 
+Sort = Literal["attention", "cost", "cost_per_trace", "traces", "error_rate", "latency", "tokens_per_trace", "name"]
 RowStatus = Literal["outage", "incident", "failed", "degraded", "no_traffic", "recovered", "healthy", "not_deployed"]
 
 
@@ -22,6 +24,8 @@ class AgentRow(Model):
     )
     avg_latency_ms: float | None = Field(default=None, description="trace-weighted mean; null without traces")
     tokens_per_trace: float | None = Field(default=None, description="input + output tokens per trace")
+    cost_usd: float | None = Field(default=None, description="exact, the platform's; null where it gives none")
+    cost_per_trace_usd: float | None = None
     kind: str | None = Field(default=None, description="the kind of the incident that sets its status, if any")
     change: str | None = Field(default=None, description="against the period before the window; null when unknown")
     sparkline: list[int] = Field(default=[], description="trace counts per period of the window")
@@ -40,8 +44,10 @@ class AccountOverview(Model):
     headline: str
     account: str
     window: OverviewWindow
-    agents: list[AgentRow] = Field(description="this page's agents, worst first")
-    offset: int = Field(default=0, description="rank of this page's first agent, 0 for the worst")
+    cost: AccountCost | None = Field(default=None, description="the account's cost over the window")
+    sort: Sort = Field(default="attention", description="the rows' order: attention is worst first")
+    agents: list[AgentRow] = Field(description="this page's agents, in `sort` order")
+    offset: int = Field(default=0, description="rank of this page's first agent, 0 for the first")
     more_agents: int = Field(description="agents on the pages after this one")
     more_by_status: dict[str, int] = Field(default={}, description="those agents, counted by status")
     next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page; null on the last")
