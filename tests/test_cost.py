@@ -81,6 +81,7 @@ async def test_the_documented_generation_says_cost_is_not_available_in_one_line_
     simulator.generation = "documented"
     async with Client(server_at_now(settings)) as client:
         text, s = said(await client.call_tool("get_agent_metrics", TOKEN_JUMP))
+        probed = len(simulator.requests_to("deployments-summary"))
         over, o = said(await client.call_tool("get_account_overview", {"account": "zoo"}))
     assert [x for x in text.splitlines() if "Cost" in x and "Incident" not in x and "→" not in x] == [
         "Cost: not available (this Astro server gives no cost summary)."
@@ -90,8 +91,11 @@ async def test_the_documented_generation_says_cost_is_not_available_in_one_line_
     assert s["status"] == "degraded"  # the tokens still tell
     assert "Cost: not available (this Astro server gives no cost summary)." in over.splitlines()
     assert all(r["cost_usd"] is None for r in o["agents"])
-    # The route was found missing once, on the first call, and never asked for again.
-    assert len(simulator.requests_to("deployments-summary")) == 1
+    assert (o["cost_usd"], o["cost_note"]) == (None, "Cost: not available (this Astro server gives no cost summary).")
+    # The route was found missing on the first call (its window and the one before, asked together), then never
+    # asked for again.
+    assert probed <= 2
+    assert len(simulator.requests_to("deployments-summary")) == probed
 
 
 async def test_the_token_jump_is_an_incident_whose_headline_names_tokens_and_its_estimated_cost(
@@ -126,11 +130,12 @@ async def test_the_overviews_account_total_is_the_sum_of_every_traces_cost_and_c
     assert simulator.requests_to("summary") == []  # neither the account summary nor a p95 per agent
     simulator.reset()
     total = await traces_cost(api_url, "astro-team", HOUR)
-    assert o["cost"]["total_usd"] == pytest.approx(total, abs=1e-3)
-    priced = [r for r in o["agents"] if r["cost_usd"] is not None]
+    assert o["cost_usd"] == pytest.approx(total, abs=1e-3)
+    priced = [r for r in o["agents"] if r["cost_usd"] is not None and r["trace_count"]]
     assert sum(r["cost_usd"] for r in priced) == pytest.approx(total, abs=1e-3)
     assert all(r["cost_per_trace_usd"] == pytest.approx(r["cost_usd"] / r["trace_count"]) for r in priced)
-    assert o["cost"]["change"] is not None
+    assert o["cost_change"] is not None
+    assert o["cost_note"] in text.splitlines()
     assert f"Cost: ${total:.2f} over the window (exact: the platform's cost summary); about " in text
     assert "(estimated: the agents' tokens then, at their price per token now)." in text
 
@@ -138,7 +143,7 @@ async def test_the_overviews_account_total_is_the_sum_of_every_traces_cost_and_c
 async def test_sort_cost_lists_the_most_expensive_agents_first_and_its_cursor_keeps_that_order(
     settings: Settings, simulator: Simulator
 ) -> None:
-    async with Client(server_at_now(settings)) as client:
+    async with Client(server_at_now(settings, call_budget=120)) as client:  # 500 agents on a busy machine
         first = await client.call_tool(
             "get_account_overview", {"account": "large-org", "start_time": "now-1h", "sort": "cost"}
         )
@@ -197,8 +202,9 @@ async def test_a_failing_cost_summary_is_one_line_and_never_an_error(settings: S
         text, s = said(await client.call_tool("get_agent_metrics", TOKEN_JUMP))
         over, o = said(await client.call_tool("get_account_overview", {"account": "zoo"}))
     line = "Cost: not available (the platform's cost summary failed: the Astro API failed (HTTP 500: cost backend "
-    assert [x for x in text.splitlines() if x.startswith("Cost: ")][0].startswith(line)
+    assert next(x for x in text.splitlines() if x.startswith("Cost: ")).startswith(line)
     assert s["cost"]["available"] is False
     assert any(x.startswith(line) for x in over.splitlines())
-    assert o["cost"]["available"] is False
+    assert o["cost_usd"] is None
+    assert o["cost_note"].startswith(line)
     assert len(o["agents"]) == 10

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.results.cost import AccountCost, Cost, IncidentCost
+from astro_mcp.analysis.results.cost import Cost, IncidentCost
 from astro_mcp.analysis.results.metrics import Comparison, Incident, MetricsSummary
+from astro_mcp.analysis.results.overview import AccountOverview
 
 _PRICE_MOVED = 0.3  # cost per trace this much away from before, tokens per trace within _TOKENS_HELD: a new price
 _TOKENS_HELD = 0.1
@@ -56,11 +57,11 @@ def costed(summary: MetricsSummary, now: Ledger, before: Ledger | None = None) -
     return summary.model_copy(update={"cost": cost, "incidents": incidents, "headline": headline})
 
 
-def account_cost(ledger: Ledger, summaries: Sequence[MetricsSummary]) -> AccountCost:
-    """The account's exact total over the window, and its change against the window before, estimated from the
-    agents whose cost before is known (each one's tokens then, at its price per token now)."""
+def priced(o: AccountOverview, ledger: Ledger, summaries: Sequence[MetricsSummary]) -> AccountOverview:
+    """`o` with the account's exact total over the window, and its change against the window before, estimated
+    from the agents whose cost before is known (each one's tokens then, at its price per token now)."""
     if ledger.missing is not None:
-        return AccountCost(available=False, note=f"Cost: not available ({ledger.missing}).")
+        return o.model_copy(update={"cost_note": f"Cost: not available ({ledger.missing})."})
     pairs = [
         (s.cost.total_usd, s.cost.before_total_usd)
         for s in summaries
@@ -75,7 +76,7 @@ def account_cost(ledger: Ledger, summaries: Sequence[MetricsSummary]) -> Account
         else ""
     )
     note = f"Cost: {fmt.usd(ledger.total_usd)} over the window (exact: the platform's cost summary){against}."
-    return AccountCost(available=True, total_usd=ledger.total_usd, change=change, note=note)
+    return o.model_copy(update={"cost_usd": ledger.total_usd, "cost_change": change, "cost_note": note})
 
 
 def _with_before(cost: Cost, summary: MetricsSummary, before: Ledger | None) -> Cost:

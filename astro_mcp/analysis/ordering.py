@@ -10,9 +10,6 @@ _FIGURE: dict[Sort, Callable[[AgentRow], float | None]] = {
     "cost": lambda r: r.cost_usd,
     "cost_per_trace": lambda r: r.cost_per_trace_usd,
     "traces": lambda r: r.trace_count,
-    "error_rate": lambda r: r.error_rate,
-    "latency": lambda r: r.avg_latency_ms,
-    "tokens_per_trace": lambda r: r.tokens_per_trace,
 }
 SORTS: tuple[Sort, ...] = ("attention", *_FIGURE, "name")
 

@@ -35,7 +35,7 @@ def render(o: AccountOverview) -> str:
     head = [
         f"{o.account}: {fmt.plural(len(o.agents), 'agent')}, {fmt.when(w.start)} → {fmt.when(w.end)} ({length}).",
         o.headline,
-        *([o.cost.note] if o.cost is not None else []),
+        *([o.cost_note] if o.cost_note is not None else []),
         *(f"Note: {note}" for note in o.notes),
     ]
     head = [_cut(line, HEAD_CHARS // 5) for line in head[:5]]  # leaves room for the lines below

@@ -12,7 +12,7 @@ import anyio
 from astro_mcp import progress
 from astro_mcp.advice import brief
 from astro_mcp.analysis.compare import on_bucket_grid
-from astro_mcp.analysis.cost import Ledger, account_cost, costed
+from astro_mcp.analysis.cost import Ledger, costed, priced
 from astro_mcp.analysis.fleet import fleet_of, merge_agents
 from astro_mcp.analysis.ordering import in_order
 from astro_mcp.analysis.overview import failed_row, not_deployed_row, overview, row_of
@@ -124,19 +124,18 @@ class FleetCases:
         )
         ledgers: list[Ledger] = []
 
-        async def priced() -> None:
+        async def fetch_ledger() -> None:
             ledgers.append(await self._metrics.costs.ledger(base, deadline))
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(priced)
+            tg.start_soon(fetch_ledger)
             rows = await _gather([one(agent) for agent in fleet.agents])
         ledger = ledgers[0]
         with_cost = {name: (costed(s, ledger), status) for name, (s, status) in summaries.items()}
         rows = [row_of(r.name, *with_cost[r.name]) if r.name in with_cost else r for r in rows]
         notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else []), self._up.routes.generation()]
         result = overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
-        cost = account_cost(ledger, [s for s, _ in with_cost.values()])
-        return in_order(result.model_copy(update={"cost": cost}), sort)
+        return in_order(priced(result, ledger, [s for s, _ in with_cost.values()]), sort)
 
 
 @contextmanager

@@ -36,14 +36,3 @@ class IncidentCost(Model):
     per_trace_usd: Num
     typical_per_trace_usd: Num | None = None
     basis: str = Field(description="how it was estimated")
-
-
-class AccountCost(Model):
-    """The account's cost over the window (exact) and its change against the window before (estimated)."""
-
-    available: bool
-    total_usd: Num | None = Field(default=None, description="exact: every deployment's cost, archived ones too")
-    change: Num | None = Field(
-        default=None, description="estimated relative change against the window before, from the agents' tokens"
-    )
-    note: str

@@ -6,10 +6,9 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from astro_mcp.analysis.results.cost import AccountCost
 from astro_mcp.domain import Model
 
-Sort = Literal["attention", "cost", "cost_per_trace", "traces", "error_rate", "latency", "tokens_per_trace", "name"]
+Sort = Literal["attention", "cost", "cost_per_trace", "traces", "name"]
 RowStatus = Literal["outage", "incident", "failed", "degraded", "no_traffic", "recovered", "healthy", "not_deployed"]
 
 
@@ -24,7 +23,7 @@ class AgentRow(Model):
     )
     avg_latency_ms: float | None = Field(default=None, description="trace-weighted mean; null without traces")
     tokens_per_trace: float | None = Field(default=None, description="input + output tokens per trace")
-    cost_usd: float | None = Field(default=None, description="exact, the platform's; null where it gives none")
+    cost_usd: float | None = Field(default=None, description="exact; null where the platform gives none")
     cost_per_trace_usd: float | None = None
     kind: str | None = Field(default=None, description="the kind of the incident that sets its status, if any")
     change: str | None = Field(default=None, description="against the period before the window; null when unknown")
@@ -44,8 +43,10 @@ class AccountOverview(Model):
     headline: str
     account: str
     window: OverviewWindow
-    cost: AccountCost | None = Field(default=None, description="the account's cost over the window")
-    sort: Sort = Field(default="attention", description="the rows' order: attention is worst first")
+    cost_usd: float | None = Field(default=None, description="the account's, exact; null where not available")
+    cost_change: float | None = Field(default=None, description="against the window before, estimated from tokens")
+    cost_note: str | None = None
+    sort: str = "attention"
     agents: list[AgentRow] = Field(description="this page's agents, in `sort` order")
     offset: int = Field(default=0, description="rank of this page's first agent, 0 for the first")
     more_agents: int = Field(description="agents on the pages after this one")
