@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 from astro_mcp import formats as fmt
+from astro_mcp.analysis.cost import incident_line
 from astro_mcp.analysis.fit import halved_table
 from astro_mcp.analysis.periods import dilution, sized
 from astro_mcp.analysis.results.metrics import (
@@ -105,21 +106,36 @@ def _buckets(minutes: int) -> str:
     return f"{size} buckets" if "-" in size else f"buckets of {size}"
 
 
+TRAFFIC_NOTE_MIN = 50  # usual traces in the hour below which its traffic is too noisy to remark on
+
+
 def _now(p: LastPeriod) -> str:
     head = f"Now (last hour, {fmt.span(p.start, p.end)}): "
     if p.error_rate is None or p.avg_latency_ms is None:
         return head + "no traces."
     tokens = f", {fmt.num(p.tokens_per_trace)} tokens per trace" if p.tokens_per_trace is not None else ""
+    usual = f" (usually about {p.usual_traces:,.0f} at these hours)" if p.usual_traces is not None else ""
     figures = (
-        f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}{tokens}, {fmt.plural(p.trace_count, 'trace')}"
+        f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}{tokens}, "
+        f"{fmt.plural(p.trace_count, 'trace')}{usual}"
     )
     verdict = {
-        "normal": "normal",
+        "normal": "errors and latency normal" + _traffic(p.trace_count, p.usual_traces),
         "elevated": f"{' and '.join(p.unusual) or 'something'} unusual (see above)",
         "too_few_traces": f"too few traces to judge (fewer than {MIN_TRACES})",
         "no_traffic": "no traffic",
     }[p.verdict]
     return f"{head}{figures}: {verdict}."
+
+
+def _traffic(traces: int, usual: float | None) -> str:
+    """Traffic far from what the agent usually sends at these hours: said, not judged (a launch, a lull)."""
+    if usual is None or usual < TRAFFIC_NOTE_MIN:
+        return ""
+    ratio = traces / usual
+    if ratio <= 0.6:
+        return f"; traffic {ratio:.0%} of usual"
+    return f"; traffic {ratio:.1f}x usual" if ratio >= 2 else ""
 
 
 def _incidents(s: MetricsSummary) -> list[str]:
@@ -128,6 +144,8 @@ def _incidents(s: MetricsSummary) -> list[str]:
     lines = ["Incidents (each beyond chance over every period judged, against the baseline below):"]
     for i in s.incidents:
         lines.append(f"- [{i.kind}, {i.state}] {i.headline} Evidence: {i.evidence}.")
+        if i.cost is not None:
+            lines.append(f"  {incident_line(i.cost)}")
         c = i.traces_call
         extra = "".join(
             f", {key}='{value}'"
@@ -204,6 +222,7 @@ def _figures(s: MetricsSummary) -> list[str]:
         f"{p95} (buckets carry only means: a percentile is for the whole window).",
         f"Tokens: {t.input_tokens:,} input + {t.output_tokens:,} output "
         f"({fmt.num(per_trace.input)} in / {fmt.num(per_trace.output)} out per trace).",
+        *([s.cost.note] if s.cost is not None else []),
     ]
     period = sized(s.analysis_minutes)
     hint = dilution(s.analysis_minutes, int((s.window.end - s.window.start).total_seconds() // 60))
