@@ -38,9 +38,10 @@ async def get_agent_metrics(
     trace); totals and cost; the trend; idle time; a table of at most 40 rows.
     Quote these figures; do not re-add the table.
 
-    Use it for one agent: "how is agent X doing?", "is it slower than last week?" (compare='week'); for all of an account's agents at once, get_account_overview. For
-    what failed in an incident, call get_agent_traces with the incident's traces_call; to zoom into
-    it, call again with a narrower window and a smaller interval.
+    Use it for one agent: "how is agent X doing?", "is it slower than last week?" (compare='week');
+    for all of an account's agents at once, get_account_overview. For what failed in an incident,
+    call get_agent_traces with the incident's traces_call; to zoom into it, call again with a
+    narrower window and a smaller interval.
     """
     async with answering(ctx, account, name) as (service, deadline):
         query = service.read.metrics(account, name, start_time, end_time, interval)
