@@ -83,14 +83,14 @@ async def test_calls_of_the_same_hour_share_one_request_for_the_agent_week(
     assert [(r.query["end_time"], r.query["interval"]) for r in weeks] == [("2026-11-25T08:00:00Z", "60")]
 
 
-class FailingFiveMinutes(httpx2.AsyncBaseTransport):
-    """The API, but every request at 5 minutes fails."""
+class FailingSixHours(httpx2.AsyncBaseTransport):
+    """The API, but the request for the agent's last six hours fails."""
 
     def __init__(self) -> None:
         self._real = httpx2.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        if request.url.params.get("interval") == "5":
+        if request.url.params.get("start_time") == "2026-11-25T03:50:00Z":
             return httpx2.Response(502, json={"error": "failed to query observability backend"})
         return await self._real.handle_async_request(request)
 
@@ -99,8 +99,8 @@ async def test_without_the_six_hours_the_week_gets_its_last_minutes_apart_and_sa
     settings: Settings, simulator: Simulator
 ) -> None:
     quick = settings.model_copy(update={"max_attempts": 1})
-    both, without = Service(quick, lambda: NOW), Service(quick, lambda: NOW, transport=FailingFiveMinutes())
-    read = ("zoo", "silent-after-errors", "now-24h", None, None)
+    both, without = Service(quick, lambda: NOW), Service(quick, lambda: NOW, transport=FailingSixHours())
+    read = ("zoo", "silent-after-errors", "now-1h", None, None)  # an hour does not hold the last six
     whole = await both.metrics.summary(both.read.metrics(*read))
     simulator.requests.clear()
     alone = await without.metrics.summary(without.read.metrics(*read))
@@ -112,3 +112,21 @@ async def test_without_the_six_hours_the_week_gets_its_last_minutes_apart_and_sa
     assert ("2026-11-25T09:00:00Z", "2026-11-25T09:52:00Z", "60") in asked  # the week's last minutes
     assert any("most recent 6 hours could not be read" in note for note in alone.notes)
     assert (alone.status, alone.headline) == (whole.status, whole.headline)
+
+
+async def test_a_day_at_5_minutes_gives_the_day_by_the_hour_and_the_last_six_hours_in_one_request(
+    settings: Settings, simulator: Simulator
+) -> None:
+    service = Service(settings, lambda: NOW)
+    day = await service.metrics.summary(service.read.metrics("zoo", "flapping-agent", "now-24h", None, None))
+    await service.aclose()
+    asked = sorted(
+        (r.query["start_time"], r.query["end_time"], r.query["interval"]) for r in simulator.requests_to("metrics")
+    )
+    assert asked == [
+        ("2026-11-18T00:00:00Z", "2026-11-25T09:00:00Z", "60"),  # the week, up to the hour
+        ("2026-11-23T09:52:00Z", "2026-11-24T09:52:00Z", "60"),  # the previous day
+        ("2026-11-24T09:52:00Z", "2026-11-25T09:52:00Z", "5"),  # the day, which holds the last six hours
+    ]
+    assert (day.window.interval_minutes, len(day.table.rows)) == (60, 25)
+    assert not any("buckets although" in note for note in day.notes)

@@ -64,7 +64,7 @@ class MetricsCases:
                 query, compare, with_p95, bound, deadline
             )
             main = dataclasses.replace(query, notes=(*query.notes, *notes, self._up.routes.generation()))
-            summary = self._summarized(main, served, served.response.buckets, served.interval(query), reference, recent)
+            summary = self._summarized(main, served, served.response.buckets, reference, recent)
             return summary.model_copy(update={"p95_latency_ms": p95})
 
         return await self._summaries.get((query, compare, with_p95), self._up.ttl(query), compute)
@@ -84,7 +84,7 @@ class MetricsCases:
         """
         notes: list[str] = []
         failures: list[AstroError] = []
-        asked = _asked_with_previous(query)
+        asked = finer(with_previous(query), query)
         found: Later[Served] = Later()
 
         async def fetch_both() -> None:
@@ -99,28 +99,27 @@ class MetricsCases:
             tg.start_soon(fetch_both)
             source = found if holds_fine(asked, query) else None
             recent = fetch_recent(self._up, tg, query, (bound, deadline, notes), source)
-        both = await found.value()
-        if failures or both is None:
+        got = await found.value()
+        if failures or got is None:
             raise failures[0]
-        buckets, sent = coarsened(both.response.buckets, both.interval(asked), query.interval_minutes)
-        split = split_previous(query, buckets, sent)
+        both = _coarsened(got, asked, query)
+        split = split_previous(query, both.response.buckets, both.interval(query))
         if split is None:
             return await self.summary(query, with_p95=False, bound=bound, deadline=deadline)
         mine, before = split
         noted = dataclasses.replace(query, notes=(*query.notes, *notes))
-        return self._summarized(noted, both, mine, sent, before, recent())
+        return self._summarized(noted, both, mine, before, recent())
 
     def _summarized(
         self,
         query: MetricsQuery,
         served: Served,
         buckets: Sequence[Bucket],
-        sent: int,
         reference: Reference | None,
         recent: Recent | None = None,
     ) -> MetricsSummary:
-        """`summarize` of `buckets` (of `sent` minutes, from `served`), then the error figures taken out where the
-        route counts no errors."""
+        """`summarize`, then the error figures taken out where the route counts no errors."""
+        sent = served.interval(query)
         summary = summarize(query, buckets, sent, reference, recent)
         if served.route.counts_errors:
             return summary
@@ -136,9 +135,11 @@ class MetricsCases:
         notes: list[str] = []
         failures: list[AstroError] = []
 
+        asked = finer(query, query) if compare != "none" else query
+
         async def fetch_main() -> None:
             try:
-                served.give(await self._up.metrics(query, bound, deadline))
+                served.give(await self._up.metrics(asked, bound, deadline))
             except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
                 failures.append(err)
                 served.give(None)
@@ -164,19 +165,32 @@ class MetricsCases:
             if with_p95:
                 tg.start_soon(fetch_p95)
             # compare='none' asks for the window alone, in one request: it is then judged on itself.
-            source = served if holds_fine(query, query) else None
+            source = served if holds_fine(asked, query) else None
             recent = fetch_recent(self._up, tg, query, (bound, deadline, notes), source) if compare != "none" else None
         main = await served.value()
         if failures or main is None:
             raise failures[0]
-        return main, next(iter(references), None), next(iter(p95s), None), recent() if recent else None, notes
+        return (
+            _coarsened(main, asked, query),
+            next(iter(references), None),
+            next(iter(p95s), None),
+            recent() if recent else None,
+            notes,
+        )
 
 
-def _asked_with_previous(query: MetricsQuery) -> MetricsQuery:
-    """The request for `query`'s window and the one before it: at 5 minutes where that adds up exactly to the
-    window's buckets and also holds the agent's last 6 hours (the fine view of "now"), within a size."""
-    both = with_previous(query)
-    fine = dataclasses.replace(both, interval_minutes=FINE[1])
-    minutes = (both.end - both.start).total_seconds() / 60
+def finer(asked: MetricsQuery, query: MetricsQuery) -> MetricsQuery:
+    """`asked` (a request for `query`'s window) at 5 minutes where those add up exactly to the window's buckets
+    and also hold the agent's last 6 hours (the fine view of "now", which then costs no request), within a size."""
+    fine = dataclasses.replace(asked, interval_minutes=FINE[1])
+    minutes = (asked.end - asked.start).total_seconds() / 60
     shares = query.interval_minutes % FINE[1] == 0 and minutes / FINE[1] <= _SHARED_BUCKETS
-    return fine if shares and holds_fine(fine, query) else both
+    return fine if shares and holds_fine(fine, query) else asked
+
+
+def _coarsened(served: Served, asked: MetricsQuery, query: MetricsQuery) -> Served:
+    """The answer to `asked` in `query`'s buckets, where those are a multiple of the ones it came in."""
+    buckets, sent = coarsened(served.response.buckets, served.interval(asked), query.interval_minutes)
+    if sent == served.interval(asked) and served.response.buckets:
+        return served
+    return Served(served.response.model_copy(update={"buckets": buckets, "interval_minutes": sent}), served.route)
