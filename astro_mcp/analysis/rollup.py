@@ -8,9 +8,11 @@ is a multiple of its own, and any sub-range that starts on one of its bucket bou
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from astro_mcp.domain import Bucket
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def within(buckets: Iterable[Bucket], start: datetime, end: datetime) -> list[Bucket]:
@@ -24,10 +26,10 @@ def added_up(buckets: Iterable[Bucket], minutes: int) -> list[Bucket]:
     Each bucket given must lie within one of the new ones (be as wide as they are, or divide them, and be
     aligned); buckets of several widths may be mixed (a day's hours, and the day's last hour in minutes).
     """
-    step = minutes * 60
+    step = timedelta(minutes=minutes)
     sums: dict[int, list[float]] = {}
     for b in buckets:
-        at = int(b["timestamp"].timestamp()) // step * step
+        at = (b["timestamp"] - _EPOCH) // step
         acc = sums.setdefault(at, [0, 0, 0.0, 0, 0])
         acc[0] += b["trace_count"]
         acc[1] += b["error_count"]
@@ -36,7 +38,7 @@ def added_up(buckets: Iterable[Bucket], minutes: int) -> list[Bucket]:
         acc[4] += b["output_tokens"]
     return [
         {
-            "timestamp": datetime.fromtimestamp(at, UTC),
+            "timestamp": _EPOCH + at * step,
             "trace_count": int(n),
             "avg_latency_ms": latency / n if n else 0.0,
             "input_tokens": int(tokens_in),

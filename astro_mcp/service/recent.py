@@ -14,7 +14,8 @@ or ended). They cost as few requests as the data allows:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import bisect
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -125,7 +126,7 @@ def fetch_recent(
         minutes = week.interval(week_q)
         tail = await _last_minutes(await fine.value(), week_q.end, query, minutes, read)
         if tail is not None:
-            views[LONG[1]] = (added_up([*week.response.buckets, *tail], minutes), minutes, week_q.start)
+            views[LONG[1]] = (_joined(week.response.buckets, tail, minutes), minutes, week_q.start)
 
     tg.start_soon(fetch_fine)
     tg.start_soon(fetch_long)
@@ -152,3 +153,14 @@ async def _last_minutes(
         return within(fine[0], hour, query.end)
     got = await read(MetricsQuery(query.agent, hour, query.end, minutes, live=query.live), "hour")
     return None if got is None else list(got.response.buckets)
+
+
+def _joined(settled: Sequence[Bucket], tail: Sequence[Bucket], minutes: int) -> list[Bucket]:
+    """The settled buckets of `minutes` and the finer ones after them, as one answer would have them: the tail
+    added up into the bucket it falls in, with what the settled part holds of that bucket."""
+    if not tail:
+        return list(settled)
+    step = minutes * 60
+    slot = datetime.fromtimestamp(int(tail[0]["timestamp"].timestamp()) // step * step, UTC)
+    cut = bisect.bisect_left(settled, slot, key=lambda b: b["timestamp"])
+    return [*settled[:cut], *added_up([*settled[cut:], *tail], minutes)]
