@@ -31,11 +31,13 @@ _MIN_SECRET = 4  # shorter values would mask ordinary words
 # none belongs in one line of text, and each can hide or reorder what a reader sees.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+")
 _secrets: set[str] = set()
+_longest_first: list[str] = []  # _secrets, as `redact` tries them
 
 
 def remember(*values: str | None) -> None:
     """Mask these values from now on, wherever they appear."""
     _secrets.update(v for v in values if v and len(v) >= _MIN_SECRET)
+    _longest_first[:] = sorted(_secrets, key=len, reverse=True)  # a token may contain a shorter one
 
 
 def remember_url(url: str) -> None:
@@ -70,25 +72,32 @@ def for_model_all(value: T) -> T:
 
 
 def _walk(value: Any) -> Any:
+    """`value` made inert; the very same object where nothing in it changes (most answers: no copy at all)."""
     if isinstance(value, str):
         return for_model(value)
     if isinstance(value, BaseModel):
-        return value.model_copy(update={name: _walk(getattr(value, name)) for name in type(value).model_fields})
+        fields = {name: getattr(value, name) for name in type(value).model_fields}
+        changed = {name: new for name, old in fields.items() if (new := _walk(old)) is not old}
+        return value.model_copy(update=changed) if changed else value
     if isinstance(value, list | tuple):
-        return type(value)(_walk(v) for v in value)
+        items = [_walk(v) for v in value]
+        return type(value)(items) if any(new is not old for new, old in zip(items, value, strict=True)) else value
     if isinstance(value, dict):
-        return {k: _walk(v) for k, v in value.items()}
+        walked = {k: _walk(v) for k, v in value.items()}
+        return walked if any(walked[k] is not v for k, v in value.items()) else value
     return value
 
 
 _CARD = "[card number]"
 _PERSONAL = [
-    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "[e-mail]"),
+    # Each match may start only where its run of characters starts: a search from every position of a long run
+    # would read the rest of the run each time (seconds for one 100,000-character trace input).
+    (re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "[e-mail]"),
     (
         re.compile(
             r"\b(?:(?:sk|pk|rk)[-_](?:live|test|proj|ant)[-_][A-Za-z0-9_-]{6,}|sk-[A-Za-z0-9_-]{16,}"
             r"|gh[pousr]_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}"
-            r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
+            r"|(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
         ),
         "[api key]",
     ),
@@ -122,7 +131,7 @@ def shown_url(url: str) -> str:
 
 def redact(text: str) -> str:
     """`text` with every remembered secret masked, longest first (a token may contain a shorter one)."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, MASK)
     return text

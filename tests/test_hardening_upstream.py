@@ -7,7 +7,7 @@ import gc
 import json
 import logging
 import tracemalloc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import anyio
@@ -237,3 +237,26 @@ async def test_expired_answers_are_dropped_without_being_asked_for_again() -> No
     now[0] = 11
     await cache.get("c", 10, value)
     assert cache.weight == 40
+
+
+async def test_an_answer_fetched_again_after_it_expired_lives_for_its_new_ttl() -> None:
+    now = [0.0]
+    fetched: list[str] = []
+    cache: SingleFlightCache[str, bytes] = SingleFlightCache(1000, len, clock=lambda: now[0])
+
+    def fetch(key: str) -> Callable[[], Awaitable[bytes]]:
+        async def value() -> bytes:
+            fetched.append(key)
+            return b"x" * 10
+
+        return value
+
+    await cache.get("a", 10, fetch("a"))
+    now[0] = 11
+    await cache.get("a", 10, fetch("a"))  # expired: fetched again, until 21
+    now[0] = 12
+    await cache.get("b", 10, fetch("b"))  # the sweep meets a's first expiry, 10
+    now[0] = 15
+    await cache.get("a", 10, fetch("a"))
+    assert fetched == ["a", "a", "b"]
+    assert cache.weight == 20

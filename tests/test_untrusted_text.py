@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from mcp.types import CallToolResult
 from pydantic import SecretStr
 
 from astro_mcp.config import Settings
+from astro_mcp.redaction import personal
 from astro_mcp.server import create_server
 from tests.conftest import NOW, text_of
 from tests.fault_upstream import FaultUpstream, Reply, serve_faults
@@ -114,3 +116,15 @@ async def test_personal_data_and_keys_are_masked_by_default_and_shown_only_on_re
     assert all(k in shown for k in kept)
     assert "order 20261125" in shown  # an order number is not a phone number
     assert (result.structured_content or {})["content"] == mode
+
+
+@pytest.mark.parametrize("unit", ["y", "1", "+1", "eyJ-", "sk-", "a.", "a@b.", "ab1-", "(123) "])
+def test_masking_a_long_trace_input_takes_time_in_proportion_to_its_length(unit: str) -> None:
+    # A search that read the rest of a run from each of its positions took 4 s for 100,000 characters of 'y',
+    # on the event loop, for each trace shown.
+    text = unit * (100_000 // len(unit))
+    started = time.process_time()
+    personal(text)
+    assert time.process_time() - started < 0.25
+    mail, jwt = "ada.lovelace@example.org", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N"
+    assert personal(f"{text} {mail} {jwt}").endswith("[e-mail] [api key]")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -37,6 +39,9 @@ class SingleFlightCache(Generic[K, V]):
         self._entries: OrderedDict[K, tuple[float, int, V]] = OrderedDict()
         self._weight = 0
         self._flights: dict[K, _Flight[V]] = {}
+        # (expiry, order, key) of every entry stored, the soonest first: the sweep reads only what has expired.
+        self._expiries: list[tuple[float, int, K]] = []
+        self._order = itertools.count()
 
     @property
     def weight(self) -> int:
@@ -83,12 +88,22 @@ class SingleFlightCache(Generic[K, V]):
             return
         self._evict(key)
         now = self._clock()
-        for stale in [k for k, (expires, _, _) in self._entries.items() if expires <= now]:
-            self._evict(stale)
+        self._sweep(now)
         self._entries[key] = (now + ttl, weight, value)
+        heapq.heappush(self._expiries, (now + ttl, next(self._order), key))
         self._weight += weight
         while self._weight > self._max_weight:
             self._evict(next(iter(self._entries)))
+
+    def _sweep(self, now: float) -> None:
+        while self._expiries and self._expiries[0][0] <= now:
+            expires, _, key = heapq.heappop(self._expiries)
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == expires:  # not stored again since
+                self._evict(key)
+        if len(self._expiries) > 2 * len(self._entries) + 64:  # keys evicted for room or stored again
+            self._expiries = [(e[0], next(self._order), k) for k, e in self._entries.items()]
+            heapq.heapify(self._expiries)
 
     def _evict(self, key: K) -> None:
         entry = self._entries.pop(key, None)

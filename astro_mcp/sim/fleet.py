@@ -192,7 +192,8 @@ def _without_errors(body: bytes | memoryview) -> bytes:
 
 
 class Paced:
-    """ASGI wrapper: every answer waits `sim.latency_ms`; counts the requests in flight and their peak."""
+    """ASGI wrapper: every answer waits `sim.latency_ms`; counts the metrics requests in flight and their peak
+    (the bound a fan-out keeps; a listing or /openapi.json read beside them is not one of its places)."""
 
     def __init__(self, app: ASGIApp, sim: Simulator) -> None:
         self.app = app
@@ -203,11 +204,12 @@ class Paced:
             await self.app(scope, receive, send)
             return
         sim = self.sim
-        sim.in_flight += 1
+        counted = scope["path"].endswith("/observability/metrics")
+        sim.in_flight += counted
         sim.max_in_flight = max(sim.max_in_flight, sim.in_flight)
         try:
             if sim.latency_ms:
                 await anyio.sleep(sim.latency_ms / 1000)
             await self.app(scope, receive, send)
         finally:
-            sim.in_flight -= 1
+            sim.in_flight -= counted
