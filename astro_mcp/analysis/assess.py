@@ -92,7 +92,8 @@ def _merged(c: Finding, f: Finding, step: int, saw: bool) -> Finding:
     kind: Kind = f.kind if f.kind == "flapping" or c.kind != "drift" else c.kind
     if f.state == "over" and kind in ("spike", "recovered") and f.end is not None:
         kind = "recovered" if f.end - start >= LONG else "spike"
-    if kind != "flapping" and f.state != "over":  # still going: the longer view pools more of it
+    # Still going: the longer view pools more of it; but a silence's figures belong to the onset they start at.
+    if kind != "flapping" and f.state != "over" and (f.signal != "traffic" or start == c.start):
         f = dataclasses.replace(f, level=c.level, peak=c.peak, peak_time=c.peak_time, traces=c.traces, errors=c.errors)
     return dataclasses.replace(
         f,

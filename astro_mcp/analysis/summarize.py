@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from astro_mcp.analysis.anomalies import ErrorJudge, LatencyJudge, period
 from astro_mcp.analysis.assess import Recent, assess
+from astro_mcp.analysis.baseline import Signal
 from astro_mcp.analysis.compare import Reference, compare
 from astro_mcp.analysis.detect import Diagnosis, diagnose
 from astro_mcp.analysis.grid import Series, analysis_step, lay_on_grid, nice_step
@@ -89,14 +90,14 @@ def summarize(
         else None,
         traces_per_hour=traces * 3600 / (end - start),
         analysis_minutes=analysis.step // 60,
-        now=now_period(recent.fine_series() if recent is not None else series, current.now, current.status),
+        now=now_period(recent.fine_series() if recent is not None else series, current),
         baseline=used(current),
         incidents=found[:MAX_INCIDENTS],
         more_incidents=max(0, len(found) - MAX_INCIDENTS),
         comparison=comparison,
         busiest=period(analysis, max(range(len(analysis)), key=analysis.traces.__getitem__), None) if traces else None,
-        worst_error_rate=worst_errors,
-        worst_latency=worst_latency,
+        worst_error_rate=_typical(worst_errors, current, "error_rate"),
+        worst_latency=_typical(worst_latency, current, "avg_latency_ms"),
         trend=trend(analysis, (start, end), _spike_periods(analysis, found)),
         idle=_idle(series, start, end),
         notes=notes,
@@ -117,8 +118,9 @@ def _incidents(query: MetricsQuery, series: Series, current: Diagnosis) -> list[
     """What the window tells beside the agent's state now, ongoing ones first, newest first."""
     start, end = int(query.start.timestamp()), int(query.end.timestamp())
     window = diagnose(series, end, current.baseline, start)
+    stopped = next((f.start for f in current.findings if f.signal == "traffic" and f.state != "over"), None)
     return sorted(
-        (incident(query.agent, f, (start, end), current.now) for f in told(current, window, (start, end))),
+        (incident(query.agent, f, (start, end), current.now, stopped) for f in told(current, window, (start, end))),
         key=lambda i: (not i.ongoing, -i.start.timestamp()),
     )
 
@@ -169,6 +171,14 @@ def _compared(
         return None
     comparison = compare(reference, series, (query.start, query.end), table_step)
     return comparison.model_copy(update={"abnormal": abnormal(current, comparison)})
+
+
+def _typical(worst: Period | None, current: Diagnosis, signal: Signal) -> Period | None:
+    """The worst period against the agent's typical level (the one its verdict uses), where it has one."""
+    level = current.baseline.levels.get(signal)
+    if worst is None or level is None:
+        return worst
+    return worst.model_copy(update={"baseline": level.value})
 
 
 def _judged_alone(series: Series, query: MetricsQuery, reference: Reference | None) -> Diagnosis:

@@ -107,10 +107,13 @@ def _now(p: LastPeriod) -> str:
     head = f"Now (last hour, {fmt.span(p.start, p.end)}): "
     if p.error_rate is None or p.avg_latency_ms is None:
         return head + "no traces."
-    figures = f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}, {fmt.plural(p.trace_count, 'trace')}"
+    tokens = f", {fmt.num(p.tokens_per_trace)} tokens per trace" if p.tokens_per_trace is not None else ""
+    figures = (
+        f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}{tokens}, {fmt.plural(p.trace_count, 'trace')}"
+    )
     verdict = {
         "normal": "normal",
-        "elevated": "elevated",
+        "elevated": f"{' and '.join(p.unusual) or 'something'} unusual (see above)",
         "too_few_traces": f"too few traces to judge (fewer than {MIN_TRACES})",
         "no_traffic": "no traffic",
     }[p.verdict]
@@ -205,10 +208,11 @@ def _figures(s: MetricsSummary) -> list[str]:
     if s.busiest is not None:
         b = s.busiest
         lines.append(f"Busiest {period} period: {fmt.when(b.start)} ({fmt.plural(b.trace_count, 'trace')}).")
+    judged = f"of the {period} periods with {MIN_TRACES}+ traces"
     if s.worst_error_rate is not None:
-        lines.append(f"{_worst('error rate', s.worst_error_rate, fmt.pct, True)}{diluted}.")
+        lines.append(f"{_worst(f'error rate {judged}', s.worst_error_rate, fmt.pct, True)}{diluted}.")
     if s.worst_latency is not None:
-        lines.append(f"{_worst('latency', s.worst_latency, fmt.ms, False)}{diluted}.")
+        lines.append(f"{_worst(f'latency {judged}', s.worst_latency, fmt.ms, False)}{diluted}.")
     aside = f", {fmt.plural(s.trend.spikes_set_aside, 'spike period')} set aside" if s.trend.spikes_set_aside else ""
     lines.append(f"Trend, first half → second half{aside}: {_trend(s)}.")
     return lines

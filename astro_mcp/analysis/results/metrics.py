@@ -55,7 +55,7 @@ class Period(Model):
     start: AwareDatetime = Field(description="UTC")
     minutes: int
     value: Num = Field(description="traces, error rate (0..1) or latency in ms, by context")
-    baseline: Num | None = Field(description="typical value: median latency, or the pooled error rate")
+    baseline: Num | None = Field(description="typical value: the agent's typical level, as its verdict uses")
     unusual: bool = Field(description="true when the value stands out from the typical one beyond chance")
     trace_count: int
     error_count: int
@@ -139,9 +139,11 @@ class LastPeriod(Span):
     error_count: int
     error_rate: Num | None = Field(description="0..1; null without traces")
     avg_latency_ms: Num | None
+    tokens_per_trace: Num | None = None
     verdict: Literal["normal", "elevated", "too_few_traces", "no_traffic"] = Field(
         description="elevated when an incident is ongoing or recurring now; judged the same whatever the window"
     )
+    unusual: list[str] = Field(default=[], description="what is unusual now (with verdict elevated)")
 
 
 class Change(Model):
