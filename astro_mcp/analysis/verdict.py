@@ -38,6 +38,9 @@ def now_period(fine: Series, current: Diagnosis) -> LastPeriod | None:
         error_rate=errors / traces if traces else None,
         avg_latency_ms=latency / traces if traces else None,
         tokens_per_trace=tokens / traces if traces else None,
+        usual_traces=current.baseline.expected(fine.time(ids.start), end - fine.time(ids.start))[0]
+        if current.baseline.since is not None and current.baseline.hourly
+        else None,
         verdict=verdict,
         unusual=unusual,
     )

@@ -103,21 +103,36 @@ def _buckets(minutes: int) -> str:
     return f"{size} buckets" if "-" in size else f"buckets of {size}"
 
 
+TRAFFIC_NOTE_MIN = 50  # usual traces in the hour below which its traffic is too noisy to remark on
+
+
 def _now(p: LastPeriod) -> str:
     head = f"Now (last hour, {fmt.span(p.start, p.end)}): "
     if p.error_rate is None or p.avg_latency_ms is None:
         return head + "no traces."
     tokens = f", {fmt.num(p.tokens_per_trace)} tokens per trace" if p.tokens_per_trace is not None else ""
+    usual = f" (usually about {p.usual_traces:,.0f} at these hours)" if p.usual_traces is not None else ""
     figures = (
-        f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}{tokens}, {fmt.plural(p.trace_count, 'trace')}"
+        f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}{tokens}, "
+        f"{fmt.plural(p.trace_count, 'trace')}{usual}"
     )
     verdict = {
-        "normal": "normal",
+        "normal": "errors and latency normal" + _traffic(p.trace_count, p.usual_traces),
         "elevated": f"{' and '.join(p.unusual) or 'something'} unusual (see above)",
         "too_few_traces": f"too few traces to judge (fewer than {MIN_TRACES})",
         "no_traffic": "no traffic",
     }[p.verdict]
     return f"{head}{figures}: {verdict}."
+
+
+def _traffic(traces: int, usual: float | None) -> str:
+    """Traffic far from what the agent usually sends at these hours: said, not judged (a launch, a lull)."""
+    if usual is None or usual < TRAFFIC_NOTE_MIN:
+        return ""
+    ratio = traces / usual
+    if ratio <= 0.6:
+        return f"; traffic {ratio:.0%} of usual"
+    return f"; traffic {ratio:.1f}x usual" if ratio >= 2 else ""
 
 
 def _incidents(s: MetricsSummary) -> list[str]:

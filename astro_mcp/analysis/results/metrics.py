@@ -140,6 +140,7 @@ class LastPeriod(Span):
     error_rate: Num | None = Field(description="0..1; null without traces")
     avg_latency_ms: Num | None
     tokens_per_trace: Num | None = None
+    usual_traces: Num | None = Field(default=None, description="traces the agent usually sends at these hours")
     verdict: Literal["normal", "elevated", "too_few_traces", "no_traffic"] = Field(
         description="elevated when an incident is ongoing or recurring now; judged the same whatever the window"
     )
