@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 from astro_mcp import formats as fmt
+from astro_mcp.analysis.cost import incident_line
 from astro_mcp.analysis.fit import halved_table
 from astro_mcp.analysis.periods import dilution, sized
 from astro_mcp.analysis.results.metrics import (
@@ -141,6 +142,8 @@ def _incidents(s: MetricsSummary) -> list[str]:
     lines = ["Incidents (each beyond chance over every period judged, against the baseline below):"]
     for i in s.incidents:
         lines.append(f"- [{i.kind}, {i.state}] {i.headline} Evidence: {i.evidence}.")
+        if i.cost is not None:
+            lines.append(f"  {incident_line(i.cost)}")
         c = i.traces_call
         extra = "".join(
             f", {key}='{value}'"
@@ -216,6 +219,7 @@ def _figures(s: MetricsSummary) -> list[str]:
         f"{p95} (buckets carry only means: a percentile is for the whole window).",
         f"Tokens: {t.input_tokens:,} input + {t.output_tokens:,} output "
         f"({fmt.num(per_trace.input)} in / {fmt.num(per_trace.output)} out per trace).",
+        *([s.cost.note] if s.cost is not None else []),
     ]
     period = sized(s.analysis_minutes)
     hint = dilution(s.analysis_minutes, int((s.window.end - s.window.start).total_seconds() // 60))

@@ -11,6 +11,7 @@ import anyio
 
 from astro_mcp.analysis.assess import Recent
 from astro_mcp.analysis.compare import Mode, Reference, reference_window, split_previous, with_previous
+from astro_mcp.analysis.cost import Ledger, costed
 from astro_mcp.analysis.coverage import without_error_counts
 from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.analysis.rollup import coarsened
@@ -19,6 +20,7 @@ from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.errors import AstroError
+from astro_mcp.service.cost import CostCases
 from astro_mcp.service.recent import FINE, Bound, Later, fetch_recent, holds_fine
 from astro_mcp.service.upstream import Served, Upstream
 
@@ -35,6 +37,7 @@ class MetricsCases:
 
     def __init__(self, upstream: Upstream) -> None:
         self._up = upstream
+        self.costs = CostCases(upstream)
         self._summaries: SingleFlightCache[SummaryKey, MetricsSummary] = SingleFlightCache(
             _CACHE_SUMMARIES, lambda _: 1
         )
@@ -52,19 +55,20 @@ class MetricsCases:
         bound: Bound = None,
         deadline: float | None = None,
     ) -> MetricsSummary:
-        """The window, the one to compare it with and its p95, fetched concurrently (under `bound`, by `deadline`),
-        summarized.
+        """The window, the one to compare it with, and (`with_p95`: one agent's whole answer) its p95 and its
+        cost, fetched concurrently (under `bound`, by `deadline`), summarized.
 
         Only the window itself can fail the call (`AstroError`): a failed comparison leaves a note, and
         a p95 the API cannot give reads "not available".
         """
 
         async def compute() -> MetricsSummary:
-            served, reference, p95, recent, notes = await self._fetch_together(
+            served, reference, p95, recent, notes, priced = await self._fetch_together(
                 query, compare, with_p95, bound, deadline
             )
             main = dataclasses.replace(query, notes=(*query.notes, *notes, self._up.routes.generation()))
             summary = self._summarized(main, served, served.response.buckets, reference, recent)
+            summary = costed(summary, *priced) if priced is not None else summary
             return summary.model_copy(update={"p95_latency_ms": p95})
 
         return await self._summaries.get((query, compare, with_p95), self._up.ttl(query), compute)
@@ -127,7 +131,7 @@ class MetricsCases:
 
     async def _fetch_together(
         self, query: MetricsQuery, compare: Mode, with_p95: bool, bound: Bound, deadline: float | None
-    ) -> tuple[Served, Reference | None, float | None, Recent | None, list[str]]:
+    ) -> tuple[Served, Reference | None, float | None, Recent | None, list[str], tuple[Ledger, Ledger | None] | None]:
         earlier = reference_window(query, compare)
         served: Later[Served] = Later()
         references: list[Reference] = []
@@ -164,18 +168,21 @@ class MetricsCases:
                 tg.start_soon(fetch_reference, *earlier)
             if with_p95:
                 tg.start_soon(fetch_p95)
+            priced = self.costs.start(tg, query, earlier, deadline) if with_p95 else None
             # compare='none' asks for the window alone, in one request: it is then judged on itself.
             source = served if holds_fine(asked, query) else None
             recent = fetch_recent(self._up, tg, query, (bound, deadline, notes), source) if compare != "none" else None
         main = await served.value()
         if failures or main is None:
             raise failures[0]
+        cost = priced() if priced is not None else None
         return (
             _coarsened(main, asked, query),
             next(iter(references), None),
             next(iter(p95s), None),
             recent() if recent else None,
             notes,
+            cost,
         )
 
 

@@ -8,10 +8,13 @@ significant digits when serialized; counts are exact integers.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, PlainSerializer
+from pydantic import AwareDatetime, Field
 
+from astro_mcp.analysis.results.cost import Cost, IncidentCost
+from astro_mcp.analysis.results.figures import Num
+from astro_mcp.analysis.results.figures import round4 as round4
 from astro_mcp.analysis.results.span import Span
 from astro_mcp.domain import Model
 
@@ -19,12 +22,6 @@ MIN_TRACES = 10  # a period with fewer traces is too small to judge its error ra
 COLUMNS = ("start", "trace_count", "error_count", "avg_latency_ms", "input_tokens", "output_tokens")
 
 
-def round4(x: float) -> float:
-    """`x` to 4 significant digits: what a mean of sampled traces can support."""
-    return float(f"{x:.4g}")
-
-
-Num = Annotated[float, PlainSerializer(round4, return_type=float, when_used="json")]
 Status = Literal["outage", "incident", "degraded", "recovered", "healthy", "no_traffic"]
 Metric = Literal["error_rate", "avg_latency_ms"]
 Signal = Literal["error_rate", "avg_latency_ms", "tokens_per_trace", "traffic"]
@@ -118,6 +115,7 @@ class Incident(Model):
     trace_count: int
     error_count: int
     traces_call: TracesCall
+    cost: IncidentCost | None = Field(default=None, description="estimated; null where the platform gives no cost")
 
 
 class BaselineUsed(Model):
@@ -260,3 +258,4 @@ class MetricsSummary(Model):
     idle: Idle
     notes: list[str]
     table: Table
+    cost: Cost | None = Field(default=None, description="what the agent cost; null when cost was not asked for")
