@@ -27,6 +27,7 @@ NOT_AT_START = (
     "astro_mcp.analysis.incidents",
     "astro_mcp.analysis.compare",
     "astro_mcp.analysis.detect",
+    "astro_mcp.analysis.episode",
     "astro_mcp.sim",  # the bundled simulator, for --demo and the tests
     "keyring",
 )
