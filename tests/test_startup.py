@@ -29,6 +29,7 @@ NOT_AT_START = (
     "astro_mcp.api",  # the HTTP client, the wire models, the sign-in and credentials
     "astro_mcp.advice",
     "astro_mcp.query",
+    "astro_mcp.domain",  # the checked values of a call, and the API's traces
     "astro_mcp.sim",  # the bundled simulator, for --demo and the tests
     "keyring",
 )
