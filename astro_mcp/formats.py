@@ -79,3 +79,12 @@ def sparkline(values: Sequence[float | None], from_zero: bool = True) -> str:
         "·" if v is None else _BARS[min(len(_BARS) - 1, int((v - low) / top * len(_BARS))) if top else 0]
         for v in values
     )
+
+
+def usd(amount: float) -> str:
+    """'$1,234', '$12.35', '$0.00631': dollars to the cent, and small amounts to three significant digits."""
+    if amount >= 100:
+        return f"${amount:,.0f}"
+    if amount >= 1 or amount == 0:
+        return f"${amount:,.2f}"
+    return f"${amount:.3g}" if amount >= 1e-4 else f"${amount:.2e}"

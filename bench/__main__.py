@@ -7,7 +7,8 @@ largest answers, in characters), traces (the
 p95 fetch's cost and the traces answer's size), floods (slow-header and session floods against the HTTP
 server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile),
 deadline (a 500-agent overview with 50 agents hanging, the call's time against its budget), detect (the
-detection engine on 43,200 buckets, and the most recent data's cost to a call). Default: all.
+detection engine on 43,200 buckets, and the most recent data's cost to a call), cost (what the cost figures
+add to the overview and to one agent's metrics, in time and requests). Default: all.
 `bench/common.py` holds what they share.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
@@ -45,6 +46,7 @@ async def main(sections: Sequence[str]) -> None:
         "bodies",
         "deadline",
         "detect",
+        "cost",
     }
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
@@ -88,6 +90,10 @@ async def main(sections: Sequence[str]) -> None:
         from bench.bodies import bodies
 
         await bodies()
+    if "cost" in chosen:
+        from bench.cost import cost
+
+        await cost()
     if "deadline" in chosen:
         from bench.deadline import deadline
 

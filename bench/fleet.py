@@ -24,7 +24,7 @@ DELAY_MS = 50.0
 _LARGE = ALL_AGENTS["large-org"]
 
 
-def _fleet_of(size: int) -> SimAccount:
+def fleet_of(size: int) -> SimAccount:
     names = sorted(_LARGE)[:size]
     return SimAccount("team", "owner", dict.fromkeys(names, "Running"), agents={n: _LARGE[n] for n in names})
 
@@ -42,7 +42,7 @@ class Windows:
 
 
 async def fleet(runs: int = 7) -> None:
-    accounts = {**ACCOUNTS, **{f"fleet-{n}": _fleet_of(n) for n in (1, 25)}}
+    accounts = {**ACCOUNTS, **{f"fleet-{n}": fleet_of(n) for n in (1, 25)}}
     agents = {**ALL_AGENTS, **{name: a.agents for name, a in accounts.items() if name.startswith("fleet-")}}
     simulator = Simulator(accounts=accounts, agents=agents, latency_ms=DELAY_MS)
     windows = Windows()

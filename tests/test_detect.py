@@ -64,9 +64,11 @@ class Case:
 
 
 def _silence(rng: random.Random) -> Case:
-    hours = rng.uniform(2, 8)
+    """Traffic stopped, or collapsed to a small share, from 45 minutes to 8 hours ago."""
+    hours = rng.uniform(0.75, 8)
+    share = rng.choice([0.0, 0.0, rng.uniform(0.02, 0.15)])
     return Case(
-        _busy(rng, Incident(-timedelta(hours=hours), FOREVER, traffic_factor=0.0)),
+        _busy(rng, Incident(-timedelta(hours=hours), FOREVER, traffic_factor=share)),
         "silence",
         "ongoing",
         "traffic",

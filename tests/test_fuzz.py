@@ -26,6 +26,7 @@ from tests.conftest import ANCHOR, NOW, examples
 
 SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
 SENT_PATH = re.compile(rf"^/api/v1/agents/{SLUG}/{SLUG}/observability/(metrics|summary)$")
+COST_PATH = re.compile(rf"^/api/v1/accounts/{SLUG}/observability/deployments-summary$")  # from and to, not *_time
 SENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z$")
 NAME_LOOKUPS = ("/api/v1/me", "/api/v1/deployments")  # after a 404: the user's real names, for "did you mean"
 
@@ -148,6 +149,10 @@ def test_any_arguments_end_in_a_tool_result_and_nothing_refused_is_sent(fuzz: Fu
     else:
         assert result.structured_content is not None
     for request in (r for r in sent if r.path not in NAME_LOOKUPS and r.path != "/openapi.json"):  # read once
+        if COST_PATH.match(request.path):
+            assert SENT_TIME.match(request.query["from"])
+            assert SENT_TIME.match(request.query["to"])
+            continue
         assert SENT_PATH.match(request.path), request.path
         assert SENT_TIME.match(request.query["start_time"])
         assert SENT_TIME.match(request.query["end_time"])

@@ -189,7 +189,7 @@ def says(result: Any) -> str:
     ("generation", "line"),
     [
         ("documented", "Server: documented routes"),
-        ("both", "Server: documented routes."),  # none of the newer routes was needed for these answers
+        ("both", "Server: documented and per-deployment routes."),  # the cost summary is one of the newer routes
         ("deployment", "Server: per-deployment routes only (its /openapi.json says so)"),
     ],
 )

@@ -236,8 +236,9 @@ def test_counts_of_one_read_in_the_singular() -> None:
     buckets.append(bucket(START + timedelta(hours=6), 1))
     query = MetricsQuery(AgentRef("a", "b"), START, START + timedelta(hours=7), 60)
     text = render(summarize_at(query, buckets, 60, NOW), "astro://x")
-    assert "Highest error rate: 2.50% at Nov 01 05:00 UTC (40 traces, 1 error), within normal variation" in text
-    assert "Nov 01 06:00–07:00 UTC): 0.00% errors, 200.0 ms, 1 trace: too few traces to judge" in text
+    highest = "Highest error rate of the 1-hour periods with 10+ traces: 2.50% at Nov 01 05:00 UTC (40 traces, 1 error)"
+    assert f"{highest}, within normal variation" in text
+    assert "Nov 01 06:00–07:00 UTC): 0.00% errors, 200.0 ms, 1,200 tokens per trace, 1 trace: too few traces" in text
 
 
 def test_a_lone_busy_period_is_not_compared_with_itself() -> None:
@@ -424,7 +425,11 @@ def test_a_coarser_table_keeps_every_count_and_weighs_latency_by_traces() -> Non
         (
             "checkout-agent",
             "incident",
-            ["Latency regression, ongoing since Nov 24 23:00 UTC", "was 314.7 ms (2.4x)", ": elevated."],
+            [
+                "Latency regression, ongoing since Nov 24 23:00 UTC",
+                "was 314.7 ms (2.4x)",
+                ": latency and error rate unusual (see above).",
+            ],
         ),
         (
             "billing-agent",

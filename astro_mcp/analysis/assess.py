@@ -63,18 +63,63 @@ def assess(context: Series, recent: Series | None, now: int, start: tuple[int, i
 
 def combine(coarse: Diagnosis, fine: Diagnosis) -> list[Finding]:
     """The findings of both views, one per episode, most urgent first (the order `diagnose` gives)."""
-    used: set[int] = set()
-    found = []
+    bursts = _bursts(coarse, fine)
+    used: set[int] = set(bursts)
+    found = [_intermittent(coarse.findings[k], fs) for k, fs in bursts.items()]
+    absorbed = {id(f) for fs in bursts.values() for f in fs}
     for f in fine.findings:
+        if id(f) in absorbed:
+            continue
         k = next((k for k, c in enumerate(coarse.findings) if k not in used and _same(c, f, coarse.step)), None)
         if k is None:
             found.append(f)
             continue
         used.add(k)
-        found.append(_merged(coarse.findings[k], f, coarse.step, saw=f.start - fine.start >= HOUR))
+        # A drop in traffic is placed by the traffic on both sides of it: a quarter of an hour before will do.
+        lead = HOUR if f.signal != "traffic" else HOUR // 4
+        c = coarse.findings[k]
+        if c.state != "over" and f.state == "over" and fine.now - (f.end or fine.now) < SETTLED:
+            f = dataclasses.replace(f, kind=c.kind, state=c.state, end=c.end)  # clean for minutes: not yet over
+        found.append(_merged(c, f, coarse.step, saw=f.start - fine.start >= lead))
     found += [c for k, c in enumerate(coarse.findings) if k not in used]
     order = {id(f): n for n, f in enumerate(found)}
     return sorted(found, key=lambda f: (f.state == "over", f.signal != "traffic", order[id(f)]))
+
+
+SETTLED = 1800  # seconds clean before the fine view may end what the long one sees still going
+
+
+def _bursts(coarse: Diagnosis, fine: Diagnosis) -> dict[int, list[Finding]]:
+    """Episodes the long view sees as one still going (or as flapping), which the fine view resolves into
+    separate bursts that each ended: an intermittent failure (a job failing every two hours), recurring."""
+    found: dict[int, list[Finding]] = {}
+    for k, c in enumerate(coarse.findings):
+        if c.state == "over" or c.signal == "traffic":
+            continue
+        inside = [f for f in fine.findings if f.signal == c.signal and f.state == "over" and f.start >= c.start]
+        if len(inside) >= (1 if c.kind == "flapping" else 2):
+            found[k] = sorted(inside, key=lambda f: f.start)
+    return found
+
+
+def _intermittent(c: Finding, bursts: list[Finding]) -> Finding:
+    """One recurring finding from the long view's episode and the fine view's bursts within it."""
+    traces = sum(f.traces for f in bursts)
+    worst = max(bursts, key=lambda f: f.peak)
+    return dataclasses.replace(
+        c,
+        kind="flapping",
+        state="recurring",
+        end=bursts[-1].end,
+        level=sum(f.level * f.traces for f in bursts) / traces if traces else c.level,
+        peak=worst.peak,
+        peak_time=worst.peak_time,
+        score=max(f.score for f in bursts),
+        traces=traces,
+        errors=sum(f.errors for f in bursts),
+        per_hour=None,
+        cycle=c.cycle or (bursts[-1].start - bursts[0].start) // (len(bursts) - 1),
+    )
 
 
 def _same(c: Finding, f: Finding, step: int) -> bool:
@@ -91,7 +136,8 @@ def _merged(c: Finding, f: Finding, step: int, saw: bool) -> Finding:
     kind: Kind = f.kind if f.kind == "flapping" or c.kind != "drift" else c.kind
     if f.state == "over" and kind in ("spike", "recovered") and f.end is not None:
         kind = "recovered" if f.end - start >= LONG else "spike"
-    if kind != "flapping" and f.state != "over":  # still going: the longer view pools more of it
+    # Still going: the longer view pools more of it; but a silence's figures belong to the onset they start at.
+    if kind != "flapping" and f.state != "over" and (f.signal != "traffic" or start == c.start):
         f = dataclasses.replace(f, level=c.level, peak=c.peak, peak_time=c.peak_time, traces=c.traces, errors=c.errors)
     return dataclasses.replace(
         f,

@@ -64,7 +64,7 @@ class Baseline:
 
     def expected(self, t0: int, seconds: int) -> tuple[float, float]:
         """Traces expected in [t0, t0 + seconds), and the variance of that estimate (few days learnt: wide)."""
-        if not self.hourly or (seconds < HOUR and HOUR % seconds):
+        if not self.hourly:
             rate, samples = self.flat
             share = seconds / HOUR
             return rate * share, rate * share * share / samples

@@ -45,6 +45,8 @@ def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) ->
         error_rate=s.error_rate,
         avg_latency_ms=s.avg_latency_ms,
         tokens_per_trace=s.tokens_per_trace.input + s.tokens_per_trace.output if s.tokens_per_trace else None,
+        cost_usd=s.cost.total_usd if s.cost else None,
+        cost_per_trace_usd=s.cost.per_trace_usd if s.cost else None,
         change=_change(s),
         sparkline=[r[1] for r in s.table.rows],
     )

@@ -50,7 +50,15 @@ def shown(signal: Signal, value: float) -> str:
 def told(current: Diagnosis, window: Diagnosis, span: tuple[int, int]) -> list[Finding]:
     """What a window shows: the "now"'s findings that reach into it, and what else the window saw that is over."""
     start, end = span
-    shown_now = [f for f in current.findings if f.start < end and (f.end is None or f.end > start)]
+    going = [f for f in current.findings if f.state != "over"]
+    shown_now = [
+        f
+        for f in current.findings
+        if f.start < end
+        and (f.end is None or f.end > start)
+        # an episode inside one still going on the same signal is part of it (a dip within a drift)
+        and not (f.state == "over" and any(g.signal == f.signal and g.start <= f.start for g in going))
+    ]
     for w in window.findings:
         if w.state == "over" and not any(_same(w, c) for c in current.findings):
             shown_now.append(w)
@@ -65,8 +73,9 @@ def _same(a: Finding, b: Finding) -> bool:
     return a.signal == b.signal and a.start <= b_end + slack and b.start <= a_end + slack
 
 
-def incident(agent: AgentRef, f: Finding, span: tuple[int, int], now: int) -> Incident:
-    """One finding as an incident of the window `span`, judged at `now`."""
+def incident(agent: AgentRef, f: Finding, span: tuple[int, int], now: int, stopped: int | None = None) -> Incident:
+    """One finding as an incident of the window `span`, judged at `now`; `stopped`: when the agent's traffic
+    stopped, if it has not come back."""
     return Incident(
         kind=f.kind,
         state=f.state,
@@ -74,7 +83,7 @@ def incident(agent: AgentRef, f: Finding, span: tuple[int, int], now: int) -> In
         start=_at(f.start),
         end=None if f.end is None else _at(f.end),
         metrics=[f.signal],
-        headline=sentence(f, span, now),
+        headline=sentence(f, span, now, stopped),
         evidence=evidence(f, now),
         per_hour=f.per_hour,
         cycle_minutes=None if f.cycle is None else f.cycle // 60,
@@ -94,8 +103,9 @@ def incident(agent: AgentRef, f: Finding, span: tuple[int, int], now: int) -> In
     )
 
 
-def sentence(f: Finding, span: tuple[int, int], now: int) -> str:
-    """One sentence: the kind, since when, whether it still is, and the figures."""
+def sentence(f: Finding, span: tuple[int, int], now: int, stopped: int | None = None) -> str:
+    """One sentence: the kind, since when, whether it still is, and the figures. An episode that ended when
+    traffic `stopped` is not followed by "normal": by nothing."""
     title, name = _TITLES[f.signal], _NAMES[f.signal]
     before = " (before this window began)" if f.start < span[0] else ""
     since = f"since {fmt.when(_at(f.start))}{before}"
@@ -115,6 +125,8 @@ def sentence(f: Finding, span: tuple[int, int], now: int) -> str:
     if f.kind == "recovered":
         lasted = fmt.minutes(((f.end or now) - f.start) // 60)
         fine_for = fmt.minutes((now - (f.end or now)) // 60)
+        if _ended_by(f, stopped):
+            return f"{title} {name} {against} for {lasted}, {_span(f)}; then the outage began."
         return f"Recovered: {name} {against} for {lasted}, {_span(f)}; normal for the {fine_for} since."
     if f.state == "ongoing":
         was = f"{shown(f.signal, f.level)}, was {shown(f.signal, f.typical)}{_times(f.level, f.typical)}"
@@ -122,7 +134,14 @@ def sentence(f: Finding, span: tuple[int, int], now: int) -> str:
     peak = (
         f"{name} up to {shown(f.signal, f.peak)} vs a typical {shown(f.signal, f.typical)}{_times(f.peak, f.typical)}"
     )
+    if _ended_by(f, stopped):
+        return f"{title} spike {_span(f)}: {peak}. It ended at {_clock(f.end, now)}, when the outage began."
     return f"{title} spike {_span(f)}: {peak}. Over at {_clock(f.end, now)}; normal since then."
+
+
+def _ended_by(f: Finding, stopped: int | None) -> bool:
+    """The episode ended when traffic stopped (to within its resolution): it was cut off, not fixed."""
+    return stopped is not None and f.end is not None and abs(f.end - stopped) <= max(f.resolution, 3600)
 
 
 def _silence(f: Finding, since: str, now: int) -> str:

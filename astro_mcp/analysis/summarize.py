@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from astro_mcp.analysis.anomalies import ErrorJudge, LatencyJudge, period
 from astro_mcp.analysis.assess import Recent, assess
+from astro_mcp.analysis.baseline import Signal
 from astro_mcp.analysis.compare import Reference, compare
 from astro_mcp.analysis.detect import Diagnosis, diagnose
 from astro_mcp.analysis.grid import Series, analysis_step, lay_on_grid, nice_step
@@ -28,6 +29,7 @@ from astro_mcp.analysis.results.metrics import (
     Idle,
     Incident,
     MetricsSummary,
+    Period,
     Table,
     TokensPerTrace,
     Totals,
@@ -88,8 +90,9 @@ def summarize(
         )
     current = recent.assessed() if recent is not None else _judged_alone(series, query, reference)
     window = diagnose(series, end, current.baseline, start)
+    stopped = next((f.start for f in current.findings if f.signal == "traffic" and f.state != "over"), None)
     found = sorted(
-        (incident(query.agent, f, (start, end), current.now) for f in told(current, window, (start, end))),
+        (incident(query.agent, f, (start, end), current.now, stopped) for f in told(current, window, (start, end))),
         key=lambda i: (not i.ongoing, -i.start.timestamp()),
     )
     pool = reference.series(analysis.step) if reference is not None else None
@@ -123,19 +126,31 @@ def summarize(
         else None,
         traces_per_hour=traces * 3600 / (end - start),
         analysis_minutes=analysis.step // 60,
-        now=now_period(fine, current.now, status),
+        now=now_period(fine, current),
         baseline=used(current),
         incidents=found[:MAX_INCIDENTS],
         more_incidents=max(0, len(found) - MAX_INCIDENTS),
         comparison=comparison,
         busiest=period(analysis, max(range(len(analysis)), key=analysis.traces.__getitem__), None) if traces else None,
-        worst_error_rate=errors.worst(complete, _periods_of(analysis, found, "error_rate")),
-        worst_latency=latency.worst(complete, _periods_of(analysis, found, "avg_latency_ms")),
+        worst_error_rate=_typical(
+            errors.worst(complete, _periods_of(analysis, found, "error_rate")), current, "error_rate"
+        ),
+        worst_latency=_typical(
+            latency.worst(complete, _periods_of(analysis, found, "avg_latency_ms")), current, "avg_latency_ms"
+        ),
         trend=trend(analysis, (start, end), _spike_periods(analysis, found)),
         idle=_idle(series, start, end),
         notes=notes,
         table=table,
     )
+
+
+def _typical(worst: Period | None, current: Diagnosis, signal: Signal) -> Period | None:
+    """The worst period against the agent's typical level (the one its verdict uses), where it has one."""
+    level = current.baseline.levels.get(signal)
+    if worst is None or level is None:
+        return worst
+    return worst.model_copy(update={"baseline": level.value})
 
 
 def _judged_alone(series: Series, query: MetricsQuery, reference: Reference | None) -> Diagnosis:

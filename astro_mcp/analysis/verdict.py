@@ -7,21 +7,24 @@ from datetime import UTC, datetime
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.detect import Diagnosis, Finding
 from astro_mcp.analysis.grid import Series
-from astro_mcp.analysis.results.metrics import MIN_TRACES, Comparison, Incident, LastPeriod, Status
+from astro_mcp.analysis.results.metrics import MIN_TRACES, Comparison, Incident, LastPeriod
 from astro_mcp.analysis.story import FEW_TRACES, sentence
 
 SLOWER = 0.3  # latency (or tokens per trace) this much away from the comparison's is a change worth saying
 _NOW = 3600  # the "now" line covers the last hour
 
 
-def now_period(fine: Series, now: int, status: Status) -> LastPeriod | None:
-    """The last hour of the fine view, and whether it looks normal: elevated while anything is wrong now."""
+def now_period(fine: Series, current: Diagnosis) -> LastPeriod | None:
+    """The last hour of the fine view, and whether it looks normal: elevated while anything is wrong now, and what."""
+    now, status = current.now, current.status
     end = fine.t0 + max(0, min(len(fine), (now - fine.t0) // fine.step)) * fine.step
     ids = fine.overlapping(end - _NOW, end)
     if not ids:
         return None
     traces, errors = sum(fine.traces[i] for i in ids), sum(fine.errors[i] for i in ids)
     latency = sum(fine.latency_sum[i] for i in ids)
+    tokens = sum(fine.input_tokens[i] + fine.output_tokens[i] for i in ids)
+    unusual = [] if status in ("healthy", "recovered", "no_traffic") else _unusual(current)
     if status in ("outage", "incident", "degraded"):
         verdict = "elevated" if traces else "no_traffic"
     else:
@@ -33,8 +36,20 @@ def now_period(fine: Series, now: int, status: Status) -> LastPeriod | None:
         error_count=errors,
         error_rate=errors / traces if traces else None,
         avg_latency_ms=latency / traces if traces else None,
+        tokens_per_trace=tokens / traces if traces else None,
+        usual_traces=current.baseline.expected(fine.time(ids.start), end - fine.time(ids.start))[0]
+        if current.baseline.since is not None and current.baseline.hourly
+        else None,
         verdict=verdict,
+        unusual=unusual,
     )
+
+
+def _unusual(current: Diagnosis) -> list[str]:
+    """What is wrong now, in the words of the figures: "traffic", "error rate", "latency", "tokens per trace"."""
+    names = {"traffic": "traffic", "error_rate": "error rate", "avg_latency_ms": "latency"}
+    found = [names.get(f.signal, "tokens per trace") for f in current.findings if f.state != "over"]
+    return list(dict.fromkeys(found))
 
 
 def headline(

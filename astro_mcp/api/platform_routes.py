@@ -79,7 +79,9 @@ async def account_summary(client: AstroClient, account: str, start: datetime, en
     return await client.get(_account(account, "summary"), params, AccountSummary)
 
 
-async def deployments_summary(client: AstroClient, account: str, start: datetime, end: datetime) -> DeploymentsSummary:
+async def deployments_summary(
+    client: AstroClient, account: str, start: datetime, end: datetime, deadline: float | None = None
+) -> DeploymentsSummary:
     """`GET /accounts/{a}/observability/deployments-summary?from&to`: requests and cost per deployment."""
     params = {"from": rfc3339(start), "to": rfc3339(end)}
-    return await client.get(_account(account, "deployments-summary"), params, DeploymentsSummary)
+    return await client.get(_account(account, "deployments-summary"), params, DeploymentsSummary, deadline=deadline)

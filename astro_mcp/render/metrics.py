@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 from astro_mcp import formats as fmt
+from astro_mcp.analysis.cost import incident_line
 from astro_mcp.analysis.fit import halved_table
 from astro_mcp.analysis.periods import dilution, sized
 from astro_mcp.analysis.results.metrics import (
@@ -103,18 +104,36 @@ def _buckets(minutes: int) -> str:
     return f"{size} buckets" if "-" in size else f"buckets of {size}"
 
 
+TRAFFIC_NOTE_MIN = 50  # usual traces in the hour below which its traffic is too noisy to remark on
+
+
 def _now(p: LastPeriod) -> str:
     head = f"Now (last hour, {fmt.span(p.start, p.end)}): "
     if p.error_rate is None or p.avg_latency_ms is None:
         return head + "no traces."
-    figures = f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}, {fmt.plural(p.trace_count, 'trace')}"
+    tokens = f", {fmt.num(p.tokens_per_trace)} tokens per trace" if p.tokens_per_trace is not None else ""
+    usual = f" (usually about {p.usual_traces:,.0f} at these hours)" if p.usual_traces is not None else ""
+    figures = (
+        f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}{tokens}, "
+        f"{fmt.plural(p.trace_count, 'trace')}{usual}"
+    )
     verdict = {
-        "normal": "normal",
-        "elevated": "elevated",
+        "normal": "errors and latency normal" + _traffic(p.trace_count, p.usual_traces),
+        "elevated": f"{' and '.join(p.unusual) or 'something'} unusual (see above)",
         "too_few_traces": f"too few traces to judge (fewer than {MIN_TRACES})",
         "no_traffic": "no traffic",
     }[p.verdict]
     return f"{head}{figures}: {verdict}."
+
+
+def _traffic(traces: int, usual: float | None) -> str:
+    """Traffic far from what the agent usually sends at these hours: said, not judged (a launch, a lull)."""
+    if usual is None or usual < TRAFFIC_NOTE_MIN:
+        return ""
+    ratio = traces / usual
+    if ratio <= 0.6:
+        return f"; traffic {ratio:.0%} of usual"
+    return f"; traffic {ratio:.1f}x usual" if ratio >= 2 else ""
 
 
 def _incidents(s: MetricsSummary) -> list[str]:
@@ -123,6 +142,8 @@ def _incidents(s: MetricsSummary) -> list[str]:
     lines = ["Incidents (each beyond chance over every period judged, against the baseline below):"]
     for i in s.incidents:
         lines.append(f"- [{i.kind}, {i.state}] {i.headline} Evidence: {i.evidence}.")
+        if i.cost is not None:
+            lines.append(f"  {incident_line(i.cost)}")
         c = i.traces_call
         extra = "".join(
             f", {key}='{value}'"
@@ -198,6 +219,7 @@ def _figures(s: MetricsSummary) -> list[str]:
         f"{p95} (buckets carry only means: a percentile is for the whole window).",
         f"Tokens: {t.input_tokens:,} input + {t.output_tokens:,} output "
         f"({fmt.num(per_trace.input)} in / {fmt.num(per_trace.output)} out per trace).",
+        *([s.cost.note] if s.cost is not None else []),
     ]
     period = sized(s.analysis_minutes)
     hint = dilution(s.analysis_minutes, int((s.window.end - s.window.start).total_seconds() // 60))
@@ -205,10 +227,11 @@ def _figures(s: MetricsSummary) -> list[str]:
     if s.busiest is not None:
         b = s.busiest
         lines.append(f"Busiest {period} period: {fmt.when(b.start)} ({fmt.plural(b.trace_count, 'trace')}).")
+    judged = f"of the {period} periods with {MIN_TRACES}+ traces"
     if s.worst_error_rate is not None:
-        lines.append(f"{_worst('error rate', s.worst_error_rate, fmt.pct, True)}{diluted}.")
+        lines.append(f"{_worst(f'error rate {judged}', s.worst_error_rate, fmt.pct, True)}{diluted}.")
     if s.worst_latency is not None:
-        lines.append(f"{_worst('latency', s.worst_latency, fmt.ms, False)}{diluted}.")
+        lines.append(f"{_worst(f'latency {judged}', s.worst_latency, fmt.ms, False)}{diluted}.")
     aside = f", {fmt.plural(s.trend.spikes_set_aside, 'spike period')} set aside" if s.trend.spikes_set_aside else ""
     lines.append(f"Trend, first half → second half{aside}: {_trend(s)}.")
     return lines

@@ -15,6 +15,7 @@ from astro_mcp.domain import rfc3339
 from astro_mcp.render.answer import Rendering
 from astro_mcp.render.pages import Paged, page_lengths
 
+_ORDER = {"attention": "worst first", "name": "by name"}
 _MARK = {
     "outage": "⚠",
     "incident": "⚠",
@@ -34,21 +35,25 @@ def render(o: AccountOverview) -> str:
     head = [
         f"{o.account}: {fmt.plural(len(o.agents), 'agent')}, {fmt.when(w.start)} → {fmt.when(w.end)} ({length}).",
         o.headline,
+        *([o.cost_note] if o.cost_note is not None else []),
         *(f"Note: {note}" for note in o.notes),
     ]
-    head = [_cut(line, HEAD_CHARS // 5) for line in head[:4]]  # leaves room for the lines below
+    head = [_cut(line, HEAD_CHARS // 5) for line in head[:5]]  # leaves room for the lines below
     shown = o.agents
     lines = [*head, ""]
+    order = _ORDER.get(o.sort, f"by {o.sort.replace('_', ' ')}, highest first")
     if o.offset:
-        lines.append(f"Agents {o.offset + 1:,}–{o.offset + len(shown):,}, worst first:")
-    attention = [r for r in shown if r.status in NEEDS_ATTENTION and r.reason is not None]
+        lines.append(f"Agents {o.offset + 1:,}–{o.offset + len(shown):,}, {order}:")
+    elif o.sort != "attention":
+        lines.append(f"Agents {order}:")
+    attention = [r for r in shown if r.status in NEEDS_ATTENTION and r.reason is not None and o.sort == "attention"]
     if attention:
         lines.append("Needs attention, worst first:")
         lines += [_row(r) for r in attention]
     rest = [r for r in shown if r not in attention]
-    if rest:
+    if rest and o.sort == "attention":
         lines.append("The others:" if attention else "Agents:")
-        lines += [_row(r) for r in rest]
+    lines += [_row(r) for r in rest]
     if o.next_cursor is not None:
         lines.append(f"... and {o.more_agents:,} more: {counts(o.more_by_status)}.")
         lines.append(f"Next page: get_account_overview(account='{o.account}', cursor='{o.next_cursor}').")
@@ -61,6 +66,9 @@ def _row(r: AgentRow) -> str:
     figures = []
     if r.trace_count is not None:
         figures.append(fmt.plural(r.trace_count, "trace"))
+        if r.cost_usd is not None:  # before the rest: a row is cut at ROW_CHARS
+            per = f" ({fmt.usd(r.cost_per_trace_usd)}/trace)" if r.cost_per_trace_usd is not None else ""
+            figures.append(f"{fmt.usd(r.cost_usd)}{per}")
         figures.append(f"err {fmt.pct(r.error_rate)}" if r.error_rate is not None else "err n/a")
         if r.avg_latency_ms is not None:
             figures.append(fmt.ms(r.avg_latency_ms))

@@ -24,6 +24,8 @@ from pydantic import BeforeValidator, Field, StrictFloat, StrictInt, StrictStr, 
 from pydantic_core import ErrorDetails
 
 from astro_mcp import domain
+from astro_mcp.analysis.ordering import SORTS
+from astro_mcp.analysis.results.overview import Sort
 from astro_mcp.query.slugs import SLUG_PATTERN
 
 
@@ -44,13 +46,11 @@ def _or_default(default: object) -> BeforeValidator:
     return BeforeValidator(lambda value: default if value is None else value)
 
 
-_SLUG = "lowercase letters, digits, '-' and '_'"
-
 Account = Annotated[
     StrictStr,
     _published(
         "string",
-        f"Account slug of the agent's owner on Astro AI, e.g. 'astro-team' ({_SLUG}).",
+        "Account slug of the agent's owner on Astro AI, e.g. 'astro-team'.",
         optional=False,
         pattern=SLUG_PATTERN,
     ),
@@ -69,7 +69,7 @@ AgentName = Annotated[
     StrictStr,
     _published(
         "string",
-        f"The agent's name within the account, e.g. 'weather-agent' ({_SLUG}).",
+        "The agent's name within the account, e.g. 'weather-agent'.",
         optional=False,
         pattern=SLUG_PATTERN,
     ),
@@ -81,9 +81,9 @@ StartTime = Annotated[
     Time,
     _published(
         "string",
-        "Start of the window: RFC 3339 ('2026-11-24T09:00:00Z'; UTC without an offset), 'now-6h', 'now-7d', "
-        "'2 hours ago', 'today', 'yesterday', epoch seconds ('1764000000'), or a duration before end_time "
-        "('24h', '7d'). Default (null): 24 hours before end_time.",
+        "Start of the window: RFC 3339 ('2026-11-24T09:00:00Z'; UTC without an offset), 'now-7d', '2 hours ago', "
+        "'yesterday', epoch seconds ('1764000000'), or a duration before end_time ('24h'). Default (null): 24 "
+        "hours before end_time.",
     ),
     Example("now-24h"),
 ]
@@ -99,7 +99,7 @@ Interval = Annotated[
     StrictInt | StrictStr | None,
     _published(
         "string",
-        "Bucket size: minutes ('60'), or '15m', '1h', '1d', 'hourly', 'daily'. Default (null): a round size "
+        "Bucket size: minutes ('60'), or '15m', '1h', '1d', 'daily'. Default (null): a round size "
         "giving at most about 36 buckets (60 minutes for 24 hours).",
     ),
     Example("1h"),
@@ -110,8 +110,8 @@ Compare = Annotated[
     _published(
         "string",
         "What to compare the window with: 'previous' (the same length just before it), 'week' (the same "
-        "window a week earlier) or 'none' (the window alone, in one request, judged on itself). Fetched at the "
-        "same time as the window, with the agent's most recent week for its status now. Default (null): 'previous'.",
+        "window a week earlier) or 'none' (the window alone, in one request, judged on itself). Default (null): "
+        "'previous'.",
         enum=["previous", "week", "none", None],
     ),
     Example("week"),
@@ -159,9 +159,19 @@ TraceOffset = Annotated[
     Example(20),
 ]
 
+OverviewSort = Annotated[
+    Sort | None,
+    _published(
+        "string",
+        "Row order, highest first. Default (null): 'attention', worst first.",
+        enum=[*SORTS, None],
+    ),
+    Example("cost"),
+]
+
 Cursor = Annotated[
     StrictStr | None,
-    _published("string", "next_cursor of the previous answer, for the next page. Default (null): the first page."),
+    _published("string", "The previous answer's next_cursor. Default (null): the first page."),
     Example("<next_cursor>"),
 ]
 

@@ -34,8 +34,8 @@ async def get_agent_metrics(
     Returns a status (healthy, degraded, incident, no_traffic) and a headline; the last complete
     period against the typical values; incidents (spike or regression, ongoing or over); the change
     against an earlier window (traffic, error rate with a significance test, latency, tokens per
-    trace); exact totals; the trend; idle time; and a table of at most 40 rows. Quote these figures;
-    do not re-add the table.
+    trace); exact totals and cost; the trend; idle time; and a table of at most 40 rows.
+    Quote these figures; do not re-add the table.
 
     Use it for one agent: "how is agent X doing?", "did errors spike last night?", "is it slower than
     last week?" (compare='week'); for all of an account's agents at once, get_account_overview. For
@@ -92,18 +92,19 @@ async def get_account_overview(
     start_time: args.StartTime = None,
     end_time: args.EndTime = None,
     cursor: args.Cursor = None,
+    sort: args.OverviewSort = None,
 ) -> Paged[AccountOverview]:
     """How every agent of an Astro account is doing, in one call: start here for "how are my agents doing?".
 
-    One row per deployed agent, worst first: status (incident, failed, degraded, no_traffic, healthy,
-    not_deployed), traces, error rate, mean latency, the change against the window before, and one line
-    on why it needs attention. An agent whose metrics could not be read is a row that says why. Default
-    window: the last 24 hours, started on a whole bucket (an hour). Then call get_agent_metrics, with
-    the window the answer gives, for an agent that needs attention. Page with cursor=next_cursor.
+    One row per deployed agent, worst first: status, traces, error rate, mean latency, cost, the change
+    against the window before, and one line on why it needs attention; the account's cost. An agent
+    whose metrics could not be read is a row that says why. sort='cost': the costliest first. Default
+    window: the last 24 hours, from a whole hour. Then call get_agent_metrics, with the window the
+    answer gives, for an agent that needs attention. Page with cursor=next_cursor.
     """
     async with answering(ctx, account) as (service, deadline):
-        window, page = service.read.overview_page(account, start_time, end_time, cursor)
-        return Paged(await service.fleet.overview(window, deadline), page)
+        window, page, order = service.read.overview_page(account, start_time, end_time, cursor, sort)
+        return Paged(await service.fleet.overview(window, deadline, order), page)
 
 
 def tools() -> list[Tool]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from astro_mcp.analysis.ordering import SORTS
+from astro_mcp.analysis.results.overview import Sort
 from astro_mcp.config import Settings
 from astro_mcp.domain import MetricsQuery, TraceOrder, TracesQuery, TraceStatus, rfc3339
 from astro_mcp.query.cursor import Page, decode, same_scope
@@ -49,15 +51,22 @@ class Arguments:
         window = self.metrics(account, name, start, end, None)
         return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes, order)
 
-    def overview_page(self, account: str, start: Time, end: Time, cursor: str | None) -> tuple[MetricsQuery, Page]:
-        """An overview's window and page; a cursor brings back the first page's exact window. Raises `QueryError`."""
+    def overview_page(
+        self, account: str, start: Time, end: Time, cursor: str | None, sort: Sort | None = None
+    ) -> tuple[MetricsQuery, Page, Sort]:
+        """An overview's window, page and order; a cursor brings back the first page's exact window and order.
+        Raises `QueryError`."""
+        chosen: Sort = sort or "attention"
         if cursor is not None:
             found = decode(cursor, "get_account_overview")
             same_scope(found, "account", check_slug("account", account), "get_account_overview")
+            if sort is not None:
+                same_scope(found, "sort", sort, "get_account_overview")
             start, end = found.scope.get("start"), found.scope.get("end")
+            chosen = next((s for s in SORTS if s == found.scope.get("sort", "attention")), "attention")
         window = self.account_window(account, start, end)
-        scope = {"account": window.account, "start": rfc3339(window.start), "end": rfc3339(window.end)}
-        return window, Page(found.offset if cursor is not None else 0, scope)
+        scope = {"account": window.account, "start": rfc3339(window.start), "end": rfc3339(window.end), "sort": chosen}
+        return window, Page(found.offset if cursor is not None else 0, scope), chosen
 
     def fleet_page(self, account: str | None, cursor: str | None) -> tuple[str | None, Page]:
         """The account filter and page of `list_agents`; a cursor alone says which list; raises `QueryError`."""

@@ -12,10 +12,13 @@ import anyio
 from astro_mcp import progress
 from astro_mcp.advice import brief
 from astro_mcp.analysis.compare import on_bucket_grid
+from astro_mcp.analysis.cost import Ledger, costed, priced
 from astro_mcp.analysis.fleet import fleet_of, merge_agents
+from astro_mcp.analysis.ordering import in_order
 from astro_mcp.analysis.overview import failed_row, not_deployed_row, overview, row_of
 from astro_mcp.analysis.results.fleet import Fleet, FleetAccount, FleetAgent
-from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow
+from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow, Sort
 from astro_mcp.api.wire import MeAccount
 from astro_mcp.domain import MetricsQuery
 from astro_mcp.errors import AstroError, RequestTimeoutError
@@ -73,8 +76,11 @@ class FleetCases:
         agents = merge_agents([g.name for g in a.agents], [d for d in deployed if d.name])
         return FleetAccount(name=a.name, type=a.type, role=a.role, agents=agents)
 
-    async def overview(self, window: MetricsQuery, deadline: float | None = None) -> AccountOverview:
-        """Every agent of the window's account, fetched concurrently (bounded), worst first; raises `AstroError`.
+    async def overview(
+        self, window: MetricsQuery, deadline: float | None = None, sort: Sort = "attention"
+    ) -> AccountOverview:
+        """Every agent of the window's account, fetched concurrently (bounded), with the account's costs beside them
+        (one request), in `sort` order; raises `AstroError`.
 
         One agent's failure is its row; only a failure to list the account's agents fails the whole call. By
         `deadline` (`anyio`'s clock), the rows that are done are answered and the others say "timed out".
@@ -87,6 +93,7 @@ class FleetCases:
         fleet = await self._account(mine, deadline)
         bound = self._up.fan_out
         uncounted: list[str] = []  # agents whose errors the route does not count
+        summaries: dict[str, tuple[MetricsSummary, str | None]] = {}  # priced once the account's costs are in
         read = 0
 
         async def one(agent: FleetAgent) -> AgentRow:
@@ -109,14 +116,26 @@ class FleetCases:
                 return failed_row(agent.name, brief(err))
             if not summary.errors_available:
                 uncounted.append(agent.name)
+            summaries[agent.name] = (summary, agent.status)
             return row_of(agent.name, summary, agent.status)
 
         await progress.step(
             f"reading the metrics of {len(fleet.agents)} agents, {self._up.fan_out.total_tokens:g} at a time"
         )
-        rows = await _gather([one(agent) for agent in fleet.agents])
+        ledgers: list[Ledger] = []
+
+        async def fetch_ledger() -> None:
+            ledgers.append(await self._metrics.costs.ledger(base, deadline))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(fetch_ledger)
+            rows = await _gather([one(agent) for agent in fleet.agents])
+        ledger = ledgers[0]
+        with_cost = {name: (costed(s, ledger), status) for name, (s, status) in summaries.items()}
+        rows = [row_of(r.name, *with_cost[r.name]) if r.name in with_cost else r for r in rows]
         notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else []), self._up.routes.generation()]
-        return overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
+        result = overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
+        return in_order(priced(result, ledger, [s for s, _ in with_cost.values()]), sort)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import anyio.abc
 
 from astro_mcp.analysis.assess import Recent, View
 from astro_mcp.analysis.compare import Mode, Reference, reference_window, split_previous, with_previous
+from astro_mcp.analysis.cost import Ledger, costed
 from astro_mcp.analysis.coverage import without_error_counts
 from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
@@ -20,6 +21,7 @@ from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.errors import AstroError
 from astro_mcp.formats import minutes as describe_minutes
+from astro_mcp.service.cost import CostCases
 from astro_mcp.service.upstream import Served, Upstream
 
 _CACHE_SUMMARIES = 1024
@@ -39,6 +41,7 @@ class MetricsCases:
 
     def __init__(self, upstream: Upstream) -> None:
         self._up = upstream
+        self.costs = CostCases(upstream)
         self._summaries: SingleFlightCache[SummaryKey, MetricsSummary] = SingleFlightCache(
             _CACHE_SUMMARIES, lambda _: 1
         )
@@ -56,19 +59,20 @@ class MetricsCases:
         bound: Bound = None,
         deadline: float | None = None,
     ) -> MetricsSummary:
-        """The window, the one to compare it with and its p95, fetched concurrently (under `bound`, by `deadline`),
-        summarized.
+        """The window, the one to compare it with, and (`with_p95`: one agent's whole answer) its p95 and its
+        cost, fetched concurrently (under `bound`, by `deadline`), summarized.
 
         Only the window itself can fail the call (`AstroError`): a failed comparison leaves a note, and
         a p95 the API cannot give reads "not available".
         """
 
         async def compute() -> MetricsSummary:
-            served, reference, p95, recent, notes = await self._fetch_together(
+            served, reference, p95, recent, notes, priced = await self._fetch_together(
                 query, compare, with_p95, bound, deadline
             )
             main = dataclasses.replace(query, notes=(*query.notes, *notes, self._up.routes.generation()))
             summary = self._summarized(main, served, served.response.buckets, reference, recent)
+            summary = costed(summary, *priced) if priced is not None else summary
             return summary.model_copy(update={"p95_latency_ms": p95})
 
         return await self._summaries.get((query, compare, with_p95), self._up.ttl(query), compute)
@@ -124,7 +128,7 @@ class MetricsCases:
 
     async def _fetch_together(
         self, query: MetricsQuery, compare: Mode, with_p95: bool, bound: Bound, deadline: float | None
-    ) -> tuple[Served, Reference | None, float | None, Recent | None, list[str]]:
+    ) -> tuple[Served, Reference | None, float | None, Recent | None, list[str], tuple[Ledger, Ledger | None] | None]:
         earlier = reference_window(query, compare)
         served: list[Served] = []
         references: list[Reference] = []
@@ -158,11 +162,13 @@ class MetricsCases:
                 tg.start_soon(fetch_reference, *earlier)
             if with_p95:
                 tg.start_soon(fetch_p95)
+            priced = self.costs.start(tg, query, earlier, deadline) if with_p95 else None
             # compare='none' asks for the window alone, in one request: it is then judged on itself.
             recent = self._recent(tg, query, bound, notes, deadline) if compare != "none" else lambda: None
         if failures:
             raise failures[0]
-        return served[0], next(iter(references), None), next(iter(p95s), None), recent(), notes
+        cost = priced() if priced is not None else None
+        return served[0], next(iter(references), None), next(iter(p95s), None), recent(), notes, cost
 
     def _recent(
         self, tg: anyio.abc.TaskGroup, query: MetricsQuery, bound: Bound, notes: list[str], deadline: float | None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import anyio
 import httpx2
@@ -16,6 +17,7 @@ from astro_mcp.api import generation, platform_routes, routes
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
+from astro_mcp.api.platform_wire import DeploymentsSummary
 from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse, SummaryResponse, TracesResponse
 from astro_mcp.config import Settings
 from astro_mcp.domain import MetricsQuery, TracesQuery
@@ -164,6 +166,16 @@ class Upstream:
             logger.info("p95 not available for %s: %s", query.agent, err)
             return None
         return response.metrics.p95_latency_ms
+
+    async def costs(
+        self, account: str, start: datetime, end: datetime, deadline: float | None = None
+    ) -> DeploymentsSummary | None:
+        """Each deployment's requests and cost over [start, end); None where the server has no such route.
+        Raises `AstroError`: the route exists and failed."""
+        return await self.routes.optional(
+            generation.DEPLOYMENTS_SUMMARY,
+            lambda: platform_routes.deployments_summary(self.client, account, start, end, deadline),
+        )
 
     async def me(self, deadline: float | None = None) -> MeResponse:
         """`/me`, kept for a minute; raises `AstroError`."""

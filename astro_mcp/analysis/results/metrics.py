@@ -8,22 +8,19 @@ significant digits when serialized; counts are exact integers.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, PlainSerializer
+from pydantic import AwareDatetime, Field
 
+from astro_mcp.analysis.results.cost import Cost, IncidentCost
+from astro_mcp.analysis.results.figures import Num
+from astro_mcp.analysis.results.figures import round4 as round4
 from astro_mcp.domain import Model
 
 MIN_TRACES = 10  # a period with fewer traces is too small to judge its error rate or latency
 COLUMNS = ("start", "trace_count", "error_count", "avg_latency_ms", "input_tokens", "output_tokens")
 
 
-def round4(x: float) -> float:
-    """`x` to 4 significant digits: what a mean of sampled traces can support."""
-    return float(f"{x:.4g}")
-
-
-Num = Annotated[float, PlainSerializer(round4, return_type=float, when_used="json")]
 Status = Literal["outage", "incident", "degraded", "recovered", "healthy", "no_traffic"]
 Metric = Literal["error_rate", "avg_latency_ms"]
 Signal = Literal["error_rate", "avg_latency_ms", "tokens_per_trace", "traffic"]
@@ -56,7 +53,7 @@ class Period(Model):
     start: AwareDatetime = Field(description="UTC")
     minutes: int
     value: Num = Field(description="traces, error rate (0..1) or latency in ms, by context")
-    baseline: Num | None = Field(description="typical value: median latency, or the pooled error rate")
+    baseline: Num | None = Field(description="typical value: the agent's typical level, as its verdict uses")
     unusual: bool = Field(description="true when the value stands out from the typical one beyond chance")
     trace_count: int
     error_count: int
@@ -119,6 +116,7 @@ class Incident(Model):
     trace_count: int
     error_count: int
     traces_call: TracesCall
+    cost: IncidentCost | None = Field(default=None, description="estimated; null where the platform gives no cost")
 
 
 class BaselineUsed(Model):
@@ -142,9 +140,12 @@ class LastPeriod(Model):
     error_count: int
     error_rate: Num | None = Field(description="0..1; null without traces")
     avg_latency_ms: Num | None
+    tokens_per_trace: Num | None = None
+    usual_traces: Num | None = Field(default=None, description="traces the agent usually sends at these hours")
     verdict: Literal["normal", "elevated", "too_few_traces", "no_traffic"] = Field(
         description="elevated when an incident is ongoing or recurring now; judged the same whatever the window"
     )
+    unusual: list[str] = Field(default=[], description="what is unusual now (with verdict elevated)")
 
 
 class Change(Model):
@@ -262,3 +263,4 @@ class MetricsSummary(Model):
     idle: Idle
     notes: list[str]
     table: Table
+    cost: Cost | None = Field(default=None, description="what the agent cost; null when cost was not asked for")

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, Field
 
 from astro_mcp.domain import Model
 
+Sort = Literal["attention", "cost", "cost_per_trace", "traces", "name"]
 RowStatus = Literal["outage", "incident", "failed", "degraded", "no_traffic", "recovered", "healthy", "not_deployed"]
 
 
@@ -22,6 +23,8 @@ class AgentRow(Model):
     )
     avg_latency_ms: float | None = Field(default=None, description="trace-weighted mean; null without traces")
     tokens_per_trace: float | None = Field(default=None, description="input + output tokens per trace")
+    cost_usd: float | None = Field(default=None, description="exact; null where the platform gives none")
+    cost_per_trace_usd: float | None = None
     kind: str | None = Field(default=None, description="the kind of the incident that sets its status, if any")
     change: str | None = Field(default=None, description="against the period before the window; null when unknown")
     sparkline: list[int] = Field(default=[], description="trace counts per period of the window")
@@ -40,8 +43,12 @@ class AccountOverview(Model):
     headline: str
     account: str
     window: OverviewWindow
-    agents: list[AgentRow] = Field(description="this page's agents, worst first")
-    offset: int = Field(default=0, description="rank of this page's first agent, 0 for the worst")
+    cost_usd: float | None = Field(default=None, description="the account's, exact; null where not available")
+    cost_change: float | None = Field(default=None, description="against the window before, estimated from tokens")
+    cost_note: str | None = None
+    sort: str = "attention"
+    agents: list[AgentRow] = Field(description="this page's agents, in `sort` order")
+    offset: int = Field(default=0, description="rank of this page's first agent, 0 for the first")
     more_agents: int = Field(description="agents on the pages after this one")
     more_by_status: dict[str, int] = Field(default={}, description="those agents, counted by status")
     next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page; null on the last")
