@@ -1,8 +1,10 @@
 """`python -m bench fleet`: the account overview's concurrent fan-out, against a simulator delaying every answer.
 
 One astro-mcp over stdio, as Claude Desktop runs it. Every call asks for a past window that no earlier
-call asked for, so no metrics come from the cache; `/me` and `/deployments` are fetched by the first
-call and kept for a minute, as in a conversation that starts with list_agents.
+call asked for, so no window comes from the cache; an agent's week up to the hour is kept per hour, as for
+any calls of the same hour (one row measures overviews each in an hour of its own, without it). `/me` and
+`/deployments` are fetched by the first call and kept for a minute, as in a conversation that starts with
+list_agents.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from astro_mcp.sim.serve import serve_simulator
 from bench.common import env_for, ms, out, result_chars, timed
 
 DELAY_MS = 50.0
+_HOUR = timedelta(hours=1, minutes=1)
 _LARGE = ALL_AGENTS["large-org"]
 
 
@@ -35,8 +38,8 @@ class Windows:
     def __init__(self) -> None:
         self.end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
 
-    def next(self) -> dict[str, str]:
-        self.end -= timedelta(minutes=1)
+    def next(self, back: timedelta = timedelta(minutes=1)) -> dict[str, str]:
+        self.end -= back
         start = self.end - timedelta(hours=24)
         return {"start_time": f"{start:%Y-%m-%dT%H:%M:%SZ}", "end_time": f"{self.end:%Y-%m-%dT%H:%M:%SZ}"}
 
@@ -56,6 +59,12 @@ async def fleet(runs: int = 7) -> None:
                 for _ in range(runs)
             ]
             peak = simulator.max_in_flight
+            # Each in an hour of its own: no agent's week (kept per hour) was read before.
+            cold = [
+                (await timed(client, "get_account_overview", {"account": "fleet-25", **windows.next(_HOUR)}))[0]
+                for _ in range(3)
+            ]
+            windows.next(_HOUR)
             single = [
                 (
                     await timed(
@@ -81,6 +90,8 @@ async def fleet(runs: int = 7) -> None:
     out(f"| get_account_overview, 25 agents (bound 8 in flight) | {ms(o)} | 1.00 |")
     out(f"| 25 sequential get_agent_metrics calls, same client | {ms(q)} | {q / o:.1f}x the overview |")
     out(f"| one get_agent_metrics call | {ms(s)} | overview = {o / s:.1f}x this |")
+    c = statistics.median(cold)
+    out(f"| get_account_overview, the agents' weeks not yet read this hour | {ms(c)} | {c / s:.1f}x one call |")
     out(f"| first overview (also fetches /me and /deployments) | {ms(first)} | |")
     out()
     out(f"Upstream requests in flight at once during the overviews: at most {peak} (bound: 8).")

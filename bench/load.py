@@ -3,13 +3,17 @@ and sequential calls over stdio."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,6 +22,7 @@ from mcp import Client, StdioServerParameters
 from astro_mcp.sim.app import Simulator
 from bench.common import HERE, env_for, ms, out, pct, timed
 from bench.latency import window_args
+from bench.loadgen import ready
 
 METRICS_TOOL = "get_agent_metrics"
 
@@ -27,17 +32,19 @@ LOAD_WINDOWS = [(hours, 60) for hours in (1, 6, 24, 48, 168)]
 
 @dataclass
 class Loaded:
-    """One load run: throughput and latencies of the calls, and what reached the API."""
+    """One load run: throughput and latencies of the calls, and the server's CPU time."""
 
     throughput: float
     latencies: list[float]
     errors: int
-    upstream: int
-    connections: int
+    cpu: float  # seconds of CPU (user + system) the server process spent on the load
 
 
 async def load(url: str, simulator: Simulator, rounds: int = 3) -> None:
-    """400 calls at once over streamable HTTP: astro-mcp (cache on and off) and the naive wrapper, interleaved."""
+    """400 calls at once over streamable HTTP: astro-mcp (cache on and off) and the naive wrapper, interleaved.
+
+    The simulator, each server and the clients (`bench.loadgen`) run in processes of their own.
+    """
     agents = ["weather-agent", "support-bot", "checkout-agent", "batch-agent"]
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     calls = [
@@ -51,34 +58,55 @@ async def load(url: str, simulator: Simulator, rounds: int = 3) -> None:
         "astro-mcp, cache off": (["-m", "astro_mcp", "--transport", "streamable-http"], off, METRICS_TOOL),
     }
     runs: dict[str, list[Loaded]] = {name: [] for name in servers}
-    for _ in range(rounds):
-        for name, (command, extra, tool) in servers.items():
-            runs[name].append(await http_load(url, simulator, command, extra, tool, calls))
-    out(f"## Load: 400 concurrent calls over streamable HTTP (8 sessions, 50 at once each; median of {rounds} rounds)")
-    out("| server | throughput | ratio | p50 | p99 | errors | upstream requests | upstream connections |")
+    async with simulator_process() as upstream:
+        for _ in range(rounds):
+            for name, (command, extra, tool) in servers.items():
+                runs[name].append(await http_load(upstream, command, extra, tool, calls))
+    out(
+        f"## Load: 400 concurrent calls over streamable HTTP (8 sessions, 50 at once each; median of {rounds} "
+        "rounds; simulator, server and clients each in a process of its own)"
+    )
+    out("| server | throughput | ratio | p50 | p99 | errors | server CPU per call | ratio |")
     out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     baseline = statistics.median(r.throughput for r in runs[next(iter(servers))])
+    cpu_baseline = statistics.median(r.cpu for r in runs[next(iter(servers))])
     for name, seen in runs.items():
         mid = sorted(seen, key=lambda r: r.throughput)[len(seen) // 2]
+        cpu = statistics.median(r.cpu for r in seen)
         out(
             f"| {name} | {mid.throughput:,.0f} calls/s | {mid.throughput / baseline:.2f} "
-            f"| {ms(pct(mid.latencies, 50))} | {ms(pct(mid.latencies, 99))} | {mid.errors} | {mid.upstream} "
-            f"| {mid.connections} |"
+            f"| {ms(pct(mid.latencies, 50))} | {ms(pct(mid.latencies, 99))} | {mid.errors} "
+            f"| {ms(cpu / len(calls))} | {cpu / cpu_baseline:.2f} |"
         )
     out()
     await sequential_stdio(url, simulator, agents, ["now-1h", "now-6h", "now-24h", "now-2d", "now-7d"])
 
 
+@asynccontextmanager
+async def simulator_process() -> AsyncIterator[str]:
+    """The bundled simulator (`astro-ai-mcp simulate`) in a process of its own; yields its URL."""
+    port = 17000 + os.getpid() % 1000
+    command = [sys.executable, "-m", "astro_mcp", "simulate", "--port", str(port)]
+    async with await anyio.open_process(command, stderr=subprocess.DEVNULL) as process:
+        assert process.stdout is not None
+        first = await process.stdout.receive()  # the URL, on the first line
+        try:
+            yield first.decode().splitlines()[0].strip()
+        finally:
+            process.terminate()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def http_load(
-    url: str,
-    simulator: Simulator,
-    command: list[str],
-    extra: dict[str, str],
-    tool: str,
-    calls: list[dict[str, Any]],
-    sessions: int = 8,
+    url: str, command: list[str], extra: dict[str, str], tool: str, calls: list[dict[str, Any]], sessions: int = 8
 ) -> Loaded:
-    """`calls` spread over `sessions` clients, every call of a client at once, against a server on loopback."""
+    """`calls` spread over `sessions` clients (`bench.loadgen`), every call of a client at once, against a server
+    on loopback; the server's CPU time is counted from its first call to its last answer."""
     port = 18000 + os.getpid() % 1000
     # 400 calls at once are 400 connections for a client of the 2026-07-28 protocol (one POST each): above the
     # default cap of 256 open connections (ASTRO_MCP_MAX_CONNECTIONS), which this load is not about.
@@ -90,47 +118,17 @@ async def http_load(
         env={**os.environ, **env_for(url, **wide)},
         stderr=subprocess.DEVNULL,
     )
-    before = len(simulator.requests)
-    latencies: list[float] = []
-    errors = 0
     try:
-        with anyio.fail_after(60):
-            while True:
-                try:
-                    async with Client(f"http://127.0.0.1:{port}/mcp"):
-                        break
-                except Exception:  # not listening yet
-                    await anyio.sleep(0.1)
-
-        async def session(mine: list[dict[str, Any]]) -> None:
-            nonlocal errors
-            answered = 0
-            try:
-                async with Client(f"http://127.0.0.1:{port}/mcp") as client:
-
-                    async def one(args: dict[str, Any]) -> None:
-                        nonlocal errors, answered
-                        took, result = await timed(client, tool, args)
-                        latencies.append(took)
-                        errors += bool(result.is_error)
-                        answered += 1
-
-                    async with anyio.create_task_group() as tg:
-                        for args in mine:
-                            tg.start_soon(one, args)
-            except Exception:  # a connection the server dropped ends the client: its unanswered calls count as errors
-                errors += len(mine) - answered
-
-        started = time.perf_counter()
-        async with anyio.create_task_group() as tg:
-            for i in range(sessions):
-                tg.start_soon(session, calls[i::sessions])
-        wall = time.perf_counter() - started
+        await ready(f"http://127.0.0.1:{port}/mcp")
+        before = cpu_seconds(server.pid)
+        generator = [sys.executable, "-m", "bench.loadgen", str(port), tool, str(sessions)]
+        done = await anyio.run_process(generator, input=json.dumps(calls).encode(), cwd=HERE.parent)
+        cpu = cpu_seconds(server.pid) - before
     finally:
         server.terminate()
         await server.wait()
-    sent = simulator.requests[before:]
-    return Loaded(len(calls) / wall, latencies, errors, len(sent), len({r.client for r in sent}))
+    seen = json.loads(done.stdout)
+    return Loaded(len(calls) / seen["wall"], seen["latencies"], seen["errors"], cpu)
 
 
 async def sequential_stdio(

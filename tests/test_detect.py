@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from astro_mcp.analysis.assess import assess
-from astro_mcp.analysis.detect import Diagnosis, Finding, diagnose
+from astro_mcp.analysis.detect import Diagnosis, diagnose
+from astro_mcp.analysis.episode import Finding
 from astro_mcp.sim.data import Agent, Incident
 from astro_mcp.sim.zoo import ZOO
 from tests.conftest import examples

@@ -257,24 +257,38 @@ def test_the_overview_row_reads_the_comparison_with_the_period_before() -> None:
     )
 
 
-async def test_each_agent_costs_one_request_for_its_window_and_the_one_before_and_two_for_its_status(
+async def test_each_agent_costs_one_request_for_both_windows_and_its_last_hours_and_one_per_hour_for_its_week(
     client: Client, simulator: Simulator
 ) -> None:
     text, s = await overview(
         client, account="astro-team", start_time="2026-11-24T09:37:00Z", end_time="2026-11-25T09:37:00Z"
     )
     assert (s["window"]["start"], s["window"]["end"]) == ("2026-11-24T09:00:00Z", "2026-11-25T09:37:00Z")
-    asked = {
-        (r.path.split("/")[-3], r.query["start_time"], r.query["end_time"]) for r in simulator.requests_to("metrics")
-    }
+
+    def asked() -> set[tuple[str, str, str, str]]:
+        return {
+            (r.path.split("/")[-3], r.query["start_time"], r.query["end_time"], r.query["interval"])
+            for r in simulator.requests_to("metrics")
+        }
+
     deployed = {row["name"] for row in s["agents"]}
-    # 24 h 37 min back from the start, which was moved back to its hour so that no bucket straddles it; and the
-    # agent's most recent week (from midnight) and 6 hours, for its status now (as get_agent_metrics gives it)
-    assert asked == {
-        (name, start, "2026-11-25T09:37:00Z")
+    # 24 h 37 min back from the start, which was moved back to its hour so that no bucket straddles it, at 5
+    # minutes: added up, the two windows' hours; as they are, the agent's last 6 hours. And the agent's week
+    # (from midnight) up to the hour: with those last minutes added, its status now, as get_agent_metrics gives it.
+    assert asked() == {
+        (name, start, end, interval)
         for name in deployed
-        for start in ("2026-11-23T08:23:00Z", "2026-11-18T00:00:00Z", "2026-11-25T03:37:00Z")
+        for start, end, interval in (
+            ("2026-11-23T08:23:00Z", "2026-11-25T09:37:00Z", "5"),
+            ("2026-11-18T00:00:00Z", "2026-11-25T09:00:00Z", "60"),
+        )
     }
+    # The same overview a few minutes later asks again for the windows, not for the settled week it was given.
+    read = {row["name"] for row in s["agents"] if row["status"] != "failed"}
+    simulator.requests.clear()
+    await overview(client, account="astro-team", start_time="2026-11-24T09:41:00Z", end_time="2026-11-25T09:41:00Z")
+    again = {(name, "2026-11-23T08:19:00Z", "2026-11-25T09:41:00Z", "5") for name in read}
+    assert {a for a in asked() if a[0] in read} == again
     same = "start_time='2026-11-24T09:00:00Z', end_time='2026-11-25T09:37:00Z'"
     assert f"Next: get_agent_metrics(account, name, {same})" in text
     # ...and the drill-down it suggests reads the same figures.
@@ -349,7 +363,7 @@ async def test_the_overview_asks_apart_where_the_api_sends_coarser_buckets(
         one = await client.call_tool(
             "get_agent_metrics", {"account": "astro-team", "name": "weather-agent", "start_time": "2026-11-25T07:50Z"}
         )
-    recent = {"2026-11-18T00:00:00Z", "2026-11-25T03:52:00Z", "2026-11-25T01:50:00Z"}
+    recent = {"2026-11-18T00:00:00Z", "2026-11-25T03:50:00Z", "2026-11-25T01:50:00Z"}
     asked = [
         r.query["start_time"]
         for r in simulator.requests_to("metrics")

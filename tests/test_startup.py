@@ -1,5 +1,6 @@
-"""A stdio server answers `initialize` without loading what only a call needs: the API client and sign-in,
-the analysis, the simulator, the keyring. Each would add to every start; the list below is the guard.
+"""A stdio server answers `initialize` without loading what only a call needs: the tools (their result models,
+renderings and argument models), the API client and sign-in, the analysis, the simulator, the keyring. Each
+would add to every start; the list below is the guard.
 (uvicorn is not on it: the SDK imports it when it starts.)
 """
 
@@ -19,14 +20,16 @@ INIT = {
 
 # Prefixes of modules that a server must not have imported when it answers `initialize`.
 NOT_AT_START = (
+    "astro_mcp.server.tools",  # made when first listed or called
+    "astro_mcp.server.toolkit",
+    "astro_mcp.server.args",
+    "astro_mcp.render",  # the tools' renderings
+    "astro_mcp.analysis",  # the judgement, and the result models the tools return
     "astro_mcp.service",  # the use cases, made by the first call that needs them
     "astro_mcp.api",  # the HTTP client, the wire models, the sign-in and credentials
     "astro_mcp.advice",
-    "astro_mcp.query.times",
-    "astro_mcp.analysis.summarize",
-    "astro_mcp.analysis.incidents",
-    "astro_mcp.analysis.compare",
-    "astro_mcp.analysis.detect",
+    "astro_mcp.query",
+    "astro_mcp.domain",  # the checked values of a call, and the API's traces
     "astro_mcp.sim",  # the bundled simulator, for --demo and the tests
     "keyring",
 )
@@ -60,6 +63,6 @@ def modules_imported_until_initialized(*args: str) -> list[str]:
 
 def test_a_stdio_server_answers_initialize_without_loading_what_only_calls_need() -> None:
     imported = modules_imported_until_initialized()
-    assert "astro_mcp.server.tools" in imported  # the list below is read from the right log
+    assert "astro_mcp.server.protocol" in imported  # the list below is read from the right log
     loaded = sorted(m for m in imported if m.startswith(NOT_AT_START))
     assert loaded == [], f"imported at start-up, before any call needs them: {loaded}"

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from astro_mcp.analysis.baseline import HOUR, learn
-from astro_mcp.analysis.detect import LONG, Diagnosis, Finding, Kind, diagnose
+from astro_mcp.analysis.detect import Diagnosis, diagnose
+from astro_mcp.analysis.episode import LONG, Finding, Kind
 from astro_mcp.analysis.grid import Series, lay_on_grid
 from astro_mcp.domain import Bucket
 

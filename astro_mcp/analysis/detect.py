@@ -3,9 +3,9 @@
 Pure: series in (gap-filled, at any resolution), findings out; `now` is passed in, never read.
 
 For each per-trace signal (error rate, mean latency, tokens per trace) every period with enough traces
-is scored against the typical level: errors by a Poisson tail at the typical rate, means in trace-weighted
-robust deviations. Runs of elevated periods are pooled (a stretch of quiet periods is judged on its
-evidence together); runs separated only by periods that are not clearly clean are one episode. Then:
+is scored against the typical level (`episode.Evidence`). Here the episodes are found: runs of elevated
+periods are pooled (a stretch of quiet periods is judged on its evidence together); runs separated only by
+periods that are not clearly clean are one episode. Then `episode.Labeller` names each:
 
 - one episode still going is a *regression* (a step), or a *drift* when a steady rise from an onset fits
   better than any step;
@@ -21,64 +21,29 @@ and window), and no period with fewer than `MIN_TRACES` traces is judged alone.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from typing import Literal
 
-from astro_mcp.analysis.baseline import RATES, Baseline, Column, Level, Signal, learn
-from astro_mcp.analysis.changepoint import drift
+from astro_mcp.analysis.baseline import RATES, Baseline, Level, Signal, learn
+from astro_mcp.analysis.episode import ELEVATED, MIN_EXCESS, Finding, Labeller
 from astro_mcp.analysis.grid import Series, analysis_step, nice_step
 from astro_mcp.analysis.results.metrics import MIN_TRACES
-from astro_mcp.analysis.robust import threshold, upper_z
+from astro_mcp.analysis.robust import threshold
 from astro_mcp.analysis.silence import Silence, silences
 
-Kind = Literal["spike", "regression", "drift", "flapping", "silence", "recovered"]
-State = Literal["ongoing", "over", "recurring"]
 Status = Literal["outage", "incident", "degraded", "recovered", "healthy", "no_traffic"]
 
 ALPHA = 0.002  # chance per signal and window of a false alarm on healthy data
-RISE = 1.3  # a mean must be this many times its typical value to matter
 MIN_Z = 4.0  # the least evidence an episode needs, however few periods were tested
-_ELEVATED = 2.0  # a period's z-score that starts or extends a run
 _CANDIDATE = 3.0  # a run's pooled z-score that makes it part of a flapping pattern
-_GAP = 3.0  # log-likelihood ratio by which a stretch must favour typical over an episode's level to split it
 _BRIEF = 4  # a clean stretch this many times shorter than the bad ones on both sides is a dip, not an end
 _FLAP_RUNS = 3  # bad stretches that make flapping
-_CLEAN_CYCLES = 3  # a flapping pattern is over after this many of its cycles clean
-_LOOK_BACK = 6 * 3600  # how far back an onset may move before the first conclusive period (the CUSUM stops it)
-LONG = 3 * 3600  # an episode that ended after lasting this long (and 3 periods) has *recovered*; shorter: a spike
 RECENT = 86400  # a finding that ended this recently makes the status "recovered"
 # Traces in an average analysis period. Errors are counts, tested exactly: a fine grid sees a pattern of
 # 20-minute stretches. A mean of latencies with a heavy tail needs more traces before it means anything.
 _TARGET: dict[Signal, int] = {"error_rate": MIN_TRACES, "avg_latency_ms": 50, "tokens_per_trace": 50}
 _PERIODS = 6  # ... keeping at least this many periods
-# A mean's rise counts only beyond what a wild trace or two could add: its extra time (or tokens) must come
-# to more than this many typical traces' worth (twice that for a lone period). One 5-second timeout on a
-# 250 ms agent adds 19; four in a quiet hour of 30 traces at 400 ms, 46. Wild traces that recur are the
-# heavy tail the baseline models.
-MIN_EXCESS = 30
 _URGENCY: dict[Signal, int] = {"traffic": 0, "error_rate": 1, "avg_latency_ms": 2, "tokens_per_trace": 3}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing that happened to one signal: its kind, its state now, and its evidence."""
-
-    kind: Kind
-    state: State
-    signal: Signal
-    start: int  # epoch seconds: onset, to `resolution`
-    end: int | None  # when it ended (over) or was last bad (recurring); None while ongoing
-    level: float  # the signal during it: pooled over its bad periods
-    typical: float
-    peak: float
-    peak_time: int
-    score: float  # pooled z-score of its evidence
-    traces: int  # over its whole span
-    errors: int
-    resolution: int  # seconds
-    per_hour: float | None = None  # drift: relative rise per hour
-    cycle: int | None = None  # flapping: seconds between the starts of its bad stretches
 
 
 @dataclass(frozen=True)
@@ -122,7 +87,7 @@ def diagnose(series: Series, now: int, baseline: Baseline | None = None, start: 
     for signal in RATES:
         level = base.levels.get(signal)
         if level is not None:
-            findings += _Detector(_grid(series, signal, level), signal, level, now, stop).findings()
+            findings += _Search(_grid(series, signal, level), signal, level, now, stop).findings()
     findings.sort(key=lambda f: (f.state == "over", _URGENCY[f.signal], -(f.end or now)))
     return Diagnosis(findings, base, analysis_step(series, _TARGET["error_rate"], _PERIODS), now, begins)
 
@@ -158,41 +123,12 @@ def _silence(s: Silence, series: Series, base: Baseline, now: int) -> Finding:
     )
 
 
-class _Detector:
-    """The episodes of one per-trace signal on the analysis grid."""
+class _Search(Labeller):
+    """Where the episodes of one per-trace signal are on its analysis grid: runs of elevated periods, pooled."""
 
     def __init__(self, s: Series, signal: Signal, level: Level, now: int, silent_since: int | None) -> None:
-        self.s, self.signal, self.typical, self.level = s, signal, level.value, level
-        self.column = Column(s, signal)
-        self.noise = max(level.noise, 0.3 * level.value, 1e-9)
-        self.complete = max(0, min(len(s), (now - s.t0) // s.step))
-        self.silent_since = silent_since
-        self.judged = [i for i in range(self.complete) if s.traces[i] >= MIN_TRACES]
+        super().__init__(s, signal, level, now, silent_since)
         self.bar = max(threshold(ALPHA, len(self.judged)), MIN_Z)
-
-    def above(self, ids: range | list[int]) -> float:
-        """Pooled evidence that items `ids` sit above the typical level, as a z-score (0 when too small to matter)."""
-        v, n = self.column.pooled(ids)
-        b = self.typical
-        if n < MIN_TRACES:
-            return 0.0
-        if self.signal == "error_rate":
-            errors = round(v * n)
-            return upper_z(errors, n * max(b, 1e-4)) if errors >= 3 and v >= b + max(0.02, 0.5 * b) else 0.0
-        if v < RISE * b or (v - b) * n < MIN_EXCESS * b:
-            return 0.0
-        z = (v - b) * math.sqrt(n) / self.noise
-        tail = self.level.tail
-        if tail:  # the excess as a count of rare huge traces, against how many usually come
-            z = min(z, upper_z(int((v - b) * n / tail), n * self.level.tail_rate))
-        return z
-
-    def clean(self, ids: range, level: float) -> bool:
-        """Items `ids` are back to normal: not above typical, and likelier at typical than at `level` by a
-        clear margin (a few chance-low periods inside an episode are not)."""
-        if self.above(ids) >= _ELEVATED:
-            return False
-        return sum(self._llr(i, level) for i in ids) <= -_GAP
 
     def findings(self) -> list[Finding]:
         runs = self._runs()
@@ -205,17 +141,17 @@ class _Detector:
                 chain.append(runs[k + len(chain)])
             k += len(chain)
             gaps = [i for a, b in itertools.pairwise(chain) for i in range(a[1] + 1, b[0])]
-            if len(chain) > 1 and self.above(gaps) >= _ELEVATED:
+            if len(chain) > 1 and self.above(gaps) >= ELEVATED:
                 chain = [(chain[0][0], chain[-1][1])]  # still elevated between its worst stretches: one episode
             ids = [i for first, last in chain for i in range(first, last + 1)]
             if len(chain) >= _FLAP_RUNS and self.above(ids) >= self.bar:
-                found.append(self._flapping(chain, ids))
+                found.append(self.flapping(chain, ids))
                 continue
             following = [run[0] for run in chain[1:]] + [runs[k][0] if k < len(runs) else None]
             for (first, last), after in zip(chain, following, strict=True):
                 if self._stands_out(first, last):
                     floor = found[-1].end if found and found[-1].end is not None else None
-                    found.append(self._episode(first, last, after, self._index(floor)))
+                    found.append(self.episode(first, last, after, self._index(floor)))
         return found
 
     def _index(self, moment: int | None) -> int:
@@ -236,7 +172,7 @@ class _Detector:
         runs: list[tuple[int, int]] = []
         extend = False
         for i in self.judged:
-            if self.above([i]) < _ELEVATED:
+            if self.above([i]) < ELEVATED:
                 extend = False
             elif extend:
                 runs[-1] = (runs[-1][0], i)
@@ -270,116 +206,3 @@ class _Detector:
         """Two bad stretches close enough to be one pattern."""
         gap = b[0] - a[1] - 1
         return gap <= max(6, 4 * max(a[1] - a[0] + 1, b[1] - b[0] + 1))
-
-    def _ended(self, last: int, following: int | None = None) -> int | None:
-        """When the episode ending at item `last` ended (epoch seconds), or None if it still goes on.
-
-        An episode followed by another of the same signal ended: a clean stretch keeps them apart.
-        """
-        end = self.s.time(last + 1)
-        if self.silent_since is not None and self.silent_since <= end:
-            return self.silent_since  # traffic stopped: nothing is failing any more, nothing is served either
-        if following is not None:
-            return end
-        after = range(last + 1, self.complete)
-        level = self.column.pooled(range(last, last + 1))[0]
-        return end if after and self.clean(after, max(level, self.typical * RISE)) else None
-
-    def _onset(self, first: int, last: int, floor: int) -> int:
-        """Where the episode at items `first`..`last` began: the run start moved back while the periods before
-        it are likelier at the episode's level than at the typical one (a CUSUM of the log-likelihood ratio),
-        so the first bad periods count even when none was conclusive alone."""
-        level = self.column.pooled([i for i in self.judged if first <= i <= last])[0]
-        total = best = 0.0
-        onset = first
-        for i in range(first - 1, max(floor, first - _LOOK_BACK // self.s.step) - 1, -1):
-            total += self._llr(i, level)
-            if total > best:
-                best, onset = total, i
-        return onset
-
-    def _llr(self, i: int, level: float) -> float:
-        """Log-likelihood ratio of item i at `level` against the typical value."""
-        v, n = self.column.at[i], self.s.traces[i]
-        b = max(self.typical, 1e-9)
-        if not n:
-            return 0.0
-        if self.signal == "error_rate":
-            return v * n * math.log(max(level, 1e-9) / b) - n * (level - b)
-        return n * (level - b) * (v - (b + level) / 2) / self.noise**2
-
-    def _episode(self, first: int, last: int, following: int | None, floor: int) -> Finding:
-        s = self.s
-        ended = self._ended(last, following)
-        start = s.time(self._onset(first, last, floor))
-        if ended is None:
-            onset = self._drift_onset()
-            kind: Kind = "regression" if onset is None else "drift"
-            if onset is not None:
-                start = min(start, onset[0])
-            return self._finding(kind, "ongoing", first, last, start, None, per_hour=onset[1] if onset else None)
-        lasted = ended - start
-        kind = "recovered" if lasted >= LONG and last - first >= 2 else "spike"
-        return self._finding(kind, "over", first, last, start, ended)
-
-    def _flapping(self, chain: list[tuple[int, int]], ids: list[int]) -> Finding:
-        s = self.s
-        starts = [s.time(first) for first, _ in chain]
-        cycle = sorted(b - a for a, b in itertools.pairwise(starts))[(len(starts) - 2) // 2]
-        last = chain[-1][1]
-        ended = self._ended(last)
-        clean_for = self.complete * s.step + s.t0 - s.time(last + 1)
-        over = ended is not None and clean_for >= _CLEAN_CYCLES * cycle
-        state: State = "over" if over else "recurring"
-        end = ended if ended is not None else s.time(last + 1)
-        return self._finding("flapping", state, chain[0][0], last, starts[0], end, bad=ids, cycle=cycle)
-
-    def _drift_onset(self) -> tuple[int, float] | None:
-        """(onset, rise per hour) of a steady rise up to now, when it fits better than a step."""
-        ids = self.judged
-        floor = max(self.typical * 0.1, 1e-6)
-        cap = 2 * sorted(self.s.traces[i] for i in ids)[len(ids) // 2] if ids else 0
-        found = drift(
-            [self.s.time(i) + self.s.step / 2 for i in ids],
-            [math.log(max(self.column.at[i], floor)) for i in ids],
-            [float(min(self.s.traces[i], cap)) for i in ids],
-        )
-        if found is None:
-            return None
-        onset = self.s.t0 + int(found.onset - self.s.t0) // self.s.step * self.s.step
-        return onset, found.per_hour
-
-    def _finding(
-        self,
-        kind: Kind,
-        state: State,
-        first: int,
-        last: int,
-        start: int,
-        end: int | None,
-        bad: list[int] | None = None,
-        per_hour: float | None = None,
-        cycle: int | None = None,
-    ) -> Finding:
-        s = self.s
-        span = range(first, last + 1)
-        bad_ids = bad if bad is not None else [i for i in span if s.traces[i]]
-        judged = [i for i in bad_ids if s.traces[i] >= MIN_TRACES] or bad_ids
-        peak = max(judged, key=lambda i: self.column.at[i])
-        return Finding(
-            kind,
-            state,
-            self.signal,
-            start,
-            end,
-            self.column.pooled(bad_ids)[0],
-            self.typical,
-            self.column.at[peak],
-            s.time(peak),
-            self.above(bad_ids),
-            sum(s.traces[i] for i in span),
-            sum(s.errors[i] for i in span),
-            s.step,
-            per_hour,
-            cycle,
-        )

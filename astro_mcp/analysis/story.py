@@ -13,7 +13,8 @@ from typing import Literal
 
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.baseline import HOUR, RATES, Signal
-from astro_mcp.analysis.detect import Diagnosis, Finding
+from astro_mcp.analysis.detect import Diagnosis
+from astro_mcp.analysis.episode import Finding
 from astro_mcp.analysis.results.metrics import BaselineUsed, Comparison, Incident, Symptom, TracesCall
 from astro_mcp.domain import AgentRef, rfc3339
 

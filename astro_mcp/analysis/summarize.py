@@ -26,6 +26,7 @@ from astro_mcp.analysis.periods import dilution
 from astro_mcp.analysis.results.metrics import (
     COLUMNS,
     MIN_TRACES,
+    Comparison,
     Idle,
     Incident,
     MetricsSummary,
@@ -58,64 +59,27 @@ def summarize(
     `recent` is the most recent data whatever the window: the status and "now" come from it, the same in
     every window. Without it, the window (with the one before it) is all there is to judge by.
     """
-    series, notes = lay_on_grid(buckets, interval_minutes, query.start, query.end)
-    notes = list(query.notes) + notes
-    if interval_minutes != query.interval_minutes:
-        notes.append(
-            f"The API answered with {describe_minutes(interval_minutes)} buckets although "
-            f"{describe_minutes(query.interval_minutes)} were asked for; figures use what it sent."
-        )
+    series, notes = _laid(query, buckets, interval_minutes)
     start, end = int(query.start.timestamp()), int(query.end.timestamp())
-    totals = Totals(
-        trace_count=sum(series.traces),
-        error_count=sum(series.errors),
-        input_tokens=sum(series.input_tokens),
-        output_tokens=sum(series.output_tokens),
-    )
+    totals = _totals(series)
     traces = totals.trace_count
     if traces:
         notes.extend(_edge_notes(series, start, end, query.live))
-
     analysis = series.regroup(analysis_step(series))
-    complete = [
-        i
-        for i in range(len(analysis))
-        if _covered(analysis, i, start, end) == analysis.step and not (query.live and analysis.time(i + 1) >= end)
-    ]
-    eligible = [i for i in range(len(analysis)) if analysis.traces[i] >= MIN_TRACES]
-    if traces and not eligible:
-        notes.append(
-            f"No {describe_minutes(analysis.step // 60)} period has {MIN_TRACES} or more traces, so no period's "
-            "error rate or latency is judged against a typical value."
-        )
     current = recent.assessed() if recent is not None else _judged_alone(series, query, reference)
-    window = diagnose(series, end, current.baseline, start)
-    stopped = next((f.start for f in current.findings if f.signal == "traffic" and f.state != "over"), None)
-    found = sorted(
-        (incident(query.agent, f, (start, end), current.now, stopped) for f in told(current, window, (start, end))),
-        key=lambda i: (not i.ongoing, -i.start.timestamp()),
-    )
-    pool = reference.series(analysis.step) if reference is not None else None
-    errors = ErrorJudge(analysis, eligible, pool)
-    latency = LatencyJudge(analysis, eligible, pool)
+    found = _incidents(query, series, current)
+    worst_errors, worst_latency = _worst(analysis, query, found, reference, notes)
     table = (
         _table(series, analysis) if traces else Table(interval_minutes=interval_minutes, columns=list(COLUMNS), rows=[])
     )
-    comparison = (
-        compare(reference, series, (query.start, query.end), table.interval_minutes * 60) if reference else None
-    )
-    if comparison is not None:
-        comparison = comparison.model_copy(update={"abnormal": abnormal(current, comparison)})
+    comparison = _compared(reference, series, query, table.interval_minutes * 60, current)
     error_rate = totals.error_count / traces if traces else None
     avg_latency = math.fsum(series.latency_sum) / traces if traces else None
-    fine = recent.fine_series() if recent is not None else series
-    status = current.status
-    expected = current.baseline.expected(start, end - start)[0]
-    figures = (traces, error_rate, avg_latency, expected)
+    figures = (traces, error_rate, avg_latency, current.baseline.expected(start, end - start)[0])
     return MetricsSummary(
         account=query.account,
         name=query.name,
-        status=status,
+        status=current.status,
         headline=headline(current, found, comparison, figures, _hint(analysis, start, end)),
         window=Window(start=query.start, end=query.end, interval_minutes=interval_minutes, bucket_count=len(series)),
         totals=totals,
@@ -126,23 +90,87 @@ def summarize(
         else None,
         traces_per_hour=traces * 3600 / (end - start),
         analysis_minutes=analysis.step // 60,
-        now=now_period(fine, current),
+        now=now_period(recent.fine_series() if recent is not None else series, current),
         baseline=used(current),
         incidents=found[:MAX_INCIDENTS],
         more_incidents=max(0, len(found) - MAX_INCIDENTS),
         comparison=comparison,
         busiest=period(analysis, max(range(len(analysis)), key=analysis.traces.__getitem__), None) if traces else None,
-        worst_error_rate=_typical(
-            errors.worst(complete, _periods_of(analysis, found, "error_rate")), current, "error_rate"
-        ),
-        worst_latency=_typical(
-            latency.worst(complete, _periods_of(analysis, found, "avg_latency_ms")), current, "avg_latency_ms"
-        ),
+        worst_error_rate=_typical(worst_errors, current, "error_rate"),
+        worst_latency=_typical(worst_latency, current, "avg_latency_ms"),
         trend=trend(analysis, (start, end), _spike_periods(analysis, found)),
         idle=_idle(series, start, end),
         notes=notes,
         table=table,
     )
+
+
+def _totals(series: Series) -> Totals:
+    return Totals(
+        trace_count=sum(series.traces),
+        error_count=sum(series.errors),
+        input_tokens=sum(series.input_tokens),
+        output_tokens=sum(series.output_tokens),
+    )
+
+
+def _incidents(query: MetricsQuery, series: Series, current: Diagnosis) -> list[Incident]:
+    """What the window tells beside the agent's state now, ongoing ones first, newest first."""
+    start, end = int(query.start.timestamp()), int(query.end.timestamp())
+    window = diagnose(series, end, current.baseline, start)
+    stopped = next((f.start for f in current.findings if f.signal == "traffic" and f.state != "over"), None)
+    return sorted(
+        (incident(query.agent, f, (start, end), current.now, stopped) for f in told(current, window, (start, end))),
+        key=lambda i: (not i.ongoing, -i.start.timestamp()),
+    )
+
+
+def _laid(query: MetricsQuery, buckets: Sequence[Bucket], interval_minutes: int) -> tuple[Series, list[str]]:
+    """The buckets on the window's grid, and the notes so far: the query's, the grid's, a changed interval."""
+    series, notes = lay_on_grid(buckets, interval_minutes, query.start, query.end)
+    notes = list(query.notes) + notes
+    if interval_minutes != query.interval_minutes:
+        notes.append(
+            f"The API answered with {describe_minutes(interval_minutes)} buckets although "
+            f"{describe_minutes(query.interval_minutes)} were asked for; figures use what it sent."
+        )
+    return series, notes
+
+
+def _worst(
+    analysis: Series, query: MetricsQuery, found: list[Incident], reference: Reference | None, notes: list[str]
+) -> tuple[Period | None, Period | None]:
+    """The analysis periods of worst error rate and latency, among those wholly in the window (and settled);
+    a note where no period has traces enough to be judged."""
+    start, end = int(query.start.timestamp()), int(query.end.timestamp())
+    complete = [
+        i
+        for i in range(len(analysis))
+        if _covered(analysis, i, start, end) == analysis.step and not (query.live and analysis.time(i + 1) >= end)
+    ]
+    eligible = [i for i in range(len(analysis)) if analysis.traces[i] >= MIN_TRACES]
+    if sum(analysis.traces) and not eligible:
+        notes.append(
+            f"No {describe_minutes(analysis.step // 60)} period has {MIN_TRACES} or more traces, so no period's "
+            "error rate or latency is judged against a typical value."
+        )
+    pool = reference.series(analysis.step) if reference is not None else None
+    errors = ErrorJudge(analysis, eligible, pool)
+    latency = LatencyJudge(analysis, eligible, pool)
+    return (
+        errors.worst(complete, _periods_of(analysis, found, "error_rate")),
+        latency.worst(complete, _periods_of(analysis, found, "avg_latency_ms")),
+    )
+
+
+def _compared(
+    reference: Reference | None, series: Series, query: MetricsQuery, table_step: int, current: Diagnosis
+) -> Comparison | None:
+    """The window against `reference`, and whether that earlier window was itself abnormal."""
+    if reference is None:
+        return None
+    comparison = compare(reference, series, (query.start, query.end), table_step)
+    return comparison.model_copy(update={"abnormal": abnormal(current, comparison)})
 
 
 def _typical(worst: Period | None, current: Diagnosis, signal: Signal) -> Period | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.detect import Diagnosis, Finding
+from astro_mcp.analysis.detect import Diagnosis
+from astro_mcp.analysis.episode import Finding
 from astro_mcp.analysis.grid import Series
 from astro_mcp.analysis.results.metrics import MIN_TRACES, Comparison, Incident, LastPeriod
 from astro_mcp.analysis.story import FEW_TRACES, sentence

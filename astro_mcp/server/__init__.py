@@ -28,7 +28,6 @@ from astro_mcp.server.http import AUTH, StaticTokenVerifier
 from astro_mcp.server.logs import offer_logging
 from astro_mcp.server.protocol import AstroMCP, SameCapabilities
 from astro_mcp.server.state import AppState
-from astro_mcp.server.tools import tools
 
 if TYPE_CHECKING:
     from astro_mcp.service import Clock, Service
@@ -97,17 +96,25 @@ def create_server(
         log_level=settings.log_level,
         token_verifier=verifier,
         auth=AUTH if verifier is not None else None,
-        tools=tools() if offered is None else list(offered),
         extensions=extensions,
         subscriptions=False,  # nothing here changes in place: no list_changed, no resource updates to listen for
         middleware=[SameCapabilities(extensions)],
     )
+    mcp.offer_tools(all_tools if offered is None else lambda: offered)
     offer_logging(mcp, state.log_levels)
     resources.register(mcp)
     prompts.register(mcp)
     completions.register(mcp, state)
     mcp.custom_route("/healthz", methods=["GET"])(healthz)
     return mcp
+
+
+def all_tools() -> list[Tool]:
+    """Every tool of `server.tools`, imported when they are first asked for (they load the result models and
+    their renderings, which an `initialize` does not need)."""
+    from astro_mcp.server.tools import tools
+
+    return tools()
 
 
 def icon() -> Icon:

@@ -12,11 +12,11 @@ from mcp.server.mcpserver.prompts.base import Prompt
 from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
-from astro_mcp.domain import AgentRef
 from astro_mcp.errors import QueryError
 from astro_mcp.server.state import AppState, service_of
 
 if TYPE_CHECKING:
+    from astro_mcp.domain import AgentRef
     from astro_mcp.service import Service
 
 

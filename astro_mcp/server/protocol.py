@@ -5,6 +5,8 @@
   `isError` result, and an unknown prompt with -32603 (2026-07-28) or code 0 (2025-11-25) and a traceback.
 - A tool's arguments that fail their schema stay a tool result with `isError` (the spec's "tool execution
   error"): the model reads it and corrects the call.
+- The tools are made when first listed or called, not when the server starts: making them evaluates their
+  signatures (which name the result models), builds their argument models and loads their renderings.
 - `initialize` (2025-11-25) and `server/discover` (2026-07-28) advertise the same capabilities. The
   2025-11-25 result has no `extensions` field, so the SDK drops the MCP App's; hosts of that era read it
   from there all the same, so it is put back.
@@ -12,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mcp import MCPError, UriTemplate
@@ -22,6 +24,7 @@ from mcp.server.extension import Extension
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.server.mcpserver.tools import Tool, ToolManager
 from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult
 from pydantic import AnyUrl
 
@@ -33,8 +36,31 @@ def unknown(kind: str, name: str, known: Iterable[str]) -> str:
     return f"Unknown {kind} {name!r}. This server has: {', '.join(known) or 'none'}."
 
 
+class ToolsOnFirstUse(ToolManager):
+    """The SDK's tool manager, whose tools `make` makes the first time any of them is asked for."""
+
+    def __init__(self, make: Callable[[], Iterable[Tool]]) -> None:
+        super().__init__()
+        self._make: Callable[[], Iterable[Tool]] | None = make
+
+    @property  # the SDK keeps its tools in this attribute: made here on first use
+    def _tools(self) -> dict[str, Tool]:
+        if self._make is not None:
+            make, self._make = self._make, None
+            self._made = {tool.name: tool for tool in make()}
+        return self._made
+
+    @_tools.setter
+    def _tools(self, tools: dict[str, Tool]) -> None:
+        self._made = tools
+
+
 class AstroMCP(MCPServer[AppState]):
     """The SDK's server, answering a request for something it does not have as invalid params."""
+
+    def offer_tools(self, make: Callable[[], Iterable[Tool]]) -> None:
+        """Offer the tools `make` makes, made when first listed or called."""
+        self._tool_manager = ToolsOnFirstUse(make)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None

@@ -10,13 +10,13 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
-from astro_mcp.domain import MetricsQuery
 from astro_mcp.errors import AstroError, NotFoundError, QueryError, RouteNotFoundError
 from astro_mcp.redaction import for_model_all
 from astro_mcp.server.calls import astro_errors
 from astro_mcp.server.state import AppState, service_of
 
 if TYPE_CHECKING:
+    from astro_mcp.domain import MetricsQuery
     from astro_mcp.service import Service
 
 TEMPLATE = "astro://agents/{account}/{name}/metrics{?start_time,end_time,interval}"

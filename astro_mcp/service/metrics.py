@@ -3,35 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal
 
 import anyio
-import anyio.abc
 
-from astro_mcp.analysis.assess import Recent, View
+from astro_mcp.analysis.assess import Recent
 from astro_mcp.analysis.compare import Mode, Reference, reference_window, split_previous, with_previous
 from astro_mcp.analysis.cost import Ledger, costed
 from astro_mcp.analysis.coverage import without_error_counts
 from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.analysis.rollup import coarsened
 from astro_mcp.analysis.summarize import summarize
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.errors import AstroError
-from astro_mcp.formats import minutes as describe_minutes
 from astro_mcp.service.cost import CostCases
+from astro_mcp.service.recent import FINE, Bound, Later, fetch_recent, holds_fine
 from astro_mcp.service.upstream import Served, Upstream
 
 _CACHE_SUMMARIES = 1024
-# The most recent data, fetched beside any window: the status and "now" come from it, the same in every view.
-# A week hourly (the baseline: levels, the daily and weekly rhythm, slow drifts and recoveries) and the last
-# six hours at 5 minutes (fast patterns, and when things began or ended).
-LONG, FINE = (timedelta(days=7), 60), (timedelta(hours=6), 5)
-RECENT: tuple[tuple[timedelta, int], ...] = (LONG, FINE)
-_DAY = timedelta(days=1)
-Bound = anyio.CapacityLimiter | None
+# The overview asks for a row's window and the one before it at 5 minutes, where that also gives the agent's
+# most recent 6 hours (one request instead of two), up to this many buckets.
+_SHARED_BUCKETS = 600
 # A summary is kept per comparison: "adjacent" is the overview's, the window just before in the same request.
 SummaryKey = tuple[MetricsQuery, Mode | Literal["adjacent"], bool]
 
@@ -85,31 +81,38 @@ class MetricsCases:
 
     async def _adjacent(self, query: MetricsQuery, bound: Bound, deadline: float | None) -> MetricsSummary:
         """The window and the one just before it from one request, where that is exact (else asked apart), and
-        the most recent data beside them: an overview row says what `summary` says of the agent now."""
-        found: list[Served] = []
+        the most recent data beside them: an overview row says what `summary` says of the agent now.
+
+        Where the two windows at 5 minutes also hold the agent's last 6 hours, they are asked for at 5 minutes and
+        added up: one request gives both windows and the fine view of "now".
+        """
         notes: list[str] = []
         failures: list[AstroError] = []
+        asked = finer(with_previous(query), query)
+        found: Later[Served] = Later()
 
         async def fetch_both() -> None:
             try:
-                found.append(await self._up.metrics(with_previous(query), bound, deadline))
+                found.give(await self._up.metrics(asked, bound, deadline))
             except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
                 failures.append(err)
+                found.give(None)
                 tg.cancel_scope.cancel()
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(fetch_both)
-            recent = self._recent(tg, query, bound, notes, deadline)
-        if failures:
+            source = found if holds_fine(asked, query) else None
+            recent = fetch_recent(self._up, tg, query, (bound, deadline, notes), source)
+        got = await found.value()
+        if failures or got is None:
             raise failures[0]
-        both = found[0]
+        both = _coarsened(got, asked, query)
         split = split_previous(query, both.response.buckets, both.interval(query))
         if split is None:
             return await self.summary(query, with_p95=False, bound=bound, deadline=deadline)
-        buckets, before = split
-        return self._summarized(
-            dataclasses.replace(query, notes=(*query.notes, *notes)), both, buckets, before, recent()
-        )
+        mine, before = split
+        noted = dataclasses.replace(query, notes=(*query.notes, *notes))
+        return self._summarized(noted, both, mine, before, recent())
 
     def _summarized(
         self,
@@ -130,17 +133,20 @@ class MetricsCases:
         self, query: MetricsQuery, compare: Mode, with_p95: bool, bound: Bound, deadline: float | None
     ) -> tuple[Served, Reference | None, float | None, Recent | None, list[str], tuple[Ledger, Ledger | None] | None]:
         earlier = reference_window(query, compare)
-        served: list[Served] = []
+        served: Later[Served] = Later()
         references: list[Reference] = []
         p95s: list[float | None] = []
         notes: list[str] = []
         failures: list[AstroError] = []
 
+        asked = finer(query, query) if compare != "none" else query
+
         async def fetch_main() -> None:
             try:
-                served.append(await self._up.metrics(query, bound, deadline))
+                served.give(await self._up.metrics(asked, bound, deadline))
             except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
                 failures.append(err)
+                served.give(None)
                 tg.cancel_scope.cancel()
 
         async def fetch_reference(label: str, start: datetime, end: datetime) -> None:
@@ -164,39 +170,34 @@ class MetricsCases:
                 tg.start_soon(fetch_p95)
             priced = self.costs.start(tg, query, earlier, deadline) if with_p95 else None
             # compare='none' asks for the window alone, in one request: it is then judged on itself.
-            recent = self._recent(tg, query, bound, notes, deadline) if compare != "none" else lambda: None
-        if failures:
+            source = served if holds_fine(asked, query) else None
+            recent = fetch_recent(self._up, tg, query, (bound, deadline, notes), source) if compare != "none" else None
+        main = await served.value()
+        if failures or main is None:
             raise failures[0]
         cost = priced() if priced is not None else None
-        return served[0], next(iter(references), None), next(iter(p95s), None), recent(), notes, cost
+        return (
+            _coarsened(main, asked, query),
+            next(iter(references), None),
+            next(iter(p95s), None),
+            recent() if recent else None,
+            notes,
+            cost,
+        )
 
-    def _recent(
-        self, tg: anyio.abc.TaskGroup, query: MetricsQuery, bound: Bound, notes: list[str], deadline: float | None
-    ) -> Callable[[], Recent | None]:
-        """Start fetching the most recent data (`RECENT`) in `tg`; once it is done, the returned function gives it.
 
-        A view that cannot be read leaves a note: the verdict is then judged on what there is.
-        """
-        views: dict[int, View] = {}
+def finer(asked: MetricsQuery, query: MetricsQuery) -> MetricsQuery:
+    """`asked` (a request for `query`'s window) at 5 minutes where those add up exactly to the window's buckets
+    and also hold the agent's last 6 hours (the fine view of "now", which then costs no request), within a size."""
+    fine = dataclasses.replace(asked, interval_minutes=FINE[1])
+    minutes = (asked.end - asked.start).total_seconds() / 60
+    shares = query.interval_minutes % FINE[1] == 0 and minutes / FINE[1] <= _SHARED_BUCKETS
+    return fine if shares and holds_fine(fine, query) else asked
 
-        async def fetch(span: timedelta, minutes: int) -> None:
-            start = query.end - span
-            if span >= _DAY:  # from midnight: whole days, which the API (and the simulator) can keep
-                start = datetime.fromtimestamp(int(start.timestamp()) // 86400 * 86400, UTC)
-            recent = MetricsQuery(query.agent, start, query.end, minutes, live=query.live)
-            try:
-                got = await self._up.metrics(recent, bound, deadline)
-            except AstroError as err:
-                lost = describe_minutes(int(span.total_seconds()) // 60)
-                notes.append(f"The agent's most recent {lost} could not be read ({err}): judged on the window alone.")
-                return
-            views[minutes] = (got.response.buckets, got.interval(recent), recent.start)
 
-        for span, minutes in RECENT:
-            tg.start_soon(fetch, span, minutes)
-
-        def done() -> Recent | None:
-            long = views.get(LONG[1])
-            return Recent(long, views.get(FINE[1]), query.end) if long is not None else None
-
-        return done
+def _coarsened(served: Served, asked: MetricsQuery, query: MetricsQuery) -> Served:
+    """The answer to `asked` in `query`'s buckets, where those are a multiple of the ones it came in."""
+    buckets, sent = coarsened(served.response.buckets, served.interval(asked), query.interval_minutes)
+    if sent == served.interval(asked) and served.response.buckets:
+        return served
+    return Served(served.response.model_copy(update={"buckets": buckets, "interval_minutes": sent}), served.route)

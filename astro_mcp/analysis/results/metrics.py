@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, Field
 from astro_mcp.analysis.results.cost import Cost, IncidentCost
 from astro_mcp.analysis.results.figures import Num
 from astro_mcp.analysis.results.figures import round4 as round4
+from astro_mcp.analysis.results.span import Span
 from astro_mcp.domain import Model
 
 MIN_TRACES = 10  # a period with fewer traces is too small to judge its error rate or latency
@@ -28,9 +29,7 @@ Kind = Literal["spike", "regression", "drift", "flapping", "silence", "recovered
 State = Literal["ongoing", "over", "recurring"]
 
 
-class Window(Model):
-    start: AwareDatetime = Field(description="Start of the window (UTC)")
-    end: AwareDatetime = Field(description="End of the window (exclusive, UTC)")
+class Window(Span):
     interval_minutes: int = Field(description="Bucket size the API was asked for, in minutes")
     bucket_count: int = Field(description="Buckets in the window, idle ones included")
 
@@ -131,11 +130,9 @@ class BaselineUsed(Model):
     traces_per_hour: Num | None = Field(description="traces the agent normally sends in the hour before now")
 
 
-class LastPeriod(Model):
+class LastPeriod(Span):
     """The last complete period against the typical values: is something wrong right now."""
 
-    start: AwareDatetime
-    end: AwareDatetime
     trace_count: int
     error_count: int
     error_rate: Num | None = Field(description="0..1; null without traces")
@@ -163,12 +160,10 @@ class Trend(Model):
     spikes_set_aside: int = Field(description="spike periods left out; the raw halves would tell another story")
 
 
-class Comparison(Model):
+class Comparison(Span):
     """This window against an earlier one of the same length."""
 
     label: str = Field(description="e.g. 'the previous 24 hours', 'the same window a week earlier'")
-    start: AwareDatetime
-    end: AwareDatetime
     trace_count: int
     error_count: int
     error_rate: Num | None = Field(description="0..1 in the earlier window; null without traces")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from astro_mcp.analysis.results.span import Span
 from astro_mcp.domain import Model
 
 Sort = Literal["attention", "cost", "cost_per_trace", "traces", "name"]
@@ -31,9 +32,8 @@ class AgentRow(Model):
     error: str | None = Field(default=None, description="why its metrics could not be read (status failed)")
 
 
-class OverviewWindow(Model):
-    start: AwareDatetime = Field(description="UTC")
-    end: AwareDatetime = Field(description="UTC, exclusive")
+class OverviewWindow(Span):
+    """The window every row is about."""
 
 
 class AccountOverview(Model):

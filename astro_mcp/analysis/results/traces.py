@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
+from astro_mcp.analysis.results.span import Span
 from astro_mcp.domain import Model
 
 ContentMode = Literal["redacted", "truncated", "full", "off"]
 
 
-class TraceWindow(Model):
-    start: AwareDatetime = Field(description="Start of the window (UTC)")
-    end: AwareDatetime = Field(description="End of the window (exclusive, UTC)")
+class TraceWindow(Span):
+    """The window the traces were searched in."""
 
 
 class ShownTrace(Model):
