@@ -130,3 +130,4 @@ class TracesQuery:
     offset: int
     notes: tuple[str, ...] = field(default=(), compare=False)
     order: TraceOrder = "newest"
+    trace_id: str | None = None  # one trace in detail (its steps) instead of a page

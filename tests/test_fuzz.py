@@ -25,7 +25,10 @@ from astro_mcp.sim.serve import serve_simulator
 from tests.conftest import ANCHOR, NOW, examples
 
 SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
-SENT_PATH = re.compile(rf"^/api/v1/agents/{SLUG}/{SLUG}/observability/(metrics|summary)$")
+SENT_PATH = re.compile(
+    rf"^/api/v1/(agents/{SLUG}/{SLUG}/(observability/(metrics|summary|traces)|deployment/history)"
+    r"|deployments/[\w-]+/(alerts|events|runtime|observability/traces/[0-9a-f]+))$"  # an incident's context
+)
 COST_PATH = re.compile(rf"^/api/v1/accounts/{SLUG}/observability/deployments-summary$")  # from and to, not *_time
 SENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z$")
 NAME_LOOKUPS = ("/api/v1/me", "/api/v1/deployments")  # after a 404: the user's real names, for "did you mean"
@@ -154,9 +157,10 @@ def test_any_arguments_end_in_a_tool_result_and_nothing_refused_is_sent(fuzz: Fu
             assert SENT_TIME.match(request.query["to"])
             continue
         assert SENT_PATH.match(request.path), request.path
-        assert SENT_TIME.match(request.query["start_time"])
-        assert SENT_TIME.match(request.query["end_time"])
-        assert request.path.endswith("/summary") or request.query["interval"].isdigit()
+        if "/observability/" in request.path and "/observability/traces/" not in request.path:
+            assert SENT_TIME.match(request.query["start_time"])
+            assert SENT_TIME.match(request.query["end_time"])
+        assert not request.path.endswith("/metrics") or request.query["interval"].isdigit()
 
 
 TOOLS = ["list_agents", "get_account_overview", "get_agent_metrics", "get_agent_traces"]

@@ -189,7 +189,7 @@ def says(result: Any) -> str:
     ("generation", "line"),
     [
         ("documented", "Server: documented routes"),
-        ("both", "Server: documented and per-deployment routes."),  # the cost summary is one of the newer routes
+        ("both", "Server: documented and per-deployment routes."),  # the cost summary and the context use newer routes
         ("deployment", "Server: per-deployment routes only (its /openapi.json says so)"),
     ],
 )

@@ -427,14 +427,14 @@ def test_a_coarser_table_keeps_every_count_and_weighs_latency_by_traces() -> Non
             "incident",
             [
                 "Latency regression, ongoing since Nov 24 23:00 UTC",
-                "was 314.7 ms (2.4x)",
+                "was 314.7 ms (2.5x)",
                 ": latency and error rate unusual (see above).",
             ],
         ),
         (
             "billing-agent",
             "incident",
-            ["Error regression, ongoing since Nov 25 07:00 UTC", "error rate 8.67%, was 1.08%"],
+            ["Error regression, ongoing since Nov 25 07:00 UTC", "error rate 7.49%, was 1.08%"],
         ),
         ("weather-agent", "healthy", ["Status: healthy.", "Against the previous day", "no significant change"]),
         ("batch-agent", "healthy", ["Status: healthy.", "Longest idle stretch"]),

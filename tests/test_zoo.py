@@ -121,9 +121,11 @@ async def test_healthy_zoo_agents_are_healthy_in_every_window_whatever_their_noi
 async def test_tiny_traffic_is_told_with_its_caveat_and_a_new_agent_says_there_is_no_baseline(client: Client) -> None:
     (quiet, _), *_ = await answers(client, "quiet-healthy")
     assert "in this window: a rough picture" in quiet.splitlines()[1]
-    for _, s in await answers(client, "brand-new"):
+    for text, s in await answers(client, "brand-new"):
         assert "Its data begins Nov 25 04:00 UTC: no baseline yet" in s["headline"]
         assert s["baseline"]["new_agent"] is True
+        assert s["baseline"]["traces_per_hour"] is None  # none is usual yet: not "typically 0 traces"
+        assert "traffic in the last hour" not in text
 
 
 @pytest.mark.anyio

@@ -64,7 +64,17 @@ class Evidence:
         self.s, self.signal, self.typical, self.level = s, signal, level.value, level
         self.column = Column(s, signal)
         self.noise = max(level.noise, 0.3 * level.value, 1e-9)
-        self.complete = max(0, min(len(s), (now - s.t0) // s.step))
+        self.complete = self.whole = max(0, min(len(s), (now - s.t0) // s.step))
+        # A long period (an hour, for a mean) that is half over and already holds a full period's traces is
+        # judged: a regression that began half an hour ago is not left unseen until the hour ends. It can
+        # start or extend an episode, never end one: the rest of the period may still go either way.
+        if (
+            self.complete < len(s)
+            and s.step > 600
+            and now - s.time(self.complete) >= s.step // 2
+            and s.traces[self.complete] >= 5 * MIN_TRACES
+        ):
+            self.complete += 1
         self.silent_since = silent_since
         self.judged = [i for i in range(self.complete) if s.traces[i] >= MIN_TRACES]
 
@@ -116,7 +126,7 @@ class Labeller(Evidence):
             return self.silent_since  # traffic stopped: nothing is failing any more, nothing is served either
         if following is not None:
             return end
-        after = range(last + 1, self.complete)
+        after = range(last + 1, self.whole)
         level = self.column.pooled(range(last, last + 1))[0]
         return end if after and self.clean(after, max(level, self.typical * RISE)) else None
 
@@ -157,7 +167,7 @@ class Labeller(Evidence):
         cycle = sorted(b - a for a, b in itertools.pairwise(starts))[(len(starts) - 2) // 2]
         last = chain[-1][1]
         ended = self._ended(last)
-        clean_for = self.complete * s.step + s.t0 - s.time(last + 1)
+        clean_for = self.whole * s.step + s.t0 - s.time(last + 1)
         over = ended is not None and clean_for >= _CLEAN_CYCLES * cycle
         state: State = "over" if over else "recurring"
         end = ended if ended is not None else s.time(last + 1)

@@ -198,7 +198,8 @@ def used(current: Diagnosis) -> BaselineUsed:
         error_rate=levels["error_rate"].value if "error_rate" in levels else None,
         avg_latency_ms=levels["avg_latency_ms"].value if "avg_latency_ms" in levels else None,
         tokens_per_trace=levels["tokens_per_trace"].value if "tokens_per_trace" in levels else None,
-        traces_per_hour=expected if base.since is not None else None,
+        # A new agent has no usual traffic yet: none is expected of it, which is not a usual level of 0.
+        traces_per_hour=expected if base.since is not None and not base.is_new(current.now) else None,
     )
 
 

@@ -33,24 +33,24 @@ def _window(start: datetime, end: datetime) -> dict[str, str]:
     return {"start_time": rfc3339(start), "end_time": rfc3339(end)}
 
 
-async def history(client: AstroClient, agent: AgentRef) -> DeployHistory:
+async def history(client: AstroClient, agent: AgentRef, deadline: float | None = None) -> DeployHistory:
     """`GET /agents/{account}/{name}/deployment/history`: the agent's deployments over time."""
-    return await client.get(agent_route(agent, "deployment/history"), {}, DeployHistory)
+    return await client.get(agent_route(agent, "deployment/history"), {}, DeployHistory, deadline=deadline)
 
 
-async def alerts(client: AstroClient, deployment_id: str) -> Alerts:
+async def alerts(client: AstroClient, deployment_id: str, deadline: float | None = None) -> Alerts:
     """`GET /deployments/{id}/alerts`."""
-    return await client.get(_deployment(deployment_id, "alerts"), {}, Alerts)
+    return await client.get(_deployment(deployment_id, "alerts"), {}, Alerts, deadline=deadline)
 
 
-async def events(client: AstroClient, deployment_id: str) -> InfraEvents:
+async def events(client: AstroClient, deployment_id: str, deadline: float | None = None) -> InfraEvents:
     """`GET /deployments/{id}/events`: Kubernetes events, with the platform's guidance."""
-    return await client.get(_deployment(deployment_id, "events"), {}, InfraEvents)
+    return await client.get(_deployment(deployment_id, "events"), {}, InfraEvents, deadline=deadline)
 
 
-async def runtime(client: AstroClient, deployment_id: str) -> Runtime:
+async def runtime(client: AstroClient, deployment_id: str, deadline: float | None = None) -> Runtime:
     """`GET /deployments/{id}/runtime`: pods and restarts."""
-    return await client.get(_deployment(deployment_id, "runtime"), {}, Runtime)
+    return await client.get(_deployment(deployment_id, "runtime"), {}, Runtime, deadline=deadline)
 
 
 async def summary(client: AstroClient, deployment_id: str, start: datetime, end: datetime) -> SummaryResponse:
@@ -67,10 +67,11 @@ async def traces(
     return await client.get(_deployment(deployment_id, "observability/traces"), params, TracesResponse, shape=shape)
 
 
-async def trace(client: AstroClient, deployment_id: str, trace_id: str) -> TraceDetail:
+async def trace(client: AstroClient, deployment_id: str, trace_id: str, deadline: float | None = None) -> TraceDetail:
     """`GET /deployments/{id}/observability/traces/{traceId}`: the trace with its observations."""
     route = _deployment(deployment_id, f"observability/traces/{quote(trace_id, safe='')}")
-    return await client.get(route, {}, TraceDetail)
+    shape = Shape(max_bytes=TRACES_BYTES, max_chars=TRACE_CHARS)
+    return await client.get(route, {}, TraceDetail, shape=shape, deadline=deadline)
 
 
 async def account_summary(client: AstroClient, account: str, start: datetime, end: datetime) -> AccountSummary:

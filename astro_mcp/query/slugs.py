@@ -46,3 +46,26 @@ def checked_agent(account: str, name: str) -> AgentRef:
 
 def _split_hint(account: str, agent: str, name: str) -> str:
     return f"name={name!r} holds both the account and the agent: split it, account='{account}', name='{agent}'."
+
+
+TRACE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+_TRACE_ID = re.compile(TRACE_ID_PATTERN)
+
+
+def check_trace_id(value: str | None) -> str | None:
+    """`value`, trimmed, if it can be a trace's id (None: no trace asked for).
+
+    Raises:
+        QueryError: it cannot; the message says where a real id comes from.
+    """
+    if value is None:
+        return None
+    trimmed = value.strip()
+    if _TRACE_ID.fullmatch(trimmed):
+        return trimmed
+    shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "..."
+    raise QueryError(
+        f"trace_id={shown} is not a trace id: ids are 1-128 letters, digits, '.', '_', ':' or '-', such as "
+        "'01c8a4fa00004e56b06bcdb7f3820d37'. Copy the trace_id of a trace listed by get_agent_traces (call it "
+        "without trace_id first), or leave trace_id null to list traces."
+    )

@@ -21,6 +21,7 @@ from astro_mcp.analysis.results.metrics import (
     Period,
 )
 from astro_mcp.domain import rfc3339
+from astro_mcp.render import context
 from astro_mcp.render.answer import Rendering
 from astro_mcp.render.table import table
 
@@ -35,11 +36,12 @@ def raw_uri(summary: MetricsSummary) -> str:
 
 
 def coarser(summary: MetricsSummary) -> Iterator[MetricsSummary]:
-    """The summary, then its table coarsened step by step, down to one row: the one thing it can give up."""
+    """The summary, then its table coarsened step by step, down to one row, then its incidents' context lightened."""
     yield summary
     while len(summary.table.rows) > 1:
         summary = halved_table(summary)
         yield summary
+    yield from context.lighter(summary)
 
 
 def text(summary: MetricsSummary) -> str:
@@ -154,6 +156,7 @@ def _incidents(s: MetricsSummary) -> list[str]:
             f"  → get_agent_traces(account='{c.account}', name='{c.name}', start_time='{c.start_time}', "
             f"end_time='{c.end_time}'{extra})"
         )
+        lines += context.lines(i.context)
     if s.more_incidents:
         lines.append(f"- and {s.more_incidents} more; narrow the window to see them.")
     return lines

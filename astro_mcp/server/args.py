@@ -131,9 +131,8 @@ TraceOrder = Annotated[
     _or_default("newest"),
     _published(
         "string",
-        "Which traces first: 'newest'; 'slowest' (the slowest of those fetched across the window: for a latency "
-        "incident); 'spread' (sampled across the whole window, not only its newest minutes: for an incident "
-        "that lasted). Default (null): 'newest'.",
+        "Which traces first: 'newest'; 'slowest' (of those fetched across the window: for a latency incident); "
+        "'spread' (sampled across the whole window: for an incident that lasted). Default (null): 'newest'.",
         enum=["newest", "slowest", "spread", None],
     ),
     Example("slowest"),
@@ -151,12 +150,19 @@ TraceOffset = Annotated[
     _or_default(0),
     _published(
         "integer",
-        "How many of the newest matching traces to skip: 0 for the newest; a previous answer's next_offset for "
-        "the next page. Default (null): 0.",
+        "Traces to skip: 0 for the newest; a previous answer's next_offset for the next page. Default (null): 0.",
         minimum=0,
         maximum=1_000_000,
     ),
     Example(20),
+]
+TraceId = Annotated[
+    StrictStr | None,
+    _published(
+        "string",
+        "A listed trace's trace_id: its steps. Default (null): a list.",
+    ),
+    Example("01c8a4fa00004e56b06bcdb7f3820d37"),
 ]
 
 OverviewSort = Annotated[

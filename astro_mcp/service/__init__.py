@@ -3,6 +3,7 @@ small object per tool family. Nothing here renders text: a use case returns a re
 
     service.read         Arguments: what a model sends, read into checked queries (one clock reading each)
     service.metrics      MetricsCases: one agent's summary, the raw buckets, an overview row
+    service.context      ContextCases: get_agent_metrics, each incident with what the platform knew around it
     service.fleet        FleetCases: the accounts and their agents, the account overview
     service.traces       TraceCases: a page of one agent's traces
     service.completions  Completions: account and agent names while a user types
@@ -22,6 +23,7 @@ from astro_mcp.errors import AstroError, NotFoundError
 from astro_mcp.redaction import redact
 from astro_mcp.service.arguments import Arguments, Clock
 from astro_mcp.service.completions import Completions
+from astro_mcp.service.context import ContextCases
 from astro_mcp.service.fleet import FleetCases
 from astro_mcp.service.metrics import MetricsCases
 from astro_mcp.service.signin import SignIn
@@ -46,6 +48,7 @@ class Service:
         self.upstream = Upstream(settings, transport=transport, known_agents=known_agents)
         self.read = Arguments(settings, clock)
         self.metrics = MetricsCases(self.upstream)
+        self.context = ContextCases(self.upstream, self.metrics)
         self.fleet = FleetCases(self.upstream, self.metrics)
         self.traces = TraceCases(self.upstream, settings.trace_content)
         self.completions = Completions(self.upstream)

@@ -10,7 +10,7 @@ from astro_mcp.analysis.results.overview import Sort
 from astro_mcp.config import Settings
 from astro_mcp.domain import MetricsQuery, TraceOrder, TracesQuery, TraceStatus, rfc3339
 from astro_mcp.query.cursor import Page, decode, same_scope
-from astro_mcp.query.slugs import check_slug
+from astro_mcp.query.slugs import check_slug, check_trace_id
 from astro_mcp.query.window import resolve_query
 
 Clock = Callable[[], datetime]
@@ -46,10 +46,12 @@ class Arguments:
         limit: int,
         offset: int,
         order: TraceOrder = "newest",
+        trace_id: str | None = None,
     ) -> TracesQuery:
-        """A page of one agent's traces, its window read as `metrics` reads it; raises `QueryError`."""
+        """A page of one agent's traces, its window read as `metrics` reads it, or one trace; raises `QueryError`."""
         window = self.metrics(account, name, start, end, None)
-        return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes, order)
+        chosen = check_trace_id(trace_id)
+        return TracesQuery(window.agent, window.start, window.end, status, limit, offset, window.notes, order, chosen)
 
     def overview_page(
         self, account: str, start: Time, end: Time, cursor: str | None, sort: Sort | None = None

@@ -8,9 +8,11 @@ import anyio
 
 from astro_mcp.analysis import traces as trace_analysis
 from astro_mcp.analysis.results.traces import ContentMode
+from astro_mcp.analysis.steps import StepsPage
 from astro_mcp.analysis.traces import TracePage
 from astro_mcp.domain import Trace, TracesQuery
-from astro_mcp.errors import AstroError
+from astro_mcp.errors import AstroError, NotFoundError, QueryError, RouteNotFoundError
+from astro_mcp.service.steps import steps_page
 from astro_mcp.service.upstream import Upstream
 
 _GROUPED = 50  # traces fetched for the groups however few are shown: the API's own default page
@@ -24,13 +26,16 @@ class TraceCases:
         self._up = upstream
         self._mode = mode
 
-    async def traces(self, query: TracesQuery, deadline: float | None = None) -> TracePage:
-        """A page of traces, grouped, with content as this server shows it (`trace_content`); raises `AstroError`.
+    async def traces(self, query: TracesQuery, deadline: float | None = None) -> TracePage | StepsPage:
+        """A page of traces, grouped, with content as this server shows it (`trace_content`); with a `trace_id`, that
+        trace's steps. Raises `AstroError`.
 
         'newest' is the API's own paging. 'slowest' and 'spread' fetch a page from each part of the window at
         once and order what came client-side (the API sorts by neither). Not cached: trace content is end
         users' data, and is kept no longer than the call.
         """
+        if query.trace_id is not None:
+            return await self._steps(query, query.trace_id, deadline)
         if query.order == "newest":
             response, shrunk = await self._up.traces(query, max(query.limit, _GROUPED), deadline)
             said = (*query.notes, *([shrunk] if shrunk else []), self._up.routes.generation())
@@ -65,3 +70,24 @@ class TraceCases:
         arranged = trace_analysis.arrange(parts, query.order)
         query = dataclasses.replace(query, notes=(*query.notes, *notes, self._up.routes.generation()))
         return TracePage(query, trace_analysis.prepare(arranged, self._mode, ordered=True), len(arranged), self._mode)
+
+    async def _steps(self, query: TracesQuery, trace_id: str, deadline: float | None) -> StepsPage:
+        """One trace's steps. Raises `QueryError`: the server cannot show steps, or has no such trace."""
+        try:
+            found = await self._up.around.trace(query.agent, trace_id, deadline)
+        except RouteNotFoundError:
+            found = None
+        except NotFoundError as err:
+            if "trace" not in str(err).lower():
+                raise
+            raise QueryError(
+                f"No trace '{trace_id}' in {query.agent}: copy a trace_id from a trace that get_agent_traces listed "
+                "for this agent (call it without trace_id), or check the account and name."
+            ) from err
+        if found is None:
+            raise QueryError(
+                "trace steps: not available on this server (it has no per-deployment trace route). Call "
+                "get_agent_traces without trace_id instead: each listed trace shows its input, output and status."
+            )
+        notes = (*query.notes, self._up.routes.generation())
+        return steps_page(dataclasses.replace(query, notes=notes), trace_id, found, self._mode)

@@ -22,6 +22,7 @@ from astro_mcp.api.wire import Deployment, MeResponse, MetricsResponse, SummaryR
 from astro_mcp.config import Settings
 from astro_mcp.domain import MetricsQuery, TracesQuery
 from astro_mcp.errors import AstroError, NotFoundError, RequestTimeoutError
+from astro_mcp.service.around import Around
 from astro_mcp.service.trace_scan import scan
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Upstream:
         self.tokens = TokenSource(settings)
         self.client = AstroClient(settings, self.tokens, transport=transport)
         self.routes = generation.RouteMap(self.client, settings.api_url)
+        self.around = Around(self.client, self.routes, self.deployment_of)  # deploys, alerts, events, trace steps
         # Agents this server has answered for, for completions.
         self.seen: dict[str, set[str]] = {a: set(names) for a, names in (known_agents or {}).items()}
         self._responses: SingleFlightCache[MetricsQuery, Served] = SingleFlightCache(settings.cache_bytes, _weight)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
+from astro_mcp.analysis.results.context import IncidentContext
 from astro_mcp.analysis.results.cost import Cost, IncidentCost
 from astro_mcp.analysis.results.figures import Num
 from astro_mcp.analysis.results.figures import round4 as round4
@@ -115,6 +116,9 @@ class Incident(Model):
     trace_count: int
     error_count: int
     traces_call: TracesCall
+    context: IncidentContext | None = Field(
+        default=None, description="what the platform knew around the onset: deploys, alerts, events, the failing step"
+    )
     cost: IncidentCost | None = Field(default=None, description="estimated; null where the platform gives no cost")
 
 

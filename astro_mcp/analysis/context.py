@@ -1,0 +1,153 @@
+"""What the platform knew around an incident, ranked and worded as evidence. Pure: the service fetches, this judges.
+
+An item is kept when it falls near the incident: a deploy or an infrastructure event from an hour before
+the onset to 15 minutes after the incident ended; an alert firing or pending since then; restarts while
+the incident lasts. Items are ranked by how plausible their kind is as a trigger, divided by how far they
+are from the onset (half an hour away halves it). Nothing here says "caused": each item is evidence.
+The failing step is the step most sampled error traces of the incident failed in, with its message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from astro_mcp import formats as fmt
+from astro_mcp.analysis.results.context import Evidence, EvidenceKind, IncidentContext
+from astro_mcp.analysis.results.metrics import Incident
+from astro_mcp.redaction import upstream_text
+
+BEFORE = timedelta(hours=1)  # how long before the onset a deploy, an event or an alert may still be related
+AFTER = timedelta(minutes=15)  # and after the incident ended
+HALF = 30.0  # minutes from the onset at which an item's plausibility is halved
+NAME_CHARS = 80  # of a build id, an alert's name, a step's name: ours to quote in a sentence
+_PLAUSIBLE: dict[EvidenceKind, float] = {
+    "deploy": 1.0,
+    "event": 0.9,
+    "alert": 0.7,
+    "rollback": 0.6,
+    "restarts": 0.5,
+    "failing_step": 1.0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Deployed:
+    build_id: str | None
+    at: datetime
+    rollback: bool
+    revision: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alerting:
+    name: str
+    title: str | None
+    severity: str | None
+    state: str  # firing | pending (others are not evidence)
+    since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Happened:
+    """An infrastructure event (OOMKilled, CrashLoopBackOff, FailedScheduling...) with the platform's guidance."""
+
+    reason: str
+    message: str | None
+    severity: str | None
+    guidance: str | None
+    count: int | None
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The step one sampled error trace failed in (None where none of its steps says it failed)."""
+
+    at: datetime | None
+    name: str | None
+    type: str | None
+    model: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What was fetched around the agent: each source None where it could not be read."""
+
+    deploys: Sequence[Deployed] | None = None
+    alerts: Sequence[Alerting] | None = None
+    events: Sequence[Happened] | None = None
+    restarts: tuple[int, str | None] | None = None  # (restarts of its pods, the last termination's reason)
+    steps: Sequence[Step] | None = None  # one per sampled error trace
+
+
+def relative(minutes: int) -> str:
+    """'2 minutes before the onset', 'at the onset', '6 minutes after the onset'."""
+    if minutes == 0:
+        return "at the onset"
+    return f"{fmt.minutes(abs(minutes))} {'before' if minutes < 0 else 'after'} the onset"
+
+
+def _name(text: str | None, default: str = "(unnamed)") -> str:
+    return upstream_text(text, NAME_CHARS) if text else default
+
+
+def _item(
+    kind: EvidenceKind, at: datetime | None, onset: datetime, said: str, upstream: str | None = None, word: str = "at"
+) -> tuple[float, Evidence]:
+    minutes = None if at is None else round((at - onset).total_seconds() / 60)
+    when = "" if at is None or minutes is None else f" {word} {fmt.when(at)}, {relative(minutes)}"
+    score = _PLAUSIBLE[kind] / (1 + (HALF if minutes is None else abs(minutes)) / HALF)
+    text = upstream_text(upstream) if upstream else None
+    return score, Evidence(kind=kind, at=at, minutes_from_onset=minutes, said=said + when, upstream=text)
+
+
+def _near(at: datetime | None, onset: datetime, until: datetime) -> bool:
+    return at is not None and onset - BEFORE <= at <= until + AFTER
+
+
+def context_of(incident: Incident, now: datetime, known: Known, limit: int = 5) -> IncidentContext:
+    """The evidence around `incident` (ongoing ones last until `now`), most likely related first, at most `limit`."""
+    onset, until = incident.start, incident.end or now
+    found: list[tuple[float, Evidence]] = []
+    for d in known.deploys or ():
+        if _near(d.at, onset, until):
+            build = _name(d.build_id, "an unnamed build")
+            said = f"rollback to {build}" if d.rollback else f"deploy of {build}"
+            found.append(_item("rollback" if d.rollback else "deploy", d.at, onset, said))
+    for a in known.alerts or ():
+        if a.since is None or onset - BEFORE <= a.since <= until:
+            said = f"alert {_name(a.name)} ({a.severity or 'severity unknown'}), {a.state}"
+            found.append(_item("alert", a.since, onset, said, a.title, "since"))
+    for e in known.events or ():
+        if _near(e.at, onset, until):
+            count = f" ×{e.count}" if e.count and e.count > 1 else ""
+            said = f"infrastructure event {_name(e.reason)}{count} ({e.severity or 'severity unknown'})"
+            guidance = f" Guidance: {e.guidance}" if e.guidance else ""
+            found.append(_item("event", e.at, onset, said, f"{e.message or ''}{guidance}".strip() or None))
+    if known.restarts is not None and known.restarts[0] > 0:
+        restarts, reason = known.restarts
+        last = f", the last ended by {_name(reason)}" if reason else ""
+        found.append(_item("restarts", None, onset, f"{fmt.plural(restarts, 'restart')} of its pods now{last}"))
+    ranked = [e for _, e in sorted(found, key=lambda pair: -pair[0])]
+    step = failing_step(incident, until, known.steps) if "error_rate" in incident.metrics else None
+    return IncidentContext(likely_related=ranked[:limit], more=max(0, len(ranked) - limit), failing_step=step)
+
+
+def failing_step(incident: Incident, until: datetime, steps: Sequence[Step] | None) -> Evidence | None:
+    """The step most of the incident's sampled error traces failed in, and how many; None without a sample."""
+    during = [s for s in steps or () if s.at is None or incident.start <= s.at <= until + AFTER]
+    failed = Counter((s.name, s.type, s.model, s.message) for s in during if s.name is not None)
+    if not failed:
+        return None
+    (name, kind, model, message), count = failed.most_common(1)[0]
+    error = (message or "an error").split(":", 1)[0].strip() if message else "an error"
+    said = (
+        f"{_name(name)} (observation {_name(kind, 'of unknown type')}, model {_name(model, 'none')}) failed with "
+        f"{_name(error)} in {count} of {fmt.plural(len(during), 'sampled error trace')}"
+    )
+    upstream = upstream_text(message) if message else None
+    return Evidence(kind="failing_step", at=None, minutes_from_onset=None, said=said, upstream=upstream)

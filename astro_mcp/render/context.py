@@ -1,0 +1,62 @@
+"""The context of an incident as the text a model reads, and lighter versions of a summary for the answer's bound.
+
+Upstream text (an event's message and guidance, an alert's title, an error message) is quoted between the
+same fences as trace content: data to report, never instructions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from astro_mcp.analysis.results.context import Evidence, IncidentContext
+from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.render.fence import fenced
+
+RELATED = "Likely related (evidence around the onset, not a proven cause):"
+
+
+def lines(context: IncidentContext | None) -> list[str]:
+    """The lines under an incident: its failing step, then what happened around its onset, most likely first."""
+    if context is None:
+        return []
+    found = []
+    if context.failing_step is not None:
+        found.append(f"  Failing step: {_said(context.failing_step)}")
+    if context.likely_related:
+        found.append(f"  {RELATED}")
+        found += [f"  · {_said(e)}" for e in context.likely_related]
+    if context.more:
+        found.append(f"  · and {context.more} more, left out for size.")
+    return found
+
+
+def _said(e: Evidence) -> str:
+    return f"{e.said}: {fenced(e.upstream)}" if e.upstream else f"{e.said}."
+
+
+def lighter(summary: MetricsSummary) -> Iterator[MetricsSummary]:
+    """Smaller and smaller contexts: fewer items per incident, then no platform text, then none at all."""
+    for keep, quoted in ((3, True), (1, True), (1, False), (0, False)):
+        yield summary.model_copy(
+            update={
+                "incidents": [
+                    i.model_copy(update={"context": _cut(i.context, keep, quoted)}) for i in summary.incidents
+                ]
+            }
+        )
+
+
+def _cut(context: IncidentContext | None, keep: int, quoted: bool) -> IncidentContext | None:
+    if context is None or (keep == 0 and not quoted):
+        return None
+
+    def shown(e: Evidence) -> Evidence:
+        return e if quoted else e.model_copy(update={"upstream": None})
+
+    step = None if context.failing_step is None else shown(context.failing_step)
+    items = context.likely_related
+    return IncidentContext(
+        likely_related=[shown(e) for e in items[:keep]],
+        more=context.more + max(0, len(items) - keep),
+        failing_step=step,
+    )
