@@ -40,6 +40,11 @@ def remember(*values: str | None) -> None:
     _longest_first[:] = sorted(_secrets, key=len, reverse=True)  # a token may contain a shorter one
 
 
+def secrets_known() -> int:
+    """How many secrets are masked: it grows with each one learnt, so an answer made before it may hold one."""
+    return len(_secrets)
+
+
 def remember_url(url: str) -> None:
     """Mask the credentials a URL may carry: its userinfo and its query values."""
     parts = urlsplit(url)

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from astro_mcp.config import Settings
-from astro_mcp.redaction import personal
+from astro_mcp.redaction import personal, remember
+from astro_mcp.render.answer import Rendering, fitted, whole
 from astro_mcp.server import create_server
 from tests.conftest import NOW, text_of
 from tests.fault_upstream import FaultUpstream, Reply, serve_faults
@@ -128,3 +129,20 @@ def test_masking_a_long_trace_input_takes_time_in_proportion_to_its_length(unit:
     assert time.process_time() - started < 0.25
     mail, jwt = "ada.lovelace@example.org", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N"
     assert personal(f"{text} {mail} {jwt}").endswith("[e-mail] [api key]")
+
+
+class Said(BaseModel):
+    said: str
+
+
+def test_a_result_answered_again_is_not_rendered_again_but_a_secret_learnt_since_is_masked() -> None:
+    rendering = Rendering(model=Said, text=lambda s: s.said, versions=whole)
+    result = Said(said="the upstream echoed tok-LEARNT-later-4f1c")
+    first = fitted(rendering, result)
+    assert fitted(rendering, result) is first
+    assert fitted(rendering, Said(said=result.said)) is not first  # an equal result, but another object
+    remember("tok-LEARNT-later-4f1c")  # say, a refreshed token
+    again = fitted(rendering, result)
+    assert "tok-LEARNT" in first.text
+    assert "tok-LEARNT" not in again.text
+    assert again.structured == {"said": "the upstream echoed [redacted]"}

@@ -67,6 +67,15 @@ def resolve_query(
     # Models often send an optional argument as an empty string: that means the default.
     start_time, end_time = (None if isinstance(t, str) and not t.strip() else t for t in (start_time, end_time))
     interval = None if isinstance(interval, str) and not interval.strip() else interval
+    start, end, notes = _window(start_time, end_time, now, max_window_days)
+    minutes = _interval(start, end, interval, max_buckets)
+    return MetricsQuery(agent, start, end, minutes, live=now - end < LIVE, notes=notes)
+
+
+def _window(
+    start_time: str | float | None, end_time: str | float | None, now: datetime, max_window_days: int
+) -> tuple[datetime, datetime, tuple[str, ...]]:
+    """The window's ends, floored to whole minutes and ending by `now`, and what was changed to make them so."""
     notes: list[str] = []
     end = now if end_time is None else parse_time("end_time", end_time, now, None)
     if start_time is None and end > now:  # the default window then ends now, not 24 hours after it
@@ -99,6 +108,11 @@ def resolve_query(
             f"The window {rfc3339(start)} to {rfc3339(end)} holds no whole minute, the API's finest grain. "
             "Widen it, for example start_time='now-15m', end_time='now'."
         )
+    return start, end, tuple(notes)
+
+
+def _interval(start: datetime, end: datetime, interval: int | float | str | None, max_buckets: int) -> int:
+    """The buckets' minutes: the window's default, or `interval` if the window holds one to `max_buckets` of them."""
     window = end - start
     minutes = default_interval(window) if interval is None else parse_interval(interval)
     window_minutes = int(window.total_seconds() // 60)
@@ -116,7 +130,7 @@ def resolve_query(
             f"more than the {max_buckets:,} allowed. Use interval={fitting} ({describe_minutes(fitting)}) or "
             "coarser, or a shorter window."
         )
-    return MetricsQuery(agent, start, end, minutes, live=now - end < LIVE, notes=tuple(notes))
+    return minutes
 
 
 def _floor_minute(moment: datetime) -> datetime:

@@ -8,13 +8,14 @@ answer is over `BOUND`. `fitted` is the one fitter every tool goes through.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from astro_mcp.redaction import for_model_all
+from astro_mcp.redaction import for_model_all, secrets_known
 
 BOUND = 12_000  # characters of text and structured content together: what one answer may cost a model's context
 
@@ -55,18 +56,54 @@ class Rendering(Generic[R, M]):
         return Answer(self.text(inert), inert.model_dump(mode="json"))
 
 
+class _Answered:
+    """The last answers made, by result object: a cached use-case result asked for again (the same object, as
+    the use cases' caches hand it out) is answered without being rendered again. An entry holds its result, so
+    the object's id is not reused while it is here, and the secrets known when it was made: a secret learnt
+    since (a refreshed token) makes it stale."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[int, int], tuple[object, int, Answer]] = OrderedDict()
+
+    def get(self, rendering: object, result: object) -> Answer | None:
+        entry = self._entries.get((id(rendering), id(result)))
+        if entry is None or entry[0] is not result or entry[1] != secrets_known():
+            return None
+        return entry[2]
+
+    def put(self, rendering: object, result: object, answer: Answer) -> None:
+        self._entries[(id(rendering), id(result))] = (result, secrets_known(), answer)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+
+_answered = _Answered(64)
+
+
 def fitted(rendering: Rendering[R, M], result: R) -> Answer:
+    """The answer of `result` (`fitting`), or the one made for this very result object a moment ago."""
+    answer = _answered.get(rendering, result)
+    if answer is None:
+        answer = fitting(rendering, result)
+        _answered.put(rendering, result, answer)
+    return answer
+
+
+def fitting(rendering: Rendering[R, M], result: R) -> Answer:
     """The richest version of `result` whose answer fits `BOUND`; the smallest one if none does.
 
-    A version whose structured content alone, as it is before `for_model`, is over the bound is passed over
-    unanswered: making it inert escapes characters (longer) and cuts strings of over 12,000 characters (still
-    over); only a masked secret, which no answer should hold, could shorten it. Of a page of 3,000 agents,
-    the first versions tried are all of that kind, and answering each cost as much as the rest of the call.
+    After the first, a version whose structured content alone, as it is before `for_model`, is over the
+    bound is passed over unanswered: making it inert escapes characters (longer) and cuts strings of over
+    12,000 characters (still over); only a masked secret, which no answer should hold, could shorten it. Of
+    a page of 3,000 agents, the first versions tried are all of that kind, and answering each cost as much
+    as the rest of the call. (Most answers fit in their first version, which is not checked twice.)
     """
     answer: Answer | None = None
     version: M | None = None
-    for version in rendering.versions(result):
-        answer = None if len(version.model_dump_json()) > BOUND else rendering.answer(version)
+    for tried, version in enumerate(rendering.versions(result)):
+        too_long = tried > 0 and len(version.model_dump_json()) > BOUND
+        answer = None if too_long else rendering.answer(version)
         if answer is not None and answer.size <= BOUND:
             return answer
     assert version is not None, "a rendering gives at least one version of its result"
