@@ -5,8 +5,8 @@ The same use case with its context (what the tool calls) and without it (the sum
 turns, in the same run; each call's upstream requests counted. A third column leaves out the failing step
 (its sample of error traces, listed then read, two round trips after one another), to show what it costs.
 billing-agent has one incident (ongoing):
-the budget is 1.3x. checkout-agent (two incidents, one onset) and support-bot (a spike that is over, which
-needs a sample of its own errors after the onset is known) are shown beside it.
+the budget is 1.3x. checkout-agent (two incidents, one onset), support-bot (a spike that is over) and
+weather-agent (healthy: no incident, so no failing step to read) are shown beside it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from bench.common import out
 
 DELAY_MS = 50.0
 BUDGET = 1.3
-AGENTS = ("billing-agent", "checkout-agent", "support-bot")
+AGENTS = ("billing-agent", "checkout-agent", "support-bot", "weather-agent")
 
 
 def _calls(service: Service, query: MetricsQuery) -> tuple[Callable[[], Awaitable[object]], ...]:

@@ -1,9 +1,9 @@
 """`get_agent_metrics` with the context of each incident: what the platform knew around its onset.
 
-Deploys, alerts, infrastructure events, restarts and the steps of a sample of the window's newest error
-traces are fetched beside the metrics, not after them: none of them needs the onset, and waiting for it
-would cost the call two more round trips. An error incident that the newest errors do not reach (one
-that is over) gets a sample of its own afterwards, if time is left. The context may take `SHARE` of the
+Deploys, alerts, infrastructure events and restarts are fetched beside the metrics, not after them: none
+of them needs the onset, and they are small. The failing step is read once the worst error incident is
+known, from a sample of its own error traces (listed, then their steps read at once): two round trips
+after the metrics, paid only by a call that has an error incident. The context may take `SHARE` of the
 call's budget at most; what has not come by then is one note, as is a route the server does not have.
 """
 
@@ -18,7 +18,7 @@ import anyio
 
 from astro_mcp.analysis import context as judge
 from astro_mcp.analysis.compare import Mode
-from astro_mcp.analysis.results.metrics import Incident, MetricsSummary
+from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.platform_wire import Alerts, DeployHistory, InfraEvents, Runtime, TraceDetail
 from astro_mcp.domain import AgentRef, MetricsQuery, Trace, TracesQuery
@@ -95,7 +95,7 @@ class ContextCases:
         summary = found[0]
         if not summary.incidents:
             return summary
-        await self._sample_the_rest(query.agent, summary, gathered, until)
+        await self._sample(query.agent, summary, gathered, until)
         for source in SOURCES:
             if not gathered.settled(source):
                 gathered.notes[source] = f"{source}: no answer within {share:.3g} s, the context's share of the call."
@@ -110,27 +110,16 @@ class ContextCases:
                 tg.start_soon(_read, gathered, "alerts", lambda: around.alerts(agent, until), _alerts)
                 tg.start_soon(_read, gathered, "infrastructure events", lambda: around.events(agent, until), _events)
                 tg.start_soon(_read, gathered, "restarts", lambda: around.runtime(agent, until), _restarts)
-                tg.start_soon(
-                    _read, gathered, "trace steps", lambda: self._steps(agent, query.start, query.end, until), list
-                )
 
-    async def _sample_the_rest(
-        self, agent: AgentRef, summary: MetricsSummary, gathered: Gathered, until: float
-    ) -> None:
-        """A sample of its own for the worst error incident the window's newest errors do not reach, if time is left."""
-        steps: list[judge.Step] | None = gathered.known.get("trace steps")
-        if steps is None:
+    async def _sample(self, agent: AgentRef, summary: MetricsSummary, gathered: Gathered, until: float) -> None:
+        """The failing step of the worst error incident, from a sample of its own error traces, by `until`."""
+        worst = next((i for i in summary.incidents if "error_rate" in i.metrics), None)
+        if worst is None:
+            gathered.known["trace steps"] = []  # nothing to read
             return
-        end = summary.window.end
-        missed = next((i for i in summary.incidents if "error_rate" in i.metrics and not _covers(i, end, steps)), None)
-        if missed is None:
-            return
+        end = worst.end or summary.window.end
         with anyio.CancelScope(deadline=until):
-            try:
-                more = await self._steps(agent, missed.start, missed.end or end, until)
-            except AstroError:
-                return  # the newest errors' sample stands; this incident then has no failing step
-            gathered.known["trace steps"] = [*steps, *(more or [])]
+            await _read(gathered, "trace steps", lambda: self._steps(agent, worst.start, end, until), list)
 
     async def _steps(self, agent: AgentRef, start: datetime, end: datetime, until: float) -> list[judge.Step] | None:
         """The failing step of each of the newest `SAMPLE` error traces in [start, end); None where the server
@@ -177,11 +166,6 @@ async def _read(
 def _light(trace: Trace) -> bool:
     sizes = (len(v) if isinstance(v, str) else len(json.dumps(v)) for v in (trace.input, trace.output) if v is not None)
     return sum(sizes) <= HEAVY
-
-
-def _covers(incident: Incident, now: datetime, steps: list[judge.Step]) -> bool:
-    end = incident.end or now
-    return any(s.at is not None and incident.start <= s.at <= end for s in steps)
 
 
 def _attached(summary: MetricsSummary, gathered: Gathered, server: str) -> MetricsSummary:
