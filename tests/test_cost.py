@@ -9,6 +9,8 @@ import httpx2
 import pytest
 from mcp import Client
 
+from astro_mcp.analysis.cost import Ledger, Spent, costed
+from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.config import Settings
 from astro_mcp.render.answer import BOUND
 from astro_mcp.server import create_server
@@ -208,3 +210,24 @@ async def test_a_failing_cost_summary_is_one_line_and_never_an_error(settings: S
     assert o["cost_usd"] is None
     assert o["cost_note"].startswith(line)
     assert len(o["agents"]) == 10
+
+
+async def test_a_cost_per_trace_that_moved_while_tokens_held_is_told_as_a_new_price_and_a_missing_before_is_estimated(
+    settings: Settings, simulator: Simulator
+) -> None:
+    async with Client(server_at_now(settings)) as client:
+        _, s = said(await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "weather-agent"}))
+    summary = MetricsSummary.model_validate(s)
+    assert summary.comparison is not None
+    assert abs(summary.comparison.tokens_per_trace_change or 1.0) < 0.1  # a steady agent: tokens held
+    traces, before = summary.totals.trace_count, summary.comparison.trace_count
+    now = Ledger({"weather-agent": Spent(2.0 * traces / 1000, traces)})
+    dearer = costed(summary, now, Ledger({"weather-agent": Spent(1.0 * before / 1000, before)}))
+    assert dearer.cost is not None
+    assert dearer.cost.per_trace_change == pytest.approx(1.0)
+    assert "the price per token changed (another model?)" in dearer.cost.note
+    guessed = costed(summary, now, Ledger(missing="the platform's cost summary failed: timed out"))
+    assert guessed.cost is not None
+    assert guessed.cost.before_estimated is True
+    assert "estimated: its tokens at this window's price per token" in guessed.cost.note
+    assert "price per token changed" not in guessed.cost.note  # an estimate at one price cannot show a new one
