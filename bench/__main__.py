@@ -8,7 +8,8 @@ p95 fetch's cost and the traces answer's size), floods (slow-header and session 
 server's limits), bodies (hostile answer bodies, the server's peak memory and `/healthz` meanwhile),
 deadline (a 500-agent overview with 50 agents hanging, the call's time against its budget), detect (the
 detection engine on 43,200 buckets, and the most recent data's cost to a call), cost (what the cost figures
-add to the overview and to one agent's metrics, in time and requests). Default: all.
+add to the overview and to one agent's metrics, in time and requests), context (what an incident's deploys,
+alerts, events and failing step add to get_agent_metrics). Default: all.
 `bench/common.py` holds what they share.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """
@@ -47,6 +48,7 @@ async def main(sections: Sequence[str]) -> None:
         "deadline",
         "detect",
         "cost",
+        "context",
     }
     out(
         f"astro-mcp benchmarks, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} CPUs, "
@@ -94,6 +96,10 @@ async def main(sections: Sequence[str]) -> None:
         from bench.cost import cost
 
         await cost()
+    if "context" in chosen:
+        from bench.context import context
+
+        await context()
     if "deadline" in chosen:
         from bench.deadline import deadline
 

@@ -9,6 +9,7 @@ call's budget at most; what has not come by then is one note, as is a route the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -20,13 +21,16 @@ from astro_mcp.analysis.compare import Mode
 from astro_mcp.analysis.results.metrics import Incident, MetricsSummary
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.platform_wire import Alerts, DeployHistory, InfraEvents, Runtime, TraceDetail
-from astro_mcp.domain import AgentRef, MetricsQuery, TracesQuery
+from astro_mcp.domain import AgentRef, MetricsQuery, Trace, TracesQuery
 from astro_mcp.errors import AstroError
 from astro_mcp.redaction import upstream_text
 from astro_mcp.service.metrics import MetricsCases
 from astro_mcp.service.upstream import Upstream
 
 SAMPLE = 8  # error traces whose steps are read: one wave of the default fan-out bound
+HEAVY = 20_000  # characters of a listed trace's input and output past which its steps are not read: its detail
+# carries the same content again (megabytes, at times); the next one listed is read instead
+_SPARE = 4  # error traces listed beyond the sample, to stand in for heavy ones
 SHARE = 0.3  # of the call's budget, the most the context may take
 _KEPT = 256  # explained summaries kept, like the summaries themselves, for the cache's TTL
 SOURCES = ("deploy history", "alerts", "infrastructure events", "restarts", "trace steps")
@@ -133,9 +137,9 @@ class ContextCases:
         cannot show a trace's steps. Raises `AstroError`: the traces could not be listed, or no step read."""
         if not await self._up.around.shows_steps():
             return None
-        query = TracesQuery(agent, start, end, "error", SAMPLE, 0)
-        listed, _ = await self._up.traces(query, SAMPLE, until)
-        ids = [(t.trace_id, t.timestamp) for t in listed.traces if t.trace_id][:SAMPLE]
+        query = TracesQuery(agent, start, end, "error", SAMPLE + _SPARE, 0)
+        listed, _ = await self._up.traces(query, SAMPLE + _SPARE, until)
+        ids = [(t.trace_id, t.timestamp) for t in listed.traces if t.trace_id and _light(t)][:SAMPLE]
         details: list[tuple[TraceDetail | None, datetime | None]] = []
         failures: list[AstroError] = []
 
@@ -168,6 +172,11 @@ async def _read(
         gathered.notes[source] = f"{source}: not available on this server."
     else:
         gathered.known[source] = convert(got)
+
+
+def _light(trace: Trace) -> bool:
+    sizes = (len(v) if isinstance(v, str) else len(json.dumps(v)) for v in (trace.input, trace.output) if v is not None)
+    return sum(sizes) <= HEAVY
 
 
 def _covers(incident: Incident, now: datetime, steps: list[judge.Step]) -> bool:
