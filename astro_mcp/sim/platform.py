@@ -111,9 +111,33 @@ def _moment(anchor: datetime, offset: timedelta | None) -> str | None:
 
 def routes(sim: Simulator, prefix: str) -> list[Route]:
     """The newer routes, answering from `sim`'s agents, their stories and their series."""
-    ledger = costs.Ledger(lambda account, name, day: sim.day_series(sim.agents[account][name], account, name, day))
+    p = _Platform(sim)
+    d = prefix + "/deployments/{id}"
+    return [
+        Route("/openapi.json", p.spec),
+        Route(prefix + "/agents/{account}/{name}/deployment/history", p.history),
+        Route(d + "/alerts", p.alerts),
+        Route(d + "/events", p.events),
+        Route(d + "/runtime", p.runtime),
+        Route(d + "/observability/summary", p.summary),
+        Route(d + "/observability/traces", p.trace_list),
+        Route(d + "/observability/traces/{trace_id}", p.trace_detail),
+        Route(prefix + "/accounts/{account}/observability/summary", p.totals),
+        Route(prefix + "/accounts/{account}/observability/deployments-summary", p.per_deployment),
+    ]
 
-    async def deployed(request: Request, leaf: str) -> sim_traces.AgentView | Response:
+
+class _Platform:
+    """One handler per newer route."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.ledger = costs.Ledger(
+            lambda account, name, day: sim.day_series(sim.agents[account][name], account, name, day)
+        )
+
+    async def deployed(self, request: Request, leaf: str) -> sim_traces.AgentView | Response:
+        sim = self.sim
         if refused := sim.admit(request):
             return refused
         found = sim.deployment(request.path_params["id"])
@@ -121,7 +145,8 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
             return JSONResponse({"error": "deployment not found"}, 404)
         return await sim.view(request, *found, leaf)
 
-    async def history(request: Request) -> Response:
+    async def history(self, request: Request) -> Response:
+        sim = self.sim
         if refused := sim.admit(request):
             return refused
         account, name = request.path_params["account"], request.path_params["name"]
@@ -146,8 +171,8 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
         ]
         return JSONResponse({"deployments": rows[::-1]})  # newest first
 
-    async def alerts(request: Request) -> Response:
-        view = await deployed(request, "alerts")
+    async def alerts(self, request: Request) -> Response:
+        view = await self.deployed(request, "alerts")
         if isinstance(view, Response):
             return view
         return JSONResponse(
@@ -157,14 +182,14 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
                     "title": a.title,
                     "severity": a.severity,
                     "state": a.state,
-                    "activeSince": _moment(sim.anchor, a.since),
+                    "activeSince": _moment(self.sim.anchor, a.since),
                 }
                 for a in view.story.alerts
             ]
         )
 
-    async def events(request: Request) -> Response:
-        view = await deployed(request, "events")
+    async def events(self, request: Request) -> Response:
+        view = await self.deployed(request, "events")
         if isinstance(view, Response):
             return view
         rows = [
@@ -175,14 +200,14 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
                 "severity": e.severity,
                 "guidance": e.guidance,
                 "count": e.count,
-                "last_seen": _moment(sim.anchor, e.at),
+                "last_seen": _moment(self.sim.anchor, e.at),
             }
             for e in view.story.events
         ]
         return JSONResponse({"events": rows})
 
-    async def runtime(request: Request) -> Response:
-        view = await deployed(request, "runtime")
+    async def runtime(self, request: Request) -> Response:
+        view = await self.deployed(request, "runtime")
         if isinstance(view, Response):
             return view
         story = view.story
@@ -190,20 +215,20 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
         pod |= {"restart_count": story.restarts, "last_termination_reason": story.last_termination}
         return JSONResponse({"pods": [pod]})
 
-    async def summary(request: Request) -> Response:
-        view = await deployed(request, "summary")
+    async def summary(self, request: Request) -> Response:
+        view = await self.deployed(request, "summary")
         return view if isinstance(view, Response) else sim_traces.summary_response(view, request.query_params.get)
 
-    async def trace_list(request: Request) -> Response:
-        view = await deployed(request, "traces")
+    async def trace_list(self, request: Request) -> Response:
+        view = await self.deployed(request, "traces")
         if isinstance(view, Response):
             return view
         return sim_traces.traces_response(
             view, lambda k: None if k == "status" else request.query_params.get(k), observations.row_json
         )
 
-    async def trace_detail(request: Request) -> Response:
-        view = await deployed(request, "trace")
+    async def trace_detail(self, request: Request) -> Response:
+        view = await self.deployed(request, "trace")
         if isinstance(view, Response):
             return view
         skeleton = observations.find(view, request.path_params["trace_id"])
@@ -211,7 +236,8 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
             return JSONResponse({"error": "trace not found"}, 404)
         return Response(sim_traces.dumps(observations.detail_json(view, skeleton)), media_type="application/json")
 
-    async def account_summary(request: Request, deployments: bool) -> Response:
+    async def account_summary(self, request: Request, deployments: bool) -> Response:
+        sim = self.sim
         if refused := sim.admit(request):
             return refused
         account = request.path_params["account"]
@@ -223,32 +249,18 @@ def routes(sim: Simulator, prefix: str) -> list[Route]:
         deployed_agents = sim.accounts[account].deployed
         if deployments:
             body = costs.deployments_summary(
-                ledger, account, deployed_agents, window, lambda n: deployment_id(account, n)
+                self.ledger, account, deployed_agents, window, lambda n: deployment_id(account, n)
             )
         else:
-            body = costs.account_summary(ledger, account, list(deployed_agents), window)
+            body = costs.account_summary(self.ledger, account, list(deployed_agents), window)
         return JSONResponse(body)
 
-    async def totals(request: Request) -> Response:
-        return await account_summary(request, deployments=False)
+    async def totals(self, request: Request) -> Response:
+        return await self.account_summary(request, deployments=False)
 
-    async def per_deployment(request: Request) -> Response:
-        return await account_summary(request, deployments=True)
+    async def per_deployment(self, request: Request) -> Response:
+        return await self.account_summary(request, deployments=True)
 
-    async def spec(request: Request) -> Response:
-        sim.record(request)  # public, as the real one is: no token needed
+    async def spec(self, request: Request) -> Response:
+        self.sim.record(request)  # public, as the real one is: no token needed
         return JSONResponse(openapi())
-
-    d = prefix + "/deployments/{id}"
-    return [
-        Route("/openapi.json", spec),
-        Route(prefix + "/agents/{account}/{name}/deployment/history", history),
-        Route(d + "/alerts", alerts),
-        Route(d + "/events", events),
-        Route(d + "/runtime", runtime),
-        Route(d + "/observability/summary", summary),
-        Route(d + "/observability/traces", trace_list),
-        Route(d + "/observability/traces/{trace_id}", trace_detail),
-        Route(prefix + "/accounts/{account}/observability/summary", totals),
-        Route(prefix + "/accounts/{account}/observability/deployments-summary", per_deployment),
-    ]
