@@ -61,6 +61,11 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
+def escaped(text: str) -> str:
+    """`text` with its invisible and control characters shown as `\\uXXXX`, once: a line break cannot break a line."""
+    return text if text.isprintable() else _INVISIBLE.sub(_escaped, text)
+
+
 def for_model(text: str, limit: int = MODEL_TEXT_CHARS) -> str:
     """A string of an answer, made inert: invisible and control characters shown escaped, secrets masked, capped.
 
