@@ -116,7 +116,7 @@ class Evidence:
 class Labeller(Evidence):
     """What the episodes of one signal are called: kind, state, onset and end."""
 
-    def _ended(self, last: int, following: int | None = None) -> int | None:
+    def _ended(self, first: int, last: int, following: int | None = None) -> int | None:
         """When the episode ending at item `last` ended (epoch seconds), or None if it still goes on.
 
         An episode followed by another of the same signal ended: a clean stretch keeps them apart.
@@ -127,7 +127,8 @@ class Labeller(Evidence):
         if following is not None:
             return end
         after = range(last + 1, self.whole)
-        level = self.column.pooled(range(last, last + 1))[0]
+        # back to typical rather than at the episode's level, pooled: not merely below its worst last period
+        level = self.column.pooled([i for i in self.judged if first <= i <= last] or [last])[0]
         return end if after and self.clean(after, max(level, self.typical * RISE)) else None
 
     def _onset(self, first: int, last: int, floor: int) -> int:
@@ -147,7 +148,7 @@ class Labeller(Evidence):
         """The episode at items `first`..`last`, before the next one's first item (`following`), with an onset
         no earlier than item `floor`: a spike or recovered when it ended, else a regression or a drift."""
         s = self.s
-        ended = self._ended(last, following)
+        ended = self._ended(first, last, following)
         start = s.time(self._onset(first, last, floor))
         if ended is None:
             onset = self._drift_onset()
@@ -166,7 +167,7 @@ class Labeller(Evidence):
         starts = [s.time(first) for first, _ in chain]
         cycle = sorted(b - a for a, b in itertools.pairwise(starts))[(len(starts) - 2) // 2]
         last = chain[-1][1]
-        ended = self._ended(last)
+        ended = self._ended(chain[-1][0], last)
         clean_for = self.whole * s.step + s.t0 - s.time(last + 1)
         over = ended is not None and clean_for >= _CLEAN_CYCLES * cycle
         state: State = "over" if over else "recurring"
