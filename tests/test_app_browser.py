@@ -56,7 +56,7 @@ class Agent:
 AGENTS = [
     Agent("support-bot", "degraded", click_incident=True, hover=18),
     Agent("support-bot", "degraded", theme="dark"),
-    Agent("checkout-agent", "incident", hover=20),
+    Agent("checkout-agent", "incident", hover=4),
     Agent("batch-agent", "healthy"),
     Agent("new-agent", "no_traffic"),
 ]

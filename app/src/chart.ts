@@ -179,8 +179,12 @@ export function drawChart(
   const cursor = s("line", { class: "cursor", y1: TOP, y2: bottom, visibility: "hidden" });
   marks.append(cursor);
   wrap.append(tip);
-  const episodeAt = (sl: Slot): Episode | undefined =>
-    episodes.find((e) => centre(sl) >= x(e.start) && centre(sl) <= x(e.end ?? t1));
+  // In time, not pixels: a period whose middle is exactly an onset is in the incident, however it rounds on screen.
+  const clip = (t: number): number => Math.min(Math.max(t, t0), t1);
+  const episodeAt = (sl: Slot): Episode | undefined => {
+    const middle = (clip(sl.start) + clip(sl.end)) / 2;
+    return episodes.find((e) => middle >= e.start && middle <= (e.end ?? t1));
+  };
   for (const sl of slots) {
     const x0 = x(sl.start);
     const hit = s("rect", { class: "hit", "data-index": sl.index, x: x0, y: TOP, width: Math.max(1, x(sl.end) - x0), height: bottom - TOP });
