@@ -16,9 +16,8 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
 import anyio
@@ -27,6 +26,7 @@ from pydantic import SecretStr
 from astro_mcp import progress
 from astro_mcp.api.auth import AuthRejectedError, Grant, WorkOS, claims_expiry
 from astro_mcp.api.keeper import Keeper
+from astro_mcp.api.origins import Held, Origin, Status, held_for, remedy, step_for
 from astro_mcp.api.store import Login, Store, system_keyring
 from astro_mcp.config import Settings
 from astro_mcp.errors import HOW_TO_LOG_IN, MissingTokenError, RequestTimeoutError
@@ -38,36 +38,6 @@ logger = logging.getLogger(__name__)
 
 _MARGIN = timedelta(minutes=5)
 _DENIED_FOR = 60.0  # seconds a login the API refused right after a refresh is not refreshed again
-
-
-class Origin(Enum):
-    ENV_ACCESS = "ASTRO_ACCESS_TOKEN"
-    ENV_REFRESH = "ASTRO_REFRESH_TOKEN"
-    KEYRING = "the saved login (system keyring)"
-    FILE = "the saved login"
-    NONE = "no login"
-
-
-@dataclass(frozen=True)
-class _Held:
-    origin: Origin
-    access: SecretStr | None = None
-    refresh: SecretStr | None = None
-    expires_at: datetime | None = None
-    organization_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Status:
-    """What `whoami` shows: never a token."""
-
-    source: str
-    signed_in: bool
-    expires_at: datetime | None
-    refreshable: bool
-    user: dict[str, object] | None
-    accounts: list[str]
-    problem: str | None
 
 
 class TokenSource:
@@ -87,7 +57,7 @@ class TokenSource:
         self.workos = workos or WorkOS(settings.auth_url, settings.client_id, timeout=settings.read_timeout)
         self._clock = clock  # wall time: token expiry is absolute, unlike the data clock of tests
         self._lock = anyio.Lock()
-        self._held: _Held | None = None
+        self._held: Held | None = None
         self._stamp: tuple[int, int, int] | None = None
         self._login = Login()
         self._refused: str | None = None  # digest of a refresh token WorkOS rejected: never sent again
@@ -184,7 +154,7 @@ class TokenSource:
             await self._sync(force=True)
             if self._settings.access_token is not None or self._settings.refresh_token is not None:
                 self._login = await (await self.keeper()).load()  # the saved login's user and accounts
-        held = self._held or _Held(Origin.NONE)
+        held = self._held or Held(Origin.NONE)
         problem = "; ".join(p for p in (self._login.problem, self.unsaved) if p) or None
         return Status(
             source=self.source,
@@ -204,7 +174,7 @@ class TokenSource:
                 "can see this account (run `uvx astro-ai-mcp login` in a terminal). astro-mcp does not refresh "
                 "this login again for a minute."
             )
-        how = self._how(self._held.origin if self._held else Origin.NONE)
+        how = step_for(self._held.origin if self._held else Origin.NONE)
         return how[0].upper() + how[1:]
 
     async def _sync(self, deadline: float | None = None, *, force: bool = False) -> None:
@@ -216,7 +186,7 @@ class TokenSource:
         if s.access_token is not None or s.refresh_token is not None:
             if self._held is None:
                 origin = Origin.ENV_ACCESS if s.access_token is not None else Origin.ENV_REFRESH
-                self._held = self._held_for(origin, s.access_token, s.refresh_token)
+                self._held = held_for(self._where(origin), origin, s.access_token, s.refresh_token)
                 # The saved login's user and accounts (for completions and advice), from the file alone.
                 self._login = await anyio.to_thread.run_sync(Store(s.credentials_file, None).load_file)
             return
@@ -234,36 +204,18 @@ class TokenSource:
         origin = Origin.KEYRING if login.in_keyring else Origin.FILE
         if p.access_token is None and p.refresh_token is None:
             origin = Origin.NONE
-        self._held = self._held_for(origin, p.access_token, p.refresh_token, p.expires_at, login.organization_id)
+        self._held = held_for(
+            self._where(origin), origin, p.access_token, p.refresh_token, p.expires_at, login.organization_id
+        )
 
-    def _held_for(
-        self,
-        origin: Origin,
-        access: SecretStr | None,
-        refresh: SecretStr | None,
-        expires_at: datetime | None = None,
-        organization_id: str | None = None,
-    ) -> _Held:
-        for token in (access, refresh):
-            if token is not None and not token.get_secret_value().isprintable():
-                raise MissingTokenError(
-                    f"The token in {self._where(origin)} contains control characters, so it cannot be sent: "
-                    + self._how(origin)
-                )
-        if expires_at is None and access is not None:
-            expires_at = claims_expiry(access)[1]
-        elif expires_at is not None and expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=UTC)
-        return _Held(origin, access, refresh, expires_at, organization_id)
-
-    def _usable(self) -> _Held:
+    def _usable(self) -> Held:
         held = self._held
         if held is None or held.origin is Origin.NONE:
             problem = f" ({self._login.problem})" if self._login.problem else ""
             raise MissingTokenError(f"No Astro access token is configured{problem}. {HOW_TO_LOG_IN}")
         return held
 
-    def _due(self, held: _Held) -> bool:
+    def _due(self, held: Held) -> bool:
         """Time to refresh: within 5 minutes of expiry, or a quarter of the lifetime for short-lived tokens."""
         if held.expires_at is None:
             return False
@@ -273,7 +225,7 @@ class TokenSource:
             margin = min(margin, (held.expires_at - issued) / 4)
         return self._clock() >= held.expires_at - margin
 
-    async def _refresh(self, held: _Held, deadline: float | None) -> SecretStr:
+    async def _refresh(self, held: Held, deadline: float | None) -> SecretStr:
         if held.refresh is None:
             raise MissingTokenError(self._fix("has expired", held.origin))
         await progress.step("refreshing the Astro sign-in")
@@ -290,7 +242,7 @@ class TokenSource:
                 self._login = await keeper.load(deadline)
                 self._stamp = keeper.store.stamp()
                 p = self._login.profile
-                stored = self._held_for(held.origin, p.access_token, p.refresh_token, p.expires_at)
+                stored = held_for(self._where(held.origin), held.origin, p.access_token, p.refresh_token, p.expires_at)
                 self._stored = _digest(p.refresh_token)
                 if stored.access is not None and not _same(stored.access, held.access) and not self._due(stored):
                     self._held = replace(stored, organization_id=held.organization_id)
@@ -303,11 +255,11 @@ class TokenSource:
             await self._save(keeper, self._held)
         return grant.access_token
 
-    def _granted(self, held: _Held, grant: Grant) -> _Held:
-        return _Held(held.origin, grant.access_token, grant.refresh_token, grant.expires_at(self._clock()),
+    def _granted(self, held: Held, grant: Grant) -> Held:
+        return Held(held.origin, grant.access_token, grant.refresh_token, grant.expires_at(self._clock()),
                      held.organization_id)  # fmt: skip
 
-    async def _save(self, keeper: Keeper, held: _Held) -> None:
+    async def _save(self, keeper: Keeper, held: Held) -> None:
         """Store the refreshed tokens; when that fails, keep using them from memory and say so once."""
         assert held.access is not None
         assert held.refresh is not None
@@ -322,11 +274,11 @@ class TokenSource:
                 "stops, but `ast` and other astro-mcp processes now hold a spent refresh token. To fix: %s, then "
                 "run `uvx astro-ai-mcp login` (or `ast login`) once.",
                 problem,
-                _remedy(problem),
+                remedy(problem),
             )
         self.unsaved = problem
 
-    async def _exchange(self, held: _Held) -> Grant:
+    async def _exchange(self, held: Held) -> Grant:
         assert held.refresh is not None
         digest = _digest(held.refresh)
         if digest == self._refused:
@@ -343,23 +295,7 @@ class TokenSource:
     def _fix(self, state: str, origin: Origin | None = None) -> str:
         origin = origin or (self._held.origin if self._held else Origin.NONE)
         where = self._where(origin)
-        return f"{where[0].upper()}{where[1:]} {state}: {self._how(origin)}"
-
-    @staticmethod
-    def _how(origin: Origin) -> str:
-        if origin is Origin.ENV_ACCESS:
-            return (
-                'remove ASTRO_ACCESS_TOKEN from this server\'s environment (in Claude Desktop, the "env" block of '
-                "its entry in claude_desktop_config.json, then restart Claude) and run `uvx astro-ai-mcp login` once."
-            )
-        if origin is Origin.ENV_REFRESH:
-            return (
-                "refresh tokens rotate on every use, so one set in the environment is spent after a restart. "
-                "Set a fresh ASTRO_REFRESH_TOKEN, or remove it and run `uvx astro-ai-mcp login` once."
-            )
-        return (
-            "run `uvx astro-ai-mcp login` (or `ast login`) in a terminal; the next call picks it up, no restart needed."
-        )
+        return f"{where[0].upper()}{where[1:]} {state}: {step_for(origin)}"
 
     async def store(self) -> Store:
         """The saved login's store (see `keeper`)."""
@@ -377,12 +313,6 @@ class TokenSource:
             store = Store(self._settings.credentials_file, backend)
             self._keeper = Keeper(store, self._settings.keyring_timeout)
         return self._keeper
-
-
-def _remedy(problem: str) -> str:
-    if "keyring" in problem:
-        return "unlock the system keyring (or allow astro-mcp to use it)"
-    return "make the folder of the saved login writable, or free some disk space"
 
 
 def _digest(token: SecretStr | None) -> str | None:
