@@ -87,26 +87,12 @@ class MetricsCases:
         added up: one request gives both windows and the fine view of "now".
         """
         notes: list[str] = []
-        failures: list[AstroError] = []
         asked = finer(with_previous(query), query)
-        found: Later[Served] = Later()
-
-        async def fetch_both() -> None:
-            try:
-                found.give(await self._up.metrics(asked, bound, deadline))
-            except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
-                failures.append(err)
-                found.give(None)
-                tg.cancel_scope.cancel()
-
         async with anyio.create_task_group() as tg:
-            tg.start_soon(fetch_both)
-            source = found if holds_fine(asked, query) else None
+            found = _Window(tg, self._up, asked, bound, deadline)
+            source = found.later if holds_fine(asked, query) else None
             recent = fetch_recent(self._up, tg, query, (bound, deadline, notes), source)
-        got = await found.value()
-        if failures or got is None:
-            raise failures[0]
-        both = _coarsened(got, asked, query)
+        both = _coarsened(await found.served(), asked, query)
         split = split_previous(query, both.response.buckets, both.interval(query))
         if split is None:
             return await self.summary(query, with_p95=False, bound=bound, deadline=deadline)
@@ -133,21 +119,10 @@ class MetricsCases:
         self, query: MetricsQuery, compare: Mode, with_p95: bool, bound: Bound, deadline: float | None
     ) -> tuple[Served, Reference | None, float | None, Recent | None, list[str], tuple[Ledger, Ledger | None] | None]:
         earlier = reference_window(query, compare)
-        served: Later[Served] = Later()
         references: list[Reference] = []
         p95s: list[float | None] = []
         notes: list[str] = []
-        failures: list[AstroError] = []
-
         asked = finer(query, query) if compare != "none" else query
-
-        async def fetch_main() -> None:
-            try:
-                served.give(await self._up.metrics(asked, bound, deadline))
-            except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
-                failures.append(err)
-                served.give(None)
-                tg.cancel_scope.cancel()
 
         async def fetch_reference(label: str, start: datetime, end: datetime) -> None:
             try:
@@ -163,18 +138,16 @@ class MetricsCases:
             p95s.append(await self._up.p95_latency(query, deadline))
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(fetch_main)
+            served = _Window(tg, self._up, asked, bound, deadline)
             if earlier is not None:
                 tg.start_soon(fetch_reference, *earlier)
             if with_p95:
                 tg.start_soon(fetch_p95)
             priced = self.costs.start(tg, query, earlier, deadline) if with_p95 else None
             # compare='none' asks for the window alone, in one request: it is then judged on itself.
-            source = served if holds_fine(asked, query) else None
+            source = served.later if holds_fine(asked, query) else None
             recent = fetch_recent(self._up, tg, query, (bound, deadline, notes), source) if compare != "none" else None
-        main = await served.value()
-        if failures or main is None:
-            raise failures[0]
+        main = await served.served()
         cost = priced() if priced is not None else None
         return (
             _coarsened(main, asked, query),
@@ -184,6 +157,33 @@ class MetricsCases:
             notes,
             cost,
         )
+
+
+class _Window:
+    """The window's request, started in `tg`: its failure cancels the group and is raised by `served`, unwrapped
+    (a task group would wrap it in a group); the answer is also `later`, for a view that is cut from it."""
+
+    def __init__(
+        self, tg: anyio.abc.TaskGroup, up: Upstream, asked: MetricsQuery, bound: Bound, deadline: float | None
+    ) -> None:
+        self.later: Later[Served] = Later()
+        self._failures: list[AstroError] = []
+
+        async def fetch() -> None:
+            try:
+                self.later.give(await up.metrics(asked, bound, deadline))
+            except AstroError as err:
+                self._failures.append(err)
+                self.later.give(None)
+                tg.cancel_scope.cancel()
+
+        tg.start_soon(fetch)
+
+    async def served(self) -> Served:
+        got = await self.later.value()
+        if got is None:
+            raise self._failures[0]
+        return got
 
 
 def finer(asked: MetricsQuery, query: MetricsQuery) -> MetricsQuery:
