@@ -78,7 +78,6 @@ class Simulator:
         self.workos = WorkOSSimulator(tokens)
         self.agents = agents
         self.accounts = accounts
-        self.latency_ms = latency_ms  # added to every answer
         # Which routes it serves: the documented ones, the newest server's, or both (see `sim.platform`).
         self.generation: platform.Generation = generation
         self._defaults = (latency_ms, generation)
