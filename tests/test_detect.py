@@ -125,6 +125,13 @@ def _flapping(rng: random.Random) -> Case:
     return Case(_busy(rng, incident), "flapping", "recurring", "error_rate", timedelta(hours=hours))
 
 
+def _bursts(rng: random.Random) -> Case:
+    """A job failing outright for a few minutes every hour or two, for days: recurring, not a string of spikes."""
+    hours, period = rng.uniform(30, 72), rng.choice([60, 90, 120])
+    incident = Incident(-timedelta(hours=hours), FOREVER, error_rate=1.0, cycle=(period, rng.choice([5, 10])))
+    return Case(_busy(rng, incident), "flapping", "recurring", "error_rate", timedelta(hours=hours))
+
+
 def _recovered(rng: random.Random) -> Case:
     ago, days = rng.uniform(6, 24), rng.uniform(1, 4)
     incident = Incident(-timedelta(hours=ago, days=days), timedelta(days=days), error_rate=rng.uniform(0.08, 0.2))
@@ -148,6 +155,7 @@ KINDS: dict[str, Callable[[random.Random], Case]] = {
     "token step": _tokens,
     "drift": _drift,
     "flapping": _flapping,
+    "failing bursts": _bursts,
     "recovered": _recovered,
 }
 
