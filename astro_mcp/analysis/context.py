@@ -6,7 +6,7 @@ the incident lasts. Items are ranked by how plausible their kind is as a trigger
 are from the onset (half an hour away halves it). Nothing here says "caused": each item is evidence.
 The failing step is the step most sampled error traces of the incident failed in, with its message.
 An overview row's context is the same judgement said briefly: fewer items, no clock times (the row's headline
-has the onset), the platform's text cut shorter.
+has the onset), no text of the platform's own beyond the names (get_agent_metrics quotes it).
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from datetime import datetime, timedelta
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.results.context import Evidence, EvidenceKind, IncidentContext
 from astro_mcp.analysis.results.metrics import Incident
-from astro_mcp.redaction import UPSTREAM_TEXT_CHARS, upstream_text
+from astro_mcp.redaction import upstream_text
 
 NOT_SERVED = "not available on this server"
 BEFORE = timedelta(hours=1)  # how long before the onset a deploy, an event or an alert may still be related
 AFTER = timedelta(minutes=15)  # and after the incident ended
 HALF = 30.0  # minutes from the onset at which an item's plausibility is halved
 NAME_CHARS = 80  # of a build id, an alert's name, a step's name: ours to quote in a sentence
-BRIEF_CHARS = 80  # of the platform's own text quoted in an overview row
 _PLAUSIBLE: dict[EvidenceKind, float] = {
     "deploy": 1.0,
     "event": 0.9,
@@ -113,7 +112,7 @@ def _item(
     if at is not None and minutes is not None:
         when = f", {relative(minutes)}" if brief else f" {word} {fmt.when(at)}, {relative(minutes)}"
     score = _PLAUSIBLE[kind] / (1 + (HALF if minutes is None else abs(minutes)) / HALF)
-    text = upstream_text(upstream, BRIEF_CHARS if brief else UPSTREAM_TEXT_CHARS) if upstream else None
+    text = upstream_text(upstream) if upstream and not brief else None
     return score, Evidence(kind=kind, at=at, minutes_from_onset=minutes, said=said + when, upstream=text)
 
 
