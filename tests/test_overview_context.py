@@ -146,15 +146,17 @@ async def test_a_hanging_context_route_holds_the_overview_for_the_contexts_share
 async def test_the_context_requests_wait_their_turn_under_the_fan_out_bound(
     settings: Settings, simulator: Simulator
 ) -> None:
-    async with Client(server_at_now(settings, max_concurrency=2)) as client:
-        await client.call_tool("get_account_overview", {"account": "astro-team"})
+    # A past window: its rows and the account's cost are kept (cache_ttl), the agents' context is not
+    # (live_cache_ttl=0), so the second call asks for the context alone.
+    args = {"account": "astro-team", "start_time": "2026-11-24T09:00:00Z", "end_time": "2026-11-25T09:00:00Z"}
+    async with Client(server_at_now(settings, max_concurrency=2, live_cache_ttl=0, max_attempts=1)) as client:
+        await client.call_tool("get_account_overview", args)
         simulator.requests.clear()
         simulator.max_in_flight = 0
-        again = await client.call_tool("get_account_overview", {"account": "astro-team"})
-    assert not again.is_error
-    # The rows come from the cache (broken-backend's failure is asked again, under the same bound): eight
-    # requests of context, eight at once were they not bounded.
-    assert len(context_requests(simulator)) == 8
+        again = await client.call_tool("get_account_overview", args)
+    assert not again.is_error, text_of(again)
+    asked = [r.path for r in simulator.requests if "broken-backend" not in r.path]  # a failure is asked again
+    assert asked == context_requests(simulator) and len(asked) == 8  # eight at once, were they not bounded
     assert simulator.max_in_flight <= 2
 
 
