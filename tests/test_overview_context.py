@@ -156,7 +156,8 @@ async def test_the_context_requests_wait_their_turn_under_the_fan_out_bound(
         again = await client.call_tool("get_account_overview", args)
     assert not again.is_error, text_of(again)
     asked = [r.path for r in simulator.requests if "broken-backend" not in r.path]  # a failure is asked again
-    assert asked == context_requests(simulator) and len(asked) == 8  # eight at once, were they not bounded
+    assert asked == context_requests(simulator)
+    assert len(asked) == 8  # eight at once, were they not bounded
     assert simulator.max_in_flight <= 2
 
 
