@@ -212,13 +212,20 @@ def test_the_context_goes_to_the_first_few_rows_of_the_page_that_need_attention_
 def test_the_notes_of_several_rows_say_a_missing_route_once_and_name_the_agents_of_any_other_failure() -> None:
     late = "no answer within 2.4 s, the context's share of the call"
     reasons = {
-        "a": {"alerts": judge.NOT_SERVED, "restarts": late},
+        "a": {"alerts": judge.NOT_SERVED, "infrastructure events": late, "restarts": late},
         "b": {"alerts": judge.NOT_SERVED, "restarts": late, "deploy history": "could not be read (HTTP 502)"},
+        "c": {"alerts": judge.NOT_SERVED, "infrastructure events": late, "restarts": late},
     }
     assert judge.fleet_notes(reasons, ("deploy history", "alerts", "infrastructure events", "restarts")) == [
         "alerts: not available on this server.",
-        "restarts of a, b: no answer within 2.4 s, the context's share of the call.",
+        "infrastructure events of a, c: no answer within 2.4 s, the context's share of the call.",
+        "restarts of a, b, c: no answer within 2.4 s, the context's share of the call.",
         "deploy history of b: could not be read (HTTP 502).",
+    ]
+    everything = dict.fromkeys(("deploy history", "alerts", "infrastructure events", "restarts"), late)
+    assert judge.fleet_notes({"a": everything, "b": everything}, tuple(everything)) == [
+        "deploy history, alerts, infrastructure events, restarts of a, b: no answer within 2.4 s, the context's "
+        "share of the call."
     ]
 
 
