@@ -11,8 +11,9 @@ import pytest
 from mcp import Client
 
 from astro_mcp.analysis import context as judge
-from astro_mcp.analysis.overview import CONTEXT_ROWS, needing_context
+from astro_mcp.analysis.overview import CONTEXT_ROWS, leading, needing_context
 from astro_mcp.analysis.results.context import Evidence, IncidentContext
+from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow
 from astro_mcp.config import Settings
 from astro_mcp.query.cursor import Page
@@ -212,13 +213,20 @@ def test_the_context_goes_to_the_first_few_rows_of_the_page_that_need_attention_
 def test_the_notes_of_several_rows_say_a_missing_route_once_and_name_the_agents_of_any_other_failure() -> None:
     late = "no answer within 2.4 s, the context's share of the call"
     reasons = {
-        "a": {"alerts": judge.NOT_SERVED, "restarts": late},
+        "a": {"alerts": judge.NOT_SERVED, "infrastructure events": late, "restarts": late},
         "b": {"alerts": judge.NOT_SERVED, "restarts": late, "deploy history": "could not be read (HTTP 502)"},
+        "c": {"alerts": judge.NOT_SERVED, "infrastructure events": late, "restarts": late},
     }
     assert judge.fleet_notes(reasons, ("deploy history", "alerts", "infrastructure events", "restarts")) == [
         "alerts: not available on this server.",
-        "restarts of a, b: no answer within 2.4 s, the context's share of the call.",
+        "infrastructure events of a, c: no answer within 2.4 s, the context's share of the call.",
+        "restarts of a, b, c: no answer within 2.4 s, the context's share of the call.",
         "deploy history of b: could not be read (HTTP 502).",
+    ]
+    everything = dict.fromkeys(("deploy history", "alerts", "infrastructure events", "restarts"), late)
+    assert judge.fleet_notes({"a": everything, "b": everything}, tuple(everything)) == [
+        "deploy history, alerts, infrastructure events, restarts of a, b: no answer within 2.4 s, the context's "
+        "share of the call."
     ]
 
 
@@ -245,3 +253,23 @@ async def test_a_page_of_many_rows_with_the_longest_contexts_still_fits_the_answ
     answer = fitted(OVERVIEW, Paged(many, Page(0, {"account": "astro-team"})))
     assert answer.size <= BOUND
     assert answer.text.count("Likely related: infrastructure event NNNN") == len(answer.structured["agents"]) >= 3
+
+
+async def test_a_rows_context_is_about_the_incident_its_headline_names_whatever_the_order_of_the_incidents(
+    settings: Settings, simulator: Simulator
+) -> None:
+    async with Client(server_at_now(settings)) as client:
+        result = await client.call_tool("get_agent_metrics", {"account": "astro-team", "name": "checkout-agent"})
+    summary = MetricsSummary.model_validate(result.structured_content)
+    assert summary.headline.startswith("Latency regression, ongoing since Nov 24 23:00 UTC")
+    assert [i.metrics for i in summary.incidents] == [["avg_latency_ms"], ["error_rate"]]
+    shuffled = summary.model_copy(update={"incidents": summary.incidents[::-1]})
+    for s in (summary, shuffled):
+        lead = leading(s)
+        assert lead is not None
+        assert lead.metrics == ["avg_latency_ms"]
+    assert (
+        leading(summary.model_copy(update={"headline": "Something else.", "incidents": shuffled.incidents}))
+        == (shuffled.incidents[0])
+    )
+    assert leading(summary.model_copy(update={"incidents": []})) is None

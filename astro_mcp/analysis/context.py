@@ -173,15 +173,18 @@ def notes_of(reasons: Mapping[str, str], sources: Sequence[str]) -> list[str]:
 
 
 def fleet_notes(reasons: Mapping[str, Mapping[str, str]], sources: Sequence[str]) -> list[str]:
-    """The notes of several agents' contexts (agent -> source -> why not read), each said once: what the server
-    does not have in one line, then each other reason with the agents it concerns."""
+    """The notes of several agents' contexts (agent -> source -> why it was not read), each said once: what the
+    server does not have in one line, then each other reason with the sources and the agents it concerns."""
     missing = [s for s in sources if any(by_source.get(s) == NOT_SERVED for by_source in reasons.values())]
-    agents: dict[tuple[str, str], list[str]] = {}
+    agents: dict[tuple[str, str], list[str]] = {}  # (reason, source) -> agents
     for agent, by_source in reasons.items():
         for source in sources:
             reason = by_source.get(source)
             if reason is not None and reason != NOT_SERVED:
-                agents.setdefault((source, reason), []).append(agent)
-    said = [f"{source} of {', '.join(names)}: {reason}." for (source, reason), names in agents.items()]
+                agents.setdefault((reason, source), []).append(agent)
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # (reason, agents) -> sources
+    for (reason, source), names in agents.items():
+        grouped.setdefault((reason, tuple(names)), []).append(source)
+    said = [f"{', '.join(found)} of {', '.join(names)}: {reason}." for (reason, names), found in grouped.items()]
     lacking = [f"{', '.join(missing)}: {NOT_SERVED}."] if missing else []
     return lacking + said

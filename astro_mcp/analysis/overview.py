@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from astro_mcp import formats as fmt
 from astro_mcp.analysis.results.context import IncidentContext
-from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.analysis.results.metrics import Incident, MetricsSummary
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow, RowStatus
 
 # Worst first: what needs a person now (an outage first), then what could not be read, then the rest;
@@ -62,11 +62,21 @@ def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) ->
             return row.model_copy(update={"status": "no_traffic", "headline": "Deployment stopped; no traces."})
         reason = f"deployed ({deployment_status or 'status unknown'}) but served no traces in the window"
         return row.model_copy(update={"status": "no_traffic", "headline": _sentence(reason), "reason": reason})
-    kind = s.incidents[0].kind if s.incidents else None
+    lead = leading(s)
+    kind = lead.kind if lead is not None else None
     if s.status in NEEDS_ATTENTION:
         update = {"status": s.status, "headline": s.headline, "reason": s.headline.rstrip("."), "kind": kind}
         return row.model_copy(update=update)
     return row.model_copy(update={"status": s.status, "headline": s.headline, "kind": kind})
+
+
+def leading(summary: MetricsSummary) -> Incident | None:
+    """The incident the summary's headline names (the one that sets its status), else the first listed; None
+    without any. The headline quotes that incident's own headline first."""
+    said = summary.headline
+    return next((i for i in summary.incidents if said.startswith(i.headline.removesuffix("."))), None) or next(
+        iter(summary.incidents), None
+    )
 
 
 def failed_row(name: str, error: str) -> AgentRow:

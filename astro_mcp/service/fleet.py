@@ -20,6 +20,7 @@ from astro_mcp.analysis.ordering import in_order
 from astro_mcp.analysis.overview import (
     CONTEXT_ITEMS,
     failed_row,
+    leading,
     needing_context,
     not_deployed_row,
     overview,
@@ -148,7 +149,7 @@ class FleetCases:
         notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else []), self._up.routes.generation()]
         result = overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
         result = in_order(priced(result, ledger, [s for s, _ in with_cost.values()]), sort)
-        onsets = {name: s.incidents[0] for name, (s, _) in summaries.items() if s.incidents}
+        onsets = {name: lead for name, (s, _) in summaries.items() if (lead := leading(s)) is not None}
         return await self._explained(result, onsets, offset, deadline)
 
     async def _explained(
