@@ -3,16 +3,14 @@
 Deploys, alerts, infrastructure events and restarts are fetched beside the metrics, not after them: none
 of them needs the onset, and they are small. The failing step is read once the worst error incident is
 known, from a sample of its own error traces (listed, then their steps read at once): two round trips
-after the metrics, paid only by a call that has an error incident. The context may take `SHARE` of the
+after the metrics, paid only by a call that has an error incident. The context may take `nearby.SHARE` of the
 call's budget at most; what has not come by then is one note, as is a route the server does not have.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 import anyio
 
@@ -20,10 +18,10 @@ from astro_mcp.analysis import context as judge
 from astro_mcp.analysis.compare import Mode
 from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.api.cache import SingleFlightCache
-from astro_mcp.api.platform_wire import Alerts, DeployHistory, InfraEvents, Runtime, TraceDetail
+from astro_mcp.api.platform_wire import TraceDetail
 from astro_mcp.domain import AgentRef, MetricsQuery, Trace, TracesQuery
 from astro_mcp.errors import AstroError
-from astro_mcp.redaction import upstream_text
+from astro_mcp.service import nearby
 from astro_mcp.service.metrics import MetricsCases
 from astro_mcp.service.upstream import Upstream
 
@@ -31,30 +29,8 @@ SAMPLE = 8  # error traces whose steps are read: one wave of the default fan-out
 HEAVY = 20_000  # characters of a listed trace's input and output past which its steps are not read: its detail
 # carries the same content again (megabytes, at times); the next one listed is read instead
 _SPARE = 4  # error traces listed beyond the sample, to stand in for heavy ones
-SHARE = 0.3  # of the call's budget, the most the context may take
 _KEPT = 256  # explained summaries kept, like the summaries themselves, for the cache's TTL
-SOURCES = ("deploy history", "alerts", "infrastructure events", "restarts", "trace steps")
-
-
-class Gathered:
-    """What came back for each source by the context's deadline, and a note for each that did not."""
-
-    def __init__(self) -> None:
-        self.known: dict[str, Any] = {}
-        self.notes: dict[str, str] = {}
-
-    def settled(self, source: str) -> bool:
-        return source in self.known or source in self.notes
-
-    def as_known(self) -> judge.Known:
-        k = self.known
-        return judge.Known(
-            k.get("deploy history"),
-            k.get("alerts"),
-            k.get("infrastructure events"),
-            k.get("restarts"),
-            k.get("trace steps"),
-        )
+SOURCES = (*nearby.AROUND, "trace steps")
 
 
 class ContextCases:
@@ -74,9 +50,8 @@ class ContextCases:
         )
 
     async def _explain(self, query: MetricsQuery, compare: Mode, deadline: float) -> MetricsSummary:
-        share = self._up.settings.call_budget * SHARE
-        until = min(deadline, anyio.current_time() + share)
-        gathered = Gathered()
+        until, share = nearby.share_of(self._up.settings, deadline)
+        gathered = nearby.Gathered()
         found: list[MetricsSummary] = []
         failures: list[AstroError] = []
 
@@ -89,29 +64,17 @@ class ContextCases:
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(main)
-            tg.start_soon(self._gather, query, gathered, until)
+            tg.start_soon(nearby.gather, self._up.around, query.agent, gathered, until)
         if failures:
             raise failures[0]
         summary = found[0]
         if not summary.incidents:
             return summary
         await self._sample(query.agent, summary, gathered, until)
-        for source in SOURCES:
-            if not gathered.settled(source):
-                gathered.notes[source] = f"{source}: no answer within {share:.3g} s, the context's share of the call."
+        gathered.late(SOURCES, share)
         return _attached(summary, gathered, self._up.routes.generation())
 
-    async def _gather(self, query: MetricsQuery, gathered: Gathered, until: float) -> None:
-        """Every source at once, by `until`; each records what it got, or a note."""
-        agent, around = query.agent, self._up.around
-        with anyio.CancelScope(deadline=until):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(_read, gathered, "deploy history", lambda: around.history(agent, until), _deploys)
-                tg.start_soon(_read, gathered, "alerts", lambda: around.alerts(agent, until), _alerts)
-                tg.start_soon(_read, gathered, "infrastructure events", lambda: around.events(agent, until), _events)
-                tg.start_soon(_read, gathered, "restarts", lambda: around.runtime(agent, until), _restarts)
-
-    async def _sample(self, agent: AgentRef, summary: MetricsSummary, gathered: Gathered, until: float) -> None:
+    async def _sample(self, agent: AgentRef, summary: MetricsSummary, gathered: nearby.Gathered, until: float) -> None:
         """The failing step of the worst error incident, from a sample of its own error traces, by `until`."""
         worst = next((i for i in summary.incidents if "error_rate" in i.metrics), None)
         if worst is None:
@@ -119,7 +82,7 @@ class ContextCases:
             return
         end = worst.end or summary.window.end
         with anyio.CancelScope(deadline=until):
-            await _read(gathered, "trace steps", lambda: self._steps(agent, worst.start, end, until), list)
+            await nearby.read(gathered, "trace steps", lambda: self._steps(agent, worst.start, end, until), list)
 
     async def _steps(self, agent: AgentRef, start: datetime, end: datetime, until: float) -> list[judge.Step] | None:
         """The failing step of each of the newest `SAMPLE` error traces in [start, end); None where the server
@@ -149,63 +112,19 @@ class ContextCases:
         return [_failed_step(d, at) for d, at in details if d is not None]
 
 
-async def _read(
-    gathered: Gathered, source: str, fetch: Callable[[], Awaitable[Any]], convert: Callable[[Any], Any]
-) -> None:
-    try:
-        got = await fetch()
-    except AstroError as err:
-        gathered.notes[source] = f"{source}: could not be read ({upstream_text(str(err), 160)})."
-        return
-    if got is None:
-        gathered.notes[source] = f"{source}: not available on this server."
-    else:
-        gathered.known[source] = convert(got)
-
-
 def _light(trace: Trace) -> bool:
     sizes = (len(v) if isinstance(v, str) else len(json.dumps(v)) for v in (trace.input, trace.output) if v is not None)
     return sum(sizes) <= HEAVY
 
 
-def _attached(summary: MetricsSummary, gathered: Gathered, server: str) -> MetricsSummary:
+def _attached(summary: MetricsSummary, gathered: nearby.Gathered, server: str) -> MetricsSummary:
     """The summary with each incident's context, the notes on what could not be read, and the line on which server
     answered said again: the context's routes may have taught it more since the metrics came."""
     known = gathered.as_known()
     end = summary.window.end
     incidents = [i.model_copy(update={"context": judge.context_of(i, end, known)}) for i in summary.incidents]
-    said = [server if note.startswith("Server: ") else note for note in summary.notes]
-    notes = [*said, *(gathered.notes[s] for s in SOURCES if s in gathered.notes)]
+    notes = [*nearby.server_said_again(summary.notes, server), *judge.notes_of(gathered.reasons, SOURCES)]
     return summary.model_copy(update={"incidents": incidents, "notes": notes})
-
-
-def _deploys(history: DeployHistory) -> list[judge.Deployed]:
-    return [
-        judge.Deployed(d.build_id, d.deployed_at, bool(d.rollback), d.revision)
-        for d in history.items
-        if d.deployed_at is not None
-    ]
-
-
-def _alerts(alerts: Alerts) -> list[judge.Alerting]:
-    return [
-        judge.Alerting(a.name or "(unnamed)", a.title, a.severity, a.state, a.active_since)
-        for a in alerts.items
-        if a.state in ("firing", "pending")
-    ]
-
-
-def _events(events: InfraEvents) -> list[judge.Happened]:
-    return [
-        judge.Happened(e.reason, e.message, e.severity, e.guidance, e.count, e.at)
-        for e in events.items
-        if e.reason and e.severity != "info"
-    ]
-
-
-def _restarts(runtime: Runtime) -> tuple[int, str | None]:
-    restarts = sum(p.restarts or 0 for p in runtime.pods)
-    return restarts, next((p.last_termination for p in runtime.pods if p.last_termination), None)
 
 
 def _failed_step(detail: TraceDetail, at: datetime | None) -> judge.Step:
