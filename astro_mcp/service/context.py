@@ -1,16 +1,21 @@
 """`get_agent_metrics` with the context of each incident: what the platform knew around its onset.
 
 Deploys, alerts, infrastructure events and restarts are fetched beside the metrics, not after them: none
-of them needs the onset, and they are small. The failing step is read once the worst error incident is
-known, from a sample of its own error traces (listed, then their steps read at once): two round trips
-after the metrics, paid only by a call that has an error incident. The context may take `SHARE` of the
-call's budget at most; what has not come by then is one note, as is a route the server does not have.
+of them needs the onset, and they are small. The failing step needs the worst error incident, so it can only
+be read after the metrics, in two round trips (its error traces listed, then a sample's steps read at once:
+`service.failing`).
+
+The one rule on waiting: once the metrics are in, the answer waits for the context `ALLOWANCE` (0.3) of the time
+the metrics took at most, and never past `SHARE` of the call's budget, so the context makes a call 1.3x as long as
+the metrics alone at most. A source not in by then is one note. A failing step not read by then is one line under
+its incident naming the traces call that shows it; the read goes on in the background, and is kept for that call
+and the next metrics call.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,22 +23,21 @@ import anyio
 
 from astro_mcp.analysis import context as judge
 from astro_mcp.analysis.compare import Mode
-from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.analysis.results.metrics import Incident, MetricsSummary
 from astro_mcp.api.cache import SingleFlightCache
-from astro_mcp.api.platform_wire import Alerts, DeployHistory, InfraEvents, Runtime, TraceDetail
-from astro_mcp.domain import AgentRef, MetricsQuery, Trace, TracesQuery
+from astro_mcp.api.platform_wire import Alerts, DeployHistory, InfraEvents, Runtime
+from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.errors import AstroError
 from astro_mcp.redaction import upstream_text
+from astro_mcp.service.failing import FailingSteps
 from astro_mcp.service.metrics import MetricsCases
 from astro_mcp.service.upstream import Upstream
 
-SAMPLE = 8  # error traces whose steps are read: one wave of the default fan-out bound
-HEAVY = 20_000  # characters of a listed trace's input and output past which its steps are not read: its detail
-# carries the same content again (megabytes, at times); the next one listed is read instead
-_SPARE = 4  # error traces listed beyond the sample, to stand in for heavy ones
-SHARE = 0.3  # of the call's budget, the most the context may take
+ALLOWANCE = 0.3  # of the metrics' own time, the most the answer waits for the context once the metrics are in
+SHARE = 0.3  # of the call's budget, the most the context may take in any case
 _KEPT = 256  # explained summaries kept, like the summaries themselves, for the cache's TTL
 SOURCES = ("deploy history", "alerts", "infrastructure events", "restarts", "trace steps")
+_LATE = f"no answer in time (an answer waits for its context {ALLOWANCE:.0%} of its metrics' time at most)."
 
 
 class Gathered:
@@ -46,39 +50,49 @@ class Gathered:
     def settled(self, source: str) -> bool:
         return source in self.known or source in self.notes
 
-    def as_known(self) -> judge.Known:
+    def as_known(self, steps: Sequence[judge.Step] | None) -> judge.Known:
         k = self.known
-        return judge.Known(
-            k.get("deploy history"),
-            k.get("alerts"),
-            k.get("infrastructure events"),
-            k.get("restarts"),
-            k.get("trace steps"),
-        )
+        return judge.Known(k.get("deploy history"), k.get("alerts"), k.get("infrastructure events"), k.get("restarts"), steps)
 
 
 class ContextCases:
     """`get_agent_metrics`: an agent's summary, each incident with the evidence around its onset."""
 
-    def __init__(self, upstream: Upstream, metrics: MetricsCases) -> None:
+    def __init__(self, upstream: Upstream, metrics: MetricsCases, failing: FailingSteps) -> None:
         self._up = upstream
         self._metrics = metrics
-        self._explained: SingleFlightCache[tuple[MetricsQuery, Mode], MetricsSummary] = SingleFlightCache(
-            _KEPT, lambda _: 1
+        self._failing = failing
+        self._explained: SingleFlightCache[tuple[MetricsQuery, Mode], tuple[MetricsSummary, Gathered]] = (
+            SingleFlightCache(_KEPT, lambda _: 1)
         )
 
     async def summary(self, query: MetricsQuery, compare: Mode = "previous", *, deadline: float) -> MetricsSummary:
         """`MetricsCases.summary`, each incident with its context; only the metrics can fail the call (`AstroError`)."""
-        return await self._explained.get(
-            (query, compare), self._up.ttl(query), lambda: self._explain(query, compare, deadline)
+        began = anyio.current_time()
+        cuts: list[float] = []  # when the context's wait ends, where this call fetched the metrics
+        summary, gathered = await self._explained.get(
+            (query, compare), self._up.ttl(query), lambda: self._explain(query, compare, began, deadline, cuts)
         )
+        if not summary.incidents:
+            return summary
+        cut = cuts[0] if cuts else self._cut(began, deadline)
+        worst = next((i for i in summary.incidents if "error_rate" in i.metrics), None)
+        steps, note, ready = await self._sample(query.agent, worst, cut)
+        pending = None if ready else worst
+        return _attached(summary, gathered, Stepped(steps, note, pending), self._up.routes.generation())
 
-    async def _explain(self, query: MetricsQuery, compare: Mode, deadline: float) -> MetricsSummary:
-        share = self._up.settings.call_budget * SHARE
-        until = min(deadline, anyio.current_time() + share)
+    def _cut(self, began: float, deadline: float) -> float:
+        """The one rule: when the answer stops waiting for its context, for metrics that came in just now."""
+        now = anyio.current_time()
+        return min(deadline, began + self._up.settings.call_budget * SHARE, now + ALLOWANCE * (now - began))
+
+    async def _explain(
+        self, query: MetricsQuery, compare: Mode, began: float, deadline: float, cuts: list[float]
+    ) -> tuple[MetricsSummary, Gathered]:
         gathered = Gathered()
         found: list[MetricsSummary] = []
         failures: list[AstroError] = []
+        waits = anyio.CancelScope(deadline=min(deadline, began + self._up.settings.call_budget * SHARE))
 
         async def main() -> None:
             try:
@@ -86,67 +100,50 @@ class ContextCases:
             except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
                 failures.append(err)
                 tg.cancel_scope.cancel()
+                return
+            waits.deadline = self._cut(began, deadline)
+            cuts.append(waits.deadline)
+            if not found[0].incidents:
+                waits.cancel()  # nothing to put the context beside
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(main)
-            tg.start_soon(self._gather, query, gathered, until)
+            tg.start_soon(self._gather, query, gathered, waits, waits.deadline)
         if failures:
             raise failures[0]
-        summary = found[0]
-        if not summary.incidents:
-            return summary
-        await self._sample(query.agent, summary, gathered, until)
-        for source in SOURCES:
+        for source in SOURCES[:-1]:
             if not gathered.settled(source):
-                gathered.notes[source] = f"{source}: no answer within {share:.3g} s, the context's share of the call."
-        return _attached(summary, gathered, self._up.routes.generation())
+                gathered.notes[source] = f"{source}: {_LATE}"
+        return found[0], gathered
 
-    async def _gather(self, query: MetricsQuery, gathered: Gathered, until: float) -> None:
-        """Every source at once, by `until`; each records what it got, or a note."""
+    async def _gather(self, query: MetricsQuery, gathered: Gathered, waits: anyio.CancelScope, until: float) -> None:
+        """Every source at once, while `waits` lasts; each records what it got, or a note."""
         agent, around = query.agent, self._up.around
-        with anyio.CancelScope(deadline=until):
+        with waits:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(_read, gathered, "deploy history", lambda: around.history(agent, until), _deploys)
                 tg.start_soon(_read, gathered, "alerts", lambda: around.alerts(agent, until), _alerts)
                 tg.start_soon(_read, gathered, "infrastructure events", lambda: around.events(agent, until), _events)
                 tg.start_soon(_read, gathered, "restarts", lambda: around.runtime(agent, until), _restarts)
 
-    async def _sample(self, agent: AgentRef, summary: MetricsSummary, gathered: Gathered, until: float) -> None:
-        """The failing step of the worst error incident, from a sample of its own error traces, by `until`."""
-        worst = next((i for i in summary.incidents if "error_rate" in i.metrics), None)
+    async def _sample(
+        self, agent: AgentRef, worst: Incident | None, cut: float
+    ) -> tuple[Sequence[judge.Step] | None, str | None, bool]:
+        """The failing steps of a sample of the worst error incident's error traces, the note that says why there
+        are none, and whether the read is over by `cut` (if not, it goes on in the background)."""
         if worst is None:
-            gathered.known["trace steps"] = []  # nothing to read
-            return
-        end = worst.end or summary.window.end
-        with anyio.CancelScope(deadline=until):
-            await _read(gathered, "trace steps", lambda: self._steps(agent, worst.start, end, until), list)
-
-    async def _steps(self, agent: AgentRef, start: datetime, end: datetime, until: float) -> list[judge.Step] | None:
-        """The failing step of each of the newest `SAMPLE` error traces in [start, end); None where the server
-        cannot show a trace's steps. Raises `AstroError`: the traces could not be listed, or no step read."""
-        if not await self._up.around.shows_steps():
-            return None
-        query = TracesQuery(agent, start, end, "error", SAMPLE + _SPARE, 0)
-        listed, _ = await self._up.traces(query, SAMPLE + _SPARE, until)
-        ids = [(t.trace_id, t.timestamp) for t in listed.traces if t.trace_id and _light(t)][:SAMPLE]
-        details: list[tuple[TraceDetail | None, datetime | None]] = []
-        failures: list[AstroError] = []
-
-        async def read(trace_id: str, at: datetime | None) -> None:
-            try:
-                async with self._up.fan_out:
-                    details.append((await self._up.around.trace(agent, trace_id, until), at))
-            except AstroError as err:
-                failures.append(err)
-
-        async with anyio.create_task_group() as tg:
-            for trace_id, at in ids:
-                tg.start_soon(read, trace_id, at)
-        if ids and not details:
-            raise failures[0]
-        if any(d is None for d, _ in details):
-            return None
-        return [_failed_step(d, at) for d, at in details if d is not None]
+            return [], None, True  # nothing to read
+        window = worst.traces_call
+        start, end = datetime.fromisoformat(window.start_time), datetime.fromisoformat(window.end_time)
+        try:
+            sample = await self._failing.within(agent, start, end, cut - anyio.current_time())
+        except AstroError as err:
+            return None, f"trace steps: could not be read ({upstream_text(str(err), 160)}).", True
+        if sample is None:
+            return None, None, False
+        if sample.steps is None:
+            return None, "trace steps: not available on this server.", True
+        return sample.steps, None, True
 
 
 async def _read(
@@ -163,19 +160,28 @@ async def _read(
         gathered.known[source] = convert(got)
 
 
-def _light(trace: Trace) -> bool:
-    sizes = (len(v) if isinstance(v, str) else len(json.dumps(v)) for v in (trace.input, trace.output) if v is not None)
-    return sum(sizes) <= HEAVY
+@dataclass(frozen=True, slots=True)
+class Stepped:
+    """The failing steps of the sample read for this answer, the note that says why there are none, and the
+    incident whose failing step was still being read when it was sent."""
+
+    steps: Sequence[judge.Step] | None
+    note: str | None
+    pending: Incident | None
 
 
-def _attached(summary: MetricsSummary, gathered: Gathered, server: str) -> MetricsSummary:
+def _attached(summary: MetricsSummary, gathered: Gathered, stepped: Stepped, server: str) -> MetricsSummary:
     """The summary with each incident's context, the notes on what could not be read, and the line on which server
     answered said again: the context's routes may have taught it more since the metrics came."""
-    known = gathered.as_known()
+    known = gathered.as_known(stepped.steps)
     end = summary.window.end
-    incidents = [i.model_copy(update={"context": judge.context_of(i, end, known)}) for i in summary.incidents]
+    incidents = [
+        i.model_copy(update={"context": judge.context_of(i, end, known, pending=i is stepped.pending)})
+        for i in summary.incidents
+    ]
     said = [server if note.startswith("Server: ") else note for note in summary.notes]
-    notes = [*said, *(gathered.notes[s] for s in SOURCES if s in gathered.notes)]
+    late = {**gathered.notes, **({"trace steps": stepped.note} if stepped.note else {})}
+    notes = [*said, *(late[s] for s in SOURCES if s in late)]
     return summary.model_copy(update={"incidents": incidents, "notes": notes})
 
 
@@ -206,15 +212,3 @@ def _events(events: InfraEvents) -> list[judge.Happened]:
 def _restarts(runtime: Runtime) -> tuple[int, str | None]:
     restarts = sum(p.restarts or 0 for p in runtime.pods)
     return restarts, next((p.last_termination for p in runtime.pods if p.last_termination), None)
-
-
-def _failed_step(detail: TraceDetail, at: datetime | None) -> judge.Step:
-    """The trace's first step at level ERROR (or with a message where the level says nothing)."""
-    failed = [o for o in detail.observations if (o.level or "").upper() == "ERROR"] or [
-        o for o in detail.observations if o.status_message and (o.level or "").upper() not in ("DEFAULT", "DEBUG")
-    ]
-    at = at or detail.timestamp
-    if not failed:
-        return judge.Step(at, None, None, None, None)
-    first = min(failed, key=lambda o: o.start_time.timestamp() if o.start_time else float("inf"))
-    return judge.Step(at, first.name, first.type, first.model, first.status_message)

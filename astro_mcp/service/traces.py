@@ -6,12 +6,15 @@ import dataclasses
 
 import anyio
 
+from astro_mcp.analysis import context as judge
 from astro_mcp.analysis import traces as trace_analysis
 from astro_mcp.analysis.results.traces import ContentMode
 from astro_mcp.analysis.steps import StepsPage
 from astro_mcp.analysis.traces import TracePage
 from astro_mcp.domain import Trace, TracesQuery
 from astro_mcp.errors import AstroError, NotFoundError, QueryError, RouteNotFoundError
+from astro_mcp.redaction import upstream_text
+from astro_mcp.service.failing import FailingSteps
 from astro_mcp.service.steps import steps_page
 from astro_mcp.service.upstream import Upstream
 
@@ -22,20 +25,37 @@ _PARTS = 4  # parts of the window fetched at once for order='slowest' or 'spread
 class TraceCases:
     """`get_agent_traces`."""
 
-    def __init__(self, upstream: Upstream, mode: ContentMode) -> None:
+    def __init__(self, upstream: Upstream, mode: ContentMode, failing: FailingSteps) -> None:
         self._up = upstream
         self._mode = mode
+        self._failing = failing
 
     async def traces(self, query: TracesQuery, deadline: float | None = None) -> TracePage | StepsPage:
-        """A page of traces, grouped, with content as this server shows it (`trace_content`); with a `trace_id`, that
-        trace's steps. Raises `AstroError`.
+        """A page of traces, grouped, with content as this server shows it (`trace_content`); for error traces, the
+        step most of them failed in; with a `trace_id`, that trace's steps. Raises `AstroError`."""
+        if query.trace_id is not None:
+            return await self._steps(query, query.trace_id, deadline)
+        page = await self._page(query, deadline)
+        return page if query.status != "error" else await self._failing_step(page, deadline)
+
+    async def _failing_step(self, page: TracePage, deadline: float | None) -> TracePage:
+        """The page with the step most of a sample of its error traces failed in (kept from a metrics call over the
+        same window, or read now), or a note that says why it has none."""
+        query = page.query
+        try:
+            steps = await self._failing.of_listed(query, [p.trace for p in page.fetched], deadline)
+        except AstroError as err:
+            note = f"Failing step: could not be read ({upstream_text(str(err), 160)})."
+            return dataclasses.replace(page, query=dataclasses.replace(query, notes=(*query.notes, note)))
+        return dataclasses.replace(page, failing_step=judge.failing_step(query.start, query.end, steps))
+
+    async def _page(self, query: TracesQuery, deadline: float | None) -> TracePage:
+        """A page of traces, grouped.
 
         'newest' is the API's own paging. 'slowest' and 'spread' fetch a page from each part of the window at
         once and order what came client-side (the API sorts by neither). Not cached: trace content is end
         users' data, and is kept no longer than the call.
         """
-        if query.trace_id is not None:
-            return await self._steps(query, query.trace_id, deadline)
         if query.order == "newest":
             response, shrunk = await self._up.traces(query, max(query.limit, _GROUPED), deadline)
             said = (*query.notes, *([shrunk] if shrunk else []), self._up.routes.generation())
