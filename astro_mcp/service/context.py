@@ -37,6 +37,7 @@ ALLOWANCE = 0.3  # of the metrics' own time, the most the answer waits for the c
 SHARE = 0.3  # of the call's budget, the most the context may take in any case
 _KEPT = 256  # explained summaries kept, like the summaries themselves, for the cache's TTL
 SOURCES = ("deploy history", "alerts", "infrastructure events", "restarts", "trace steps")
+_NO_STEPS = "trace steps: not available on this server."
 _LATE = f"no answer in time (an answer waits for its context {ALLOWANCE:.0%} of its metrics' time at most)."
 
 
@@ -133,6 +134,8 @@ class ContextCases:
         are none, and whether the read is over by `cut` (if not, it goes on in the background)."""
         if worst is None:
             return [], None, True  # nothing to read
+        if not await self._up.around.shows_steps():
+            return None, _NO_STEPS, True
         window = worst.traces_call
         start, end = datetime.fromisoformat(window.start_time), datetime.fromisoformat(window.end_time)
         try:
@@ -142,7 +145,7 @@ class ContextCases:
         if sample is None:
             return None, None, False
         if sample.steps is None:
-            return None, "trace steps: not available on this server.", True
+            return None, _NO_STEPS, True
         return sample.steps, None, True
 
 

@@ -20,6 +20,7 @@ from astro_mcp.service.upstream import Upstream
 
 _GROUPED = 50  # traces fetched for the groups however few are shown: the API's own default page
 _PARTS = 4  # parts of the window fetched at once for order='slowest' or 'spread'
+_STEP_SHARE = 0.3  # of the call's budget, the most an error traces call waits for the step they failed in
 
 
 class TraceCases:
@@ -40,14 +41,17 @@ class TraceCases:
 
     async def _failing_step(self, page: TracePage, deadline: float | None) -> TracePage:
         """The page with the step most of a sample of its error traces failed in (kept from a metrics call over the
-        same window, or read now), or a note that says why it has none."""
+        same window, or read now, `_STEP_SHARE` of the budget at most), or a note that says why it has none."""
         query = page.query
-        try:
-            steps = await self._failing.of_listed(query, [p.trace for p in page.fetched], deadline)
-        except AstroError as err:
-            note = f"Failing step: could not be read ({upstream_text(str(err), 160)})."
-            return dataclasses.replace(page, query=dataclasses.replace(query, notes=(*query.notes, note)))
-        return dataclasses.replace(page, failing_step=judge.failing_step(query.start, query.end, steps))
+        seconds = self._up.settings.call_budget * _STEP_SHARE
+        note = f"Failing step: no answer within {seconds:.3g} s; the list stands without it."
+        with anyio.move_on_after(seconds):
+            try:
+                steps = await self._failing.of_listed(query, [p.trace for p in page.fetched], deadline)
+                return dataclasses.replace(page, failing_step=judge.failing_step(query.start, query.end, steps))
+            except AstroError as err:
+                note = f"Failing step: could not be read ({upstream_text(str(err), 160)})."
+        return dataclasses.replace(page, query=dataclasses.replace(query, notes=(*query.notes, note)))
 
     async def _page(self, query: TracesQuery, deadline: float | None) -> TracePage:
         """A page of traces, grouped.
