@@ -259,7 +259,8 @@ async def test_the_failing_step_of_checkout_agents_errors_is_shown_where_the_ser
     if step is None:
         assert shown is None
         assert "Failing step" not in text_of(errors)
-        assert "it gives no" in text_of(errors) and "trace steps" in text_of(errors)
+        assert "it gives no" in text_of(errors)
+        assert "trace steps" in text_of(errors)
     else:
         assert shown["said"].startswith(f"{step} (observation SPAN, model none) failed with TimeoutError in ")
         assert f"Failing step: {step} (observation SPAN" in text_of(errors)

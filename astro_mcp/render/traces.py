@@ -10,8 +10,8 @@ from astro_mcp.analysis.results.traces import TracesAnswer
 from astro_mcp.analysis.steps import StepsPage
 from astro_mcp.analysis.traces import Caps, TracePage
 from astro_mcp.render import steps
-from astro_mcp.render.context import said
 from astro_mcp.render.answer import BOUND, Rendering
+from astro_mcp.render.context import said
 from astro_mcp.render.fence import FENCE_NOTE, fenced
 
 CONTENT_CHARS = 300  # of each input and output, in `redacted` and `truncated` modes

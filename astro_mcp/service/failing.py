@@ -79,8 +79,8 @@ class FailingSteps:
     ) -> tuple[judge.Step, ...] | None:
         """The failing steps of a sample of `listed` (the error traces a traces call found over its window), kept or
         read now; None where the server cannot show them. Raises `AstroError`: none could be read."""
-        key = (query.agent, query.start, query.end)
-        found = await self._kept.get(key, self._up.settings.cache_ttl, lambda: self._read(query.agent, listed, deadline))
+        key, ttl = (query.agent, query.start, query.end), self._up.settings.cache_ttl
+        found = await self._kept.get(key, ttl, lambda: self._read(query.agent, listed, deadline))
         return found.steps
 
     async def _listed_then_read(self, agent: AgentRef, start: datetime, end: datetime, deadline: float) -> Sample:
