@@ -5,12 +5,13 @@ of them needs the onset, and they are small. The failing step needs the worst er
 be read after the metrics, in two round trips (its error traces listed, then a sample's steps read at once:
 `service.failing`).
 
-The one rule on waiting: once the metrics are in, the answer waits for its context `ALLOWANCE` (a fifth) of the
-time the metrics took at most, and never past `SHARE` of the call's budget. The goal is a call at most 1.3x as long
-as the metrics alone; the last tenth is left for the work after the wait (the context judged and attached, which
-`bench context` measures at a few percent). A source not in by then is one note. A failing step not read by then
-is one line under its incident naming the traces call that shows it; the read goes on in the background, and is
-kept for that call and the next metrics call.
+How long the answer waits, one rule (`_cut`), for a call at most 1.3x as long as its metrics alone: what was asked
+beside the metrics costs no round trip after them, and is waited for until it comes (`SHARE` of the call's budget
+at most: what has not come by then is one note). The failing step is read from the moment the metrics are in, and
+waited for until the rest has come or `ALLOWANCE` (a tenth) of the metrics' own time has passed since them,
+whichever is later; the rest of the 1.3x is left for the context's own cost (its requests beside the metrics, and
+the judging and attaching after the wait: `bench context` measures it). A failing step not read by then is one line under its incident naming the traces call that shows it;
+the read goes on in the background, and is kept for that call and the next metrics call.
 """
 
 from __future__ import annotations
@@ -34,12 +35,11 @@ from astro_mcp.service.failing import FailingSteps
 from astro_mcp.service.metrics import MetricsCases
 from astro_mcp.service.upstream import Upstream
 
-ALLOWANCE = 0.2  # of the metrics' own time, the most the answer waits for the context once the metrics are in
+ALLOWANCE = 0.1  # of the metrics' own time, the most the answer waits for the failing step once the rest is in
 SHARE = 0.3  # of the call's budget, the most the context may take in any case
 _KEPT = 256  # explained summaries kept, like the summaries themselves, for the cache's TTL
 SOURCES = ("deploy history", "alerts", "infrastructure events", "restarts", "trace steps")
 _NO_STEPS = "trace steps: not available on this server."
-_LATE = f"no answer in time (an answer waits for its context {ALLOWANCE:.0%} of its metrics' time at most)."
 
 
 class Gathered:
@@ -79,44 +79,49 @@ class ContextCases:
         if not summary.incidents:
             return summary
         cut = cuts[0] if cuts else self._cut(began, deadline)
-        worst = next((i for i in summary.incidents if "error_rate" in i.metrics), None)
+        worst = _worst(summary)
         steps, note, ready = await self._sample(query.agent, worst, cut)
         pending = None if ready else worst
         return _attached(summary, gathered, Stepped(steps, note, pending), self._up.routes.generation())
 
     def _cut(self, began: float, deadline: float) -> float:
-        """The one rule: when the answer stops waiting for its context, for metrics that came in just now."""
+        """The one rule: when the answer stops waiting for the failing step, for metrics that came in just now (and
+        the rest of the context, if later)."""
         now = anyio.current_time()
         return min(deadline, began + self._up.settings.call_budget * SHARE, now + ALLOWANCE * (now - began))
 
     async def _explain(
         self, query: MetricsQuery, compare: Mode, began: float, deadline: float, cuts: list[float]
     ) -> tuple[MetricsSummary, Gathered]:
+        share = self._up.settings.call_budget * SHARE
+        until = min(deadline, began + share)
         gathered = Gathered()
         found: list[MetricsSummary] = []
         failures: list[AstroError] = []
-        waits = anyio.CancelScope(deadline=min(deadline, began + self._up.settings.call_budget * SHARE))
+        waits = anyio.CancelScope(deadline=until)
 
         async def main() -> None:
             try:
-                found.append(await self._metrics.summary(query, compare, deadline=deadline))
+                summary = await self._metrics.summary(query, compare, deadline=deadline)
             except AstroError as err:  # raised below, unwrapped: a task group would wrap it in a group
                 failures.append(err)
                 tg.cancel_scope.cancel()
                 return
-            waits.deadline = self._cut(began, deadline)
-            cuts.append(waits.deadline)
-            if not found[0].incidents:
+            found.append(summary)
+            cuts.append(self._cut(began, deadline))
+            if not summary.incidents:
                 waits.cancel()  # nothing to put the context beside
+            elif (worst := _worst(summary)) is not None:
+                self._failing.start(query.agent, *_window(worst))  # while the rest of the context comes
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(main)
-            tg.start_soon(self._gather, query, gathered, waits, waits.deadline)
+            tg.start_soon(self._gather, query, gathered, waits, until)
         if failures:
             raise failures[0]
         for source in SOURCES[:-1]:
             if not gathered.settled(source):
-                gathered.notes[source] = f"{source}: {_LATE}"
+                gathered.notes[source] = f"{source}: no answer within {share:.3g} s, the context's share of the call."
         return found[0], gathered
 
     async def _gather(self, query: MetricsQuery, gathered: Gathered, waits: anyio.CancelScope, until: float) -> None:
@@ -138,10 +143,8 @@ class ContextCases:
             return [], None, True  # nothing to read
         if not await self._up.around.shows_steps():
             return None, _NO_STEPS, True
-        window = worst.traces_call
-        start, end = datetime.fromisoformat(window.start_time), datetime.fromisoformat(window.end_time)
         try:
-            sample = await self._failing.within(agent, start, end, cut - anyio.current_time())
+            sample = await self._failing.within(agent, *_window(worst), cut - anyio.current_time())
         except AstroError as err:
             return None, f"trace steps: could not be read ({upstream_text(str(err), 160)}).", True
         if sample is None:
@@ -149,6 +152,17 @@ class ContextCases:
         if sample.steps is None:
             return None, _NO_STEPS, True
         return sample.steps, None, True
+
+
+def _worst(summary: MetricsSummary) -> Incident | None:
+    """The incident whose failing step is read: the first (worst) with errors among its signals."""
+    return next((i for i in summary.incidents if "error_rate" in i.metrics), None)
+
+
+def _window(incident: Incident) -> tuple[datetime, datetime]:
+    """The window the incident's traces call reads, and the failing step is kept under: what the model is told."""
+    call = incident.traces_call
+    return datetime.fromisoformat(call.start_time), datetime.fromisoformat(call.end_time)
 
 
 async def _read(

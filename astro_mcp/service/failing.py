@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,9 +52,26 @@ class FailingSteps:
         self._hosts = hosts
         self._kept: SingleFlightCache[Key, Sample] = SingleFlightCache(_KEPT, lambda _: 1)
 
+    def start(self, agent: AgentRef, start: datetime, end: datetime) -> None:
+        """Begin reading the sample over [start, end) in the server's task group, within the call budget, unless it
+        is kept or being read already (or there is no such group: `within` then reads it while it waits)."""
+        if self._hosts:
+            self._kept.start(
+                self._hosts[-1], (agent, start, end), self._up.settings.cache_ttl, self._fetch(agent, start, end)
+            )
+
     async def within(self, agent: AgentRef, start: datetime, end: datetime, seconds: float) -> Sample | None:
         """The sample over [start, end) if it is ready within `seconds`, else None: the read goes on meanwhile
-        (within the call budget) in the server's task group, where there is one. Raises `AstroError`: it failed."""
+        (`start`). Raises `AstroError`: it failed."""
+        self.start(agent, start, end)
+        with anyio.move_on_after(max(0.0, seconds)):
+            return await self._kept.get(
+                (agent, start, end), self._up.settings.cache_ttl, self._fetch(agent, start, end)
+            )
+        return None
+
+    def _fetch(self, agent: AgentRef, start: datetime, end: datetime) -> Callable[[], Awaitable[Sample]]:
+        """The read of a sample, by the call budget from now."""
         deadline = anyio.current_time() + self._up.settings.call_budget
 
         async def fetch() -> Sample:
@@ -67,12 +84,7 @@ class FailingSteps:
                 logger.info("the failing step of %s could not be read: %s", agent, err)
                 raise
 
-        key, ttl = (agent, start, end), self._up.settings.cache_ttl
-        if self._hosts:
-            self._kept.start(self._hosts[-1], key, ttl, fetch)
-        with anyio.move_on_after(max(0.0, seconds)):
-            return await self._kept.get(key, ttl, fetch)
-        return None
+        return fetch
 
     async def of_listed(
         self, query: TracesQuery, listed: Sequence[Trace], deadline: float | None

@@ -44,14 +44,18 @@ class TraceCases:
         same window, or read now, `_STEP_SHARE` of the budget at most), or a note that says why it has none."""
         query = page.query
         seconds = self._up.settings.call_budget * _STEP_SHARE
-        note = f"Failing step: no answer within {seconds:.3g} s; the list stands without it."
+        note: str | None = f"Failing step: no answer within {seconds:.3g} s; the list stands without it."
+        step = None
         with anyio.move_on_after(seconds):
             try:
                 steps = await self._failing.of_listed(query, [p.trace for p in page.fetched], deadline)
-                return dataclasses.replace(page, failing_step=judge.failing_step(query.start, query.end, steps))
+                step, note = judge.failing_step(query.start, query.end, steps), None
             except AstroError as err:
                 note = f"Failing step: could not be read ({upstream_text(str(err), 160)})."
-        return dataclasses.replace(page, query=dataclasses.replace(query, notes=(*query.notes, note)))
+        # The line on which server answered, said again: reading the steps may have taught it more.
+        said = [self._up.routes.generation() if n.startswith("Server: ") else n for n in query.notes]
+        query = dataclasses.replace(query, notes=(*said, *([note] if note else [])))
+        return dataclasses.replace(page, query=query, failing_step=step)
 
     async def _page(self, query: TracesQuery, deadline: float | None) -> TracePage:
         """A page of traces, grouped.
