@@ -10,8 +10,9 @@ beside the metrics costs no round trip after them, and is waited for until it co
 at most: what has not come by then is one note). The failing step is read from the moment the metrics are in, and
 waited for until the rest has come or `ALLOWANCE` (a tenth) of the metrics' own time has passed since them,
 whichever is later; the rest of the 1.3x is left for the context's own cost (its requests beside the metrics, and
-the judging and attaching after the wait: `bench context` measures it). A failing step not read by then is one line under its incident naming the traces call that shows it;
-the read goes on in the background, and is kept for that call and the next metrics call.
+the judging and attaching after the wait: `bench context` measures it). A failing step not read by then is one
+line under its incident naming the traces call that shows it; the read goes on in the background, and is kept
+for that call and the next metrics call.
 """
 
 from __future__ import annotations
