@@ -9,7 +9,8 @@ server's limits), bodies (hostile answer bodies, the server's peak memory and `/
 deadline (a 500-agent overview with 50 agents hanging, the call's time against its budget), detect (the
 detection engine on 43,200 buckets, and the most recent data's cost to a call), cost (what the cost figures
 add to the overview and to one agent's metrics, in time and requests), context (what an incident's deploys,
-alerts, events and failing step add to get_agent_metrics). Default: all.
+alerts, events and failing step add to get_agent_metrics, and the worst rows' context to the overview).
+Default: all.
 `bench/common.py` holds what they share.
 Each prints medians (and percentiles) with ratios against a baseline measured in the same run.
 """

@@ -3,11 +3,14 @@ adds to get_agent_metrics, against a simulator that delays every answer by 50 ms
 
 The same use case with its context (what the tool calls) and without it (the summary alone, as before), in
 turns, in the same run; each call's upstream requests counted, those it left running included. The answer
-waits for the failing step 30% of its metrics' time at most (`service.context.ALLOWANCE`); the read goes on
+waits for the failing step a tenth of its metrics' time at most (`service.context.ALLOWANCE`); the read goes on
 in a task group that stands for the server's lifespan, and the time until it ends ("failing step ready") is
 shown beside the answer's. billing-agent has one incident (ongoing): the budget is 1.3x. checkout-agent (two
 incidents, one onset), support-bot (a spike that is over) and weather-agent (healthy: no incident, so no
 failing step to read) are shown beside it.
+
+Then the overview: the same use case with its worst rows' context (what the tool calls) and without it (the
+rows alone, as before), in turns, for the `zoo` account (ten agents, one situation each).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import anyio
 import anyio.abc
 from pydantic import SecretStr
 
+from astro_mcp.analysis.results.overview import AccountOverview
 from astro_mcp.config import Settings
 from astro_mcp.domain import MetricsQuery
 from astro_mcp.service import Service
+from astro_mcp.service.fleet import FleetCases
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.serve import serve_simulator
 from bench.common import out
@@ -31,6 +36,7 @@ from bench.common import out
 DELAY_MS = 50.0
 BUDGET = 1.3
 AGENTS = ("billing-agent", "checkout-agent", "support-bot", "weather-agent")
+ACCOUNT = "zoo"
 Timed = tuple[float, float, int]  # the answer's time, the time until what it started has ended, requests
 
 
@@ -107,6 +113,54 @@ async def context(runs: int = 15) -> None:
     first = rows[0][2]
     ratio = _median(first["with"], 0) / _median(first["without"], 0)
     out(f"Budget {BUDGET}x for {rows[0][0]} (one incident): {'within' if ratio <= BUDGET else 'OVER'}.")
+    out()
+    await overview_context(runs)
+
+
+async def _as_it_was(self: FleetCases, o: AccountOverview, *_: object) -> AccountOverview:
+    return o
+
+
+async def overview_context(runs: int) -> None:
+    """The overview of `ACCOUNT` with its worst rows' context and without it, in turns, against the same delay."""
+    simulator = Simulator(latency_ms=DELAY_MS)
+    async with serve_simulator(simulator) as url:
+        settings = Settings(api_url=url, access_token=SecretStr(DEMO_TOKEN), cache_ttl=0, live_cache_ttl=0)
+        service = Service(settings, lambda: datetime.now(UTC))
+        window, _, _ = service.read.overview_page(ACCOUNT, None, None, None)
+        found: list[AccountOverview] = []
+
+        async def explained() -> float:
+            started = time.perf_counter()
+            found.append(await service.fleet.overview(window, anyio.current_time() + settings.call_budget))
+            return time.perf_counter() - started
+
+        async def plain() -> float:
+            explain = FleetCases._explained
+            FleetCases._explained = _as_it_was  # type: ignore[method-assign,assignment]
+            started = time.perf_counter()
+            try:
+                await service.fleet.overview(window, anyio.current_time() + settings.call_budget)
+            finally:
+                FleetCases._explained = explain  # type: ignore[method-assign]
+            return time.perf_counter() - started
+
+        await explained()  # warm-up: connections, the route map, /me and the deployments (kept a minute, as in use)
+        timings: dict[str, list[Timed]] = {"without": [], "with": []}
+        for _ in range(runs):
+            timings["without"].append(await _timed(simulator, plain))
+            timings["with"].append(await _timed(simulator, explained))
+        await service.aclose()
+    explained_rows = sum(r.context is not None for r in found[-1].agents)
+    alone, both = (_median(timings[k], 0) * 1000 for k in ("without", "with"))
+    asked = [_median(timings[k], 2) for k in ("without", "with")]
+    out(f"## The overview's worst rows with their context, {DELAY_MS:.0f} ms per API call ({runs} calls each, median)")
+    out("| account | agents | rows with context | rows alone | with their context | ratio | requests alone → with |")
+    out("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    out(
+        f"| {ACCOUNT} | {len(found[-1].agents)} | {explained_rows} | {alone:.1f} ms | {both:.1f} ms | "
+        f"{both / alone:.2f}x | {asked[0]:g} → {asked[1]:g} |"
+    )
     out()
 
 

@@ -1,12 +1,13 @@
-"""Print the "why did checkout-agent break?" exchange of docs/tools.md: one get_agent_metrics call, then one
-get_agent_traces call with the error incident's traces_call, as a model makes them.
+"""Print the "why did checkout-agent break?" exchange of docs/tools.md: the account's overview (the agents that
+need attention, with what happened around their onset), one get_agent_metrics call, then one get_agent_traces
+call with the error incident's traces_call, as a model makes them.
 
     uv run python scripts/why_exchange.py
 
 The simulator runs on loopback with its clock stopped at 2026-11-25 09:52:30 UTC (its incidents are placed
 relative to 09:00), and the server is called through a real MCP client. Printed: the arguments of each call,
-and the lines of each answer a model reads for the question (the incident, its cost and context; the error
-traces' groups and failing step, without the traces themselves).
+and the lines of each answer a model reads for the question (the rows needing attention; the incident, its cost
+and context; the error traces' groups and failing step, without the traces themselves).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ async def main() -> None:
     async with serve_simulator(Simulator(anchor=ANCHOR, clock=lambda: NOW)) as url:
         settings = Settings(api_url=url, access_token=SecretStr(DEMO_TOKEN))
         async with Client(create_server(settings, clock=lambda: NOW)) as client:
+            account = {"account": AGENT["account"]}
+            rows = text(await client.call_tool("get_account_overview", account)).split("\n\n")[1]
+            said("get_account_overview", account, rows.split("The others:")[0].splitlines())
             metrics = await client.call_tool("get_agent_metrics", AGENT)
             answer = text(metrics).splitlines()
             start = next(i for i, line in enumerate(answer) if line.startswith("Incidents"))

@@ -332,3 +332,30 @@ def test_evidence_is_ranked_by_plausibility_over_distance_from_the_onset_and_kep
     assert judge.relative(-2) == "2 minutes before the onset"
     assert judge.relative(0) == "at the onset"
     assert judge.relative(61) == "1 hour 1 minute after the onset"
+
+
+async def test_the_context_of_several_windows_of_one_agent_is_asked_once_while_fresh(
+    settings: Settings, simulator: Simulator
+) -> None:
+    windows = ("now-24h", "now-6h", "now-7d")
+    async with Client(server_at_now(settings)) as client:
+        for start in windows:
+            result = await client.call_tool(
+                "get_agent_metrics", {"account": "astro-team", "name": "checkout-agent", "start_time": start}
+            )
+            assert "build-7f3c9a1" in text_of(result), start  # each window still shows the deploy
+    for leaf in ("history", "alerts", "events", "runtime"):
+        assert len(simulator.requests_to(leaf)) == 1, leaf
+    assert len(simulator.requests_to("metrics")) >= len(windows)  # the windows themselves were each read
+
+
+async def test_the_context_is_asked_again_once_the_live_cache_has_expired(
+    settings: Settings, simulator: Simulator
+) -> None:
+    async with Client(server_at_now(settings, live_cache_ttl=0.0)) as client:
+        for start in ("now-24h", "now-6h"):
+            await client.call_tool(
+                "get_agent_metrics", {"account": "astro-team", "name": "checkout-agent", "start_time": start}
+            )
+    for leaf in ("history", "alerts", "events", "runtime"):
+        assert len(simulator.requests_to(leaf)) == 2, leaf

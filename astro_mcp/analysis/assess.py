@@ -17,8 +17,9 @@ from datetime import datetime
 
 from astro_mcp.analysis.baseline import HOUR, learn
 from astro_mcp.analysis.detect import Diagnosis, diagnose
-from astro_mcp.analysis.episode import LONG, Finding, Kind
+from astro_mcp.analysis.episode import LONG, Finding
 from astro_mcp.analysis.grid import Series, lay_on_grid
+from astro_mcp.analysis.results.metrics import Kind
 from astro_mcp.domain import Bucket
 
 View = tuple[Sequence[Bucket], int, datetime]  # buckets as the API sent them, their minutes, where they begin

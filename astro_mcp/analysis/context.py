@@ -5,12 +5,14 @@ the onset to 15 minutes after the incident ended; an alert firing or pending sin
 the incident lasts. Items are ranked by how plausible their kind is as a trigger, divided by how far they
 are from the onset (half an hour away halves it). Nothing here says "caused": each item is evidence.
 The failing step is the step most sampled error traces of the incident failed in, with its message.
+An overview row's context is the same judgement said briefly: fewer items, no clock times (the row's headline
+has the onset), no text of the platform's own beyond the names (get_agent_metrics quotes it).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +21,7 @@ from astro_mcp.analysis.results.context import Evidence, EvidenceKind, IncidentC
 from astro_mcp.analysis.results.metrics import Incident
 from astro_mcp.redaction import upstream_text
 
+NOT_SERVED = "not available on this server"
 BEFORE = timedelta(hours=1)  # how long before the onset a deploy, an event or an alert may still be related
 AFTER = timedelta(minutes=15)  # and after the incident ended
 HALF = 30.0  # minutes from the onset at which an item's plausibility is halved
@@ -96,12 +99,20 @@ def _name(text: str | None, default: str = "(unnamed)") -> str:
 
 
 def _item(
-    kind: EvidenceKind, at: datetime | None, onset: datetime, said: str, upstream: str | None = None, word: str = "at"
+    kind: EvidenceKind,
+    at: datetime | None,
+    onset: datetime,
+    said: str,
+    upstream: str | None = None,
+    word: str = "at",
+    brief: bool = False,
 ) -> tuple[float, Evidence]:
     minutes = None if at is None else round((at - onset).total_seconds() / 60)
-    when = "" if at is None or minutes is None else f" {word} {fmt.when(at)}, {relative(minutes)}"
+    when = ""
+    if at is not None and minutes is not None:
+        when = f", {relative(minutes)}" if brief else f" {word} {fmt.when(at)}, {relative(minutes)}"
     score = _PLAUSIBLE[kind] / (1 + (HALF if minutes is None else abs(minutes)) / HALF)
-    text = upstream_text(upstream) if upstream else None
+    text = upstream_text(upstream) if upstream and not brief else None
     return score, Evidence(kind=kind, at=at, minutes_from_onset=minutes, said=said + when, upstream=text)
 
 
@@ -110,27 +121,33 @@ def _near(at: datetime | None, onset: datetime, until: datetime) -> bool:
 
 
 def context_of(
-    incident: Incident, now: datetime, known: Known, limit: int = 5, *, pending: bool = False
+    incident: Incident,
+    now: datetime,
+    known: Known,
+    limit: int = 5,
+    *,
+    brief: bool = False,
+    pending: bool = False,
 ) -> IncidentContext:
     """The evidence around `incident` (ongoing ones last until `now`), most likely related first, at most `limit`;
-    `pending`: its failing step is still being read."""
+    `brief`: said for an overview row; `pending`: its failing step is still being read."""
     onset, until = incident.start, incident.end or now
     found: list[tuple[float, Evidence]] = []
     for d in known.deploys or ():
         if _near(d.at, onset, until):
             build = _name(d.build_id, "an unnamed build")
             said = f"rollback to {build}" if d.rollback else f"deploy of {build}"
-            found.append(_item("rollback" if d.rollback else "deploy", d.at, onset, said))
+            found.append(_item("rollback" if d.rollback else "deploy", d.at, onset, said, brief=brief))
     for a in known.alerts or ():
         if a.since is None or onset - BEFORE <= a.since <= until:
             said = f"alert {_name(a.name)} ({a.severity or 'severity unknown'}), {a.state}"
-            found.append(_item("alert", a.since, onset, said, a.title, "since"))
+            found.append(_item("alert", a.since, onset, said, a.title, "since", brief))
     for e in known.events or ():
         if _near(e.at, onset, until):
             count = f" ×{e.count}" if e.count and e.count > 1 else ""
             said = f"infrastructure event {_name(e.reason)}{count} ({e.severity or 'severity unknown'})"
             guidance = f" Guidance: {e.guidance}" if e.guidance else ""
-            found.append(_item("event", e.at, onset, said, f"{e.message or ''}{guidance}".strip() or None))
+            found.append(_item("event", e.at, onset, said, f"{e.message or ''}{guidance}".strip() or None, brief=brief))
     if known.restarts is not None and known.restarts[0] > 0:
         restarts, reason = known.restarts
         last = f", the last ended by {_name(reason)}" if reason else ""
@@ -159,3 +176,26 @@ def failing_step(start: datetime, until: datetime, steps: Sequence[Step] | None)
     )
     upstream = upstream_text(message) if message else None
     return Evidence(kind="failing_step", at=None, minutes_from_onset=None, said=said, upstream=upstream)
+
+
+def notes_of(reasons: Mapping[str, str], sources: Sequence[str]) -> list[str]:
+    """One note for each source not read, in `sources`' order: 'alerts: not available on this server.'"""
+    return [f"{source}: {reasons[source]}." for source in sources if source in reasons]
+
+
+def fleet_notes(reasons: Mapping[str, Mapping[str, str]], sources: Sequence[str]) -> list[str]:
+    """The notes of several agents' contexts (agent -> source -> why it was not read), each said once: what the
+    server does not have in one line, then each other reason with the sources and the agents it concerns."""
+    missing = [s for s in sources if any(by_source.get(s) == NOT_SERVED for by_source in reasons.values())]
+    agents: dict[tuple[str, str], list[str]] = {}  # (reason, source) -> agents
+    for agent, by_source in reasons.items():
+        for source in sources:
+            reason = by_source.get(source)
+            if reason is not None and reason != NOT_SERVED:
+                agents.setdefault((reason, source), []).append(agent)
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # (reason, agents) -> sources
+    for (reason, source), names in agents.items():
+        grouped.setdefault((reason, tuple(names)), []).append(source)
+    said = [f"{', '.join(found)} of {', '.join(names)}: {reason}." for (reason, names), found in grouped.items()]
+    lacking = [f"{', '.join(missing)}: {NOT_SERVED}."] if missing else []
+    return lacking + said

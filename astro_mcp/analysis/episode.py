@@ -12,16 +12,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 from astro_mcp.analysis.baseline import Column, Level, Signal
 from astro_mcp.analysis.changepoint import drift
 from astro_mcp.analysis.grid import Series
-from astro_mcp.analysis.results.metrics import MIN_TRACES
+from astro_mcp.analysis.results.metrics import MIN_TRACES, Kind, State
 from astro_mcp.analysis.robust import upper_z
-
-Kind = Literal["spike", "regression", "drift", "flapping", "silence", "recovered"]
-State = Literal["ongoing", "over", "recurring"]
 
 RISE = 1.3  # a mean must be this many times its typical value to matter
 ELEVATED = 2.0  # a period's z-score that starts or extends a run

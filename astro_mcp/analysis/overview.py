@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from astro_mcp import formats as fmt
-from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.analysis.results.context import IncidentContext
+from astro_mcp.analysis.results.metrics import Incident, MetricsSummary
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow, RowStatus
 
 # Worst first: what needs a person now (an outage first), then what could not be read, then the rest;
@@ -30,6 +31,12 @@ NEEDS_ATTENTION = frozenset({"outage", "incident", "failed", "degraded", "no_tra
 _KIND_RANK = {"silence": 0, "regression": 1, "spike": 2, "flapping": 3, "drift": 4, "recovered": 5}
 
 ROW_CHARS = 200  # one agent's line of text, at most
+# The context of a page's rows (what the platform knew around the onset) is read for the first CONTEXT_ROWS
+# agents that need attention and have an incident among its first CONTEXT_WITHIN rows (fewer than a page ever
+# shows), CONTEXT_ITEMS items each: the worst agents when the rows are worst first.
+CONTEXT_ROWS = 3
+CONTEXT_WITHIN = 8
+CONTEXT_ITEMS = 2
 HEAD_CHARS = 1_600  # everything but the rows: heading, notes, the count of rows left out, the hint
 
 
@@ -55,11 +62,21 @@ def row_of(name: str, summary: MetricsSummary, deployment_status: str | None) ->
             return row.model_copy(update={"status": "no_traffic", "headline": "Deployment stopped; no traces."})
         reason = f"deployed ({deployment_status or 'status unknown'}) but served no traces in the window"
         return row.model_copy(update={"status": "no_traffic", "headline": _sentence(reason), "reason": reason})
-    kind = s.incidents[0].kind if s.incidents else None
+    lead = leading(s)
+    kind = lead.kind if lead is not None else None
     if s.status in NEEDS_ATTENTION:
         update = {"status": s.status, "headline": s.headline, "reason": s.headline.rstrip("."), "kind": kind}
         return row.model_copy(update=update)
     return row.model_copy(update={"status": s.status, "headline": s.headline, "kind": kind})
+
+
+def leading(summary: MetricsSummary) -> Incident | None:
+    """The incident the summary's headline names (the one that sets its status), else the first listed; None
+    without any. The headline quotes that incident's own headline first."""
+    said = summary.headline
+    return next((i for i in summary.incidents if said.startswith(i.headline.removesuffix("."))), None) or next(
+        iter(summary.incidents), None
+    )
 
 
 def failed_row(name: str, error: str) -> AgentRow:
@@ -86,6 +103,19 @@ def overview(window: OverviewWindow, account: str, rows: Sequence[AgentRow], not
         more_agents=0,
         notes=list(notes),
     )
+
+
+def needing_context(o: AccountOverview, offset: int, with_onset: Collection[str]) -> list[str]:
+    """The agents whose context the page from `offset` shows: among its first rows, the first few that need
+    attention and whose incident (in `with_onset`) has an onset to look around."""
+    page = o.agents[offset : offset + CONTEXT_WITHIN]
+    return [r.name for r in page if r.status in NEEDS_ATTENTION and r.name in with_onset][:CONTEXT_ROWS]
+
+
+def with_context(o: AccountOverview, contexts: Mapping[str, IncidentContext], notes: Sequence[str]) -> AccountOverview:
+    """`o` with each agent's context on its row, and `notes` as its notes."""
+    rows = [r.model_copy(update={"context": contexts[r.name]}) if r.name in contexts else r for r in o.agents]
+    return o.model_copy(update={"agents": rows, "notes": list(notes)})
 
 
 def by_status(rows: Sequence[AgentRow]) -> dict[str, int]:

@@ -19,6 +19,7 @@ import httpx2
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from astro_mcp import __version__
+from astro_mcp.api.tls import tls_context
 from astro_mcp.domain import Received
 from astro_mcp.errors import AstroError, InvalidResponseError, RequestTimeoutError, SignInServiceError
 from astro_mcp.redaction import remember, remember_url, shown_url, upstream_text
@@ -142,6 +143,7 @@ class WorkOS:
                 headers={"User-Agent": f"astro-mcp/{__version__}", "Accept": "application/json"},
                 timeout=httpx2.Timeout(self._timeout, connect=min(5.0, self._timeout)),
                 follow_redirects=False,
+                verify=tls_context(),
                 transport=self._transport,
             )
         try:

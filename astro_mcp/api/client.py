@@ -25,6 +25,7 @@ from astro_mcp.api import bounded
 from astro_mcp.api.bounded import Shape
 from astro_mcp.api.credentials import TokenSource
 from astro_mcp.api.retry import parse_retry_after, within_budget
+from astro_mcp.api.tls import tls_context
 from astro_mcp.api.wire import ErrorBody
 from astro_mcp.config import Settings
 from astro_mcp.errors import (
@@ -71,8 +72,8 @@ class AstroClient:
         remember_url(settings.api_url)
 
     def _client(self) -> httpx2.AsyncClient:
-        # Created on first use: building the TLS context costs tens of milliseconds that the
-        # server's start-up (the `initialize` answer) should not pay.
+        # Created on first use: building the TLS context (`tls_context`, once per process) costs tens of
+        # milliseconds that the server's start-up (the `initialize` answer) should not pay.
         if self._http is None:
             s = self._settings
             self._http = httpx2.AsyncClient(
@@ -85,6 +86,7 @@ class AstroClient:
                     keepalive_expiry=30,
                 ),
                 follow_redirects=False,
+                verify=tls_context(),
                 transport=self._transport,
             )
         return self._http

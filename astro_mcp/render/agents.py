@@ -72,7 +72,9 @@ def _agents_or_none(account: FleetAccount) -> list[FleetAgent | None]:
 def _regrouped(rows: list[Row]) -> list[FleetAccount]:
     accounts: dict[str, FleetAccount] = {}
     for account, agent in rows:
-        page = accounts.setdefault(account.name, account.model_copy(update={"agents": []}))
+        page = accounts.get(account.name)
+        if page is None:  # copied once per account, not once per row
+            page = accounts[account.name] = account.model_copy(update={"agents": []})
         if agent is not None:
             page.agents.append(agent)
     return list(accounts.values())

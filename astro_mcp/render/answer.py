@@ -93,16 +93,16 @@ def fitted(rendering: Rendering[R, M], result: R) -> Answer:
 def fitting(rendering: Rendering[R, M], result: R) -> Answer:
     """The richest version of `result` whose answer fits `BOUND`; the smallest one if none does.
 
-    After the first, a version whose structured content alone, as it is before `for_model`, is over the
-    bound is passed over unanswered: making it inert escapes characters (longer) and cuts strings of over
-    12,000 characters (still over); only a masked secret, which no answer should hold, could shorten it. Of
-    a page of 3,000 agents, the first versions tried are all of that kind, and answering each cost as much
-    as the rest of the call. (Most answers fit in their first version, which is not checked twice.)
+    A version whose structured content alone, as it is before `for_model`, is over the bound is passed over
+    unanswered: making it inert escapes characters (longer) and cuts strings of over 12,000 characters
+    (still over); only a masked secret, which no answer should hold, could shorten it. Of a page of 3,000
+    agents, or of 500 rows of an overview, the first versions tried are all of that kind, and answering each
+    cost as much as the rest of the call; checking one that fits costs a tenth of answering it.
     """
     answer: Answer | None = None
     version: M | None = None
-    for tried, version in enumerate(rendering.versions(result)):
-        too_long = tried > 0 and len(version.model_dump_json()) > BOUND
+    for version in rendering.versions(result):
+        too_long = len(version.model_dump_json()) > BOUND
         answer = None if too_long else rendering.answer(version)
         if answer is not None and answer.size <= BOUND:
             return answer

@@ -36,9 +36,21 @@ def lines(context: IncidentContext | None, call: TracesCall) -> list[str]:
     return found
 
 
+def brief(context: IncidentContext | None) -> list[str]:
+    """An overview row's context, on one line under the row: its items, most likely first."""
+    if context is None or not context.likely_related:
+        return []
+    more = f" (and {context.more} more)" if context.more else ""
+    return [f"  Likely related: {'; '.join(_quoted(e) for e in context.likely_related)}{more}."]
+
+
 def said(e: Evidence) -> str:
     """A piece of evidence in one line, the platform's own text fenced."""
-    return f"{e.said}: {fenced(e.upstream)}" if e.upstream else f"{e.said}."
+    return _quoted(e) if e.upstream else f"{e.said}."
+
+
+def _quoted(e: Evidence) -> str:
+    return f"{e.said}: {fenced(e.upstream)}" if e.upstream else e.said
 
 
 def lighter(summary: MetricsSummary) -> Iterator[MetricsSummary]:

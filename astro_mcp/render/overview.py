@@ -12,6 +12,7 @@ from astro_mcp import formats as fmt
 from astro_mcp.analysis.overview import HEAD_CHARS, NEEDS_ATTENTION, ROW_CHARS, by_status, counts
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow
 from astro_mcp.domain import rfc3339
+from astro_mcp.render import context
 from astro_mcp.render.answer import Rendering
 from astro_mcp.render.pages import Paged, page_lengths
 
@@ -38,9 +39,8 @@ def render(o: AccountOverview) -> str:
         *([o.cost_note] if o.cost_note is not None else []),
         *(f"Note: {note}" for note in o.notes),
     ]
-    head = [_cut(line, HEAD_CHARS // 5) for line in head[:5]]  # leaves room for the lines below
     shown = o.agents
-    lines = [*head, ""]
+    lines = [*_within(head, HEAD_CHARS), ""]
     order = _ORDER.get(o.sort, f"by {o.sort.replace('_', ' ')}, highest first")
     if o.offset:
         lines.append(f"Agents {o.offset + 1:,}–{o.offset + len(shown):,}, {order}:")
@@ -49,11 +49,11 @@ def render(o: AccountOverview) -> str:
     attention = [r for r in shown if r.status in NEEDS_ATTENTION and r.reason is not None and o.sort == "attention"]
     if attention:
         lines.append("Needs attention, worst first:")
-        lines += [_row(r) for r in attention]
+        lines += [line for r in attention for line in (_row(r), *context.brief(r.context))]
     rest = [r for r in shown if r not in attention]
     if rest and o.sort == "attention":
         lines.append("The others:" if attention else "Agents:")
-    lines += [_row(r) for r in rest]
+    lines += [line for r in rest for line in (_row(r), *context.brief(r.context))]
     if o.next_cursor is not None:
         lines.append(f"... and {o.more_agents:,} more: {counts(o.more_by_status)}.")
         lines.append(f"Next page: get_account_overview(account='{o.account}', cursor='{o.next_cursor}').")
@@ -83,6 +83,17 @@ def _row(r: AgentRow) -> str:
         said = r.headline
     body = f"{_MARK[r.status]} {r.name} [{r.status.replace('_', ' ')}] {said}".rstrip()
     return _cut(f"{body} | {', '.join(figures)}" if figures else body, ROW_CHARS)
+
+
+def _within(lines: list[str], limit: int) -> list[str]:
+    """The first of `lines`, each cut at a fifth of `limit`, as long as they take `limit` characters at most
+    together: that leaves room for the rows."""
+    kept: list[str] = []
+    for line in (_cut(line, limit // 5) for line in lines):
+        if sum(len(k) + 1 for k in kept) + len(line) > limit:
+            break
+        kept.append(line)
+    return kept
 
 
 def _cut(line: str, limit: int) -> str:

@@ -59,7 +59,7 @@ def compact_output(schema: dict[str, Any], depth: int | None = None) -> dict[str
     def walk(node: Any, levels: int | None) -> Any:
         if not isinstance(node, dict):
             return node
-        node = {k: v for k, v in node.items() if not (k in _NOT_FOR_CLIENTS and not isinstance(v, dict))}
+        node = {k: v for k, v in node.items() if k not in _NOT_FOR_CLIENTS}  # a node's keys are keywords
         if "anyOf" in node:
             branches = [walk(b, levels) for b in node["anyOf"]]
             simple = [b for b in branches if set(b) == {"type"} and isinstance(b["type"], str)]

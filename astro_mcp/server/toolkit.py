@@ -7,9 +7,10 @@ gives the tool its output schema.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, cast
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -30,10 +31,10 @@ class CheckedTool(Tool):
 
     @cached_property
     def output_schema(self) -> dict[str, Any] | None:
-        """The output model's schema, made when the tools are first listed (pydantic takes tens of ms for four)."""
+        """The output model's schema, made when the tools are first listed (a copy: each server may change its own)."""
         if self.rendering is None:
             return None
-        return compact_output(self.rendering.model.model_json_schema(), self.schema_depth)
+        return copy.deepcopy(_output_schema(self.rendering, self.schema_depth))
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         try:
@@ -48,6 +49,13 @@ class CheckedTool(Tool):
         return CallToolResult(
             content=[TextContent(type="text", text=answer.text)], structured_content=answer.structured
         )
+
+
+@cache
+def _output_schema(rendering: Rendering[Any, Any], depth: int | None) -> dict[str, Any]:
+    """The compact schema of a rendering's model, made once per process: pydantic takes tens of ms for four, and
+    a process may make a server per session."""
+    return compact_output(rendering.model.model_json_schema(), depth)
 
 
 def tool(

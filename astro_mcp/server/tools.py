@@ -99,21 +99,22 @@ async def get_account_overview(
     """How every agent of an Astro account is doing, in one call: start here for "how are my agents doing?".
 
     One row per deployed agent, worst first: status, traces, error rate, mean latency, cost, the change
-    against the window before, and one line on why it needs attention; the account's cost. An agent
-    whose metrics could not be read is a row that says why. sort='cost': the costliest first. Default
-    window: the last 24 hours, from a whole hour. Then call get_agent_metrics, with the window the
-    answer gives, for an agent that needs attention. Page with cursor=next_cursor.
+    against the window before, and one line on why it needs attention; the account's cost. An
+    unreadable agent gets a row saying why. sort='cost': the costliest first. Default window: the
+    last 24 hours, from a whole hour. Then call get_agent_metrics, with the answer's window, for an
+    agent that needs attention. Page with cursor=next_cursor.
     """
     async with answering(ctx, account) as (service, deadline):
         window, page, order = service.read.overview_page(account, start_time, end_time, cursor, sort)
-        return Paged(await service.fleet.overview(window, deadline, order), page)
+        return Paged(await service.fleet.overview(window, deadline, order, page.offset), page)
 
 
 def tools() -> list[Tool]:
     """Every tool the server offers, in the order a model should reach for them, each with its rendering."""
     return [
         tool(list_agents, "List my agents", FLEET),
-        tool(get_account_overview, "Account overview", OVERVIEW, VIEW_META),
+        # A row's context is an object in the schema, as get_agent_metrics's incidents are: the text says it.
+        tool(get_account_overview, "Account overview", OVERVIEW, VIEW_META, schema_depth=2),
         # Their nested parts (incidents, comparison, each trace...) are objects in the schema: the text says them.
         tool(get_agent_metrics, "Get agent metrics", METRICS, VIEW_META, schema_depth=1),
         tool(get_agent_traces, "Get agent traces", TRACES, schema_depth=1),

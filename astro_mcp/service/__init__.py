@@ -4,7 +4,8 @@ small object per tool family. Nothing here renders text: a use case returns a re
     service.read         Arguments: what a model sends, read into checked queries (one clock reading each)
     service.metrics      MetricsCases: one agent's summary, the raw buckets, an overview row
     service.context      ContextCases: get_agent_metrics, each incident with what the platform knew around it
-    service.fleet        FleetCases: the accounts and their agents, the account overview
+    service.nearby       what the platform knew around one agent, read by a deadline (metrics and overview)
+    service.fleet        FleetCases: the accounts and their agents, the account overview (its worst rows' context)
     service.traces       TraceCases: a page of one agent's traces
     service.completions  Completions: account and agent names while a user types
     service.signin       SignIn: the device flow a call without a usable login starts, finished in the background

@@ -1,9 +1,10 @@
-"""The fleet: the user's accounts and their agents, and all of an account's agents at once."""
+"""The fleet: the user's accounts and their agents, and all of an account's agents at once, the worst few with
+what the platform knew around the onset of their incident."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -12,17 +13,28 @@ import anyio
 from astro_mcp import progress
 from astro_mcp.advice import brief
 from astro_mcp.analysis.compare import on_bucket_grid
+from astro_mcp.analysis.context import context_of, fleet_notes
 from astro_mcp.analysis.cost import Ledger, costed, priced
 from astro_mcp.analysis.fleet import fleet_of, merge_agents
 from astro_mcp.analysis.ordering import in_order
-from astro_mcp.analysis.overview import failed_row, not_deployed_row, overview, row_of
+from astro_mcp.analysis.overview import (
+    CONTEXT_ITEMS,
+    failed_row,
+    leading,
+    needing_context,
+    not_deployed_row,
+    overview,
+    row_of,
+    with_context,
+)
 from astro_mcp.analysis.results.fleet import Fleet, FleetAccount, FleetAgent
-from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.analysis.results.metrics import Incident, MetricsSummary
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow, Sort
 from astro_mcp.api.wire import MeAccount
-from astro_mcp.domain import MetricsQuery
+from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.errors import AstroError, RequestTimeoutError
 from astro_mcp.query.slugs import checked_agent
+from astro_mcp.service import nearby
 from astro_mcp.service.metrics import MetricsCases
 from astro_mcp.service.upstream import Upstream
 
@@ -77,10 +89,11 @@ class FleetCases:
         return FleetAccount(name=a.name, type=a.type, role=a.role, agents=agents)
 
     async def overview(
-        self, window: MetricsQuery, deadline: float | None = None, sort: Sort = "attention"
+        self, window: MetricsQuery, deadline: float | None = None, sort: Sort = "attention", offset: int = 0
     ) -> AccountOverview:
         """Every agent of the window's account, fetched concurrently (bounded), with the account's costs beside them
-        (one request), in `sort` order; raises `AstroError`.
+        (one request), in `sort` order, the first few needing attention on the page from `offset` with their
+        context; raises `AstroError`.
 
         One agent's failure is its row; only a failure to list the account's agents fails the whole call. By
         `deadline` (`anyio`'s clock), the rows that are done are answered and the others say "timed out".
@@ -135,7 +148,34 @@ class FleetCases:
         rows = [row_of(r.name, *with_cost[r.name]) if r.name in with_cost else r for r in rows]
         notes = [*base.notes, *([PER_DEPLOYMENT_NOTE] if uncounted else []), self._up.routes.generation()]
         result = overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
-        return in_order(priced(result, ledger, [s for s, _ in with_cost.values()]), sort)
+        result = in_order(priced(result, ledger, [s for s, _ in with_cost.values()]), sort)
+        onsets = {name: lead for name, (s, _) in summaries.items() if (lead := leading(s)) is not None}
+        return await self._explained(result, onsets, offset, deadline)
+
+    async def _explained(
+        self, o: AccountOverview, onsets: Mapping[str, Incident], offset: int, deadline: float | None
+    ) -> AccountOverview:
+        """`o` with the context of the rows `needing_context` picks (their incident in `onsets`): each agent's four
+        sources at once, every request under the fan-out bound, by the context's share of the call's budget.
+        What could not be read is said once for the whole overview, in its notes."""
+        chosen = needing_context(o, offset, onsets)
+        if not chosen:
+            return o
+        until, seconds = nearby.share_of(self._up.settings, deadline)
+        await progress.step(f"reading what happened around the onsets of {', '.join(chosen)}")
+        gathered = {name: nearby.Gathered() for name in chosen}
+        async with anyio.create_task_group() as tg:
+            for name in chosen:
+                agent = AgentRef(o.account, name)
+                tg.start_soon(nearby.gather, self._up.around, agent, gathered[name], until, self._up.fan_out)
+        for found in gathered.values():
+            found.late(nearby.AROUND, seconds)
+        contexts = {
+            name: context_of(onsets[name], o.window.end, found.as_known(), CONTEXT_ITEMS, brief=True)
+            for name, found in gathered.items()
+        }
+        notes = fleet_notes({name: found.reasons for name, found in gathered.items()}, nearby.AROUND)
+        return with_context(o, contexts, [*nearby.server_said_again(o.notes, self._up.routes.generation()), *notes])
 
 
 @contextmanager

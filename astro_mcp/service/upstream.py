@@ -78,7 +78,8 @@ class Upstream:
         self.tokens = TokenSource(settings)
         self.client = AstroClient(settings, self.tokens, transport=transport)
         self.routes = generation.RouteMap(self.client, settings.api_url)
-        self.around = Around(self.client, self.routes, self.deployment_of)  # deploys, alerts, events, trace steps
+        # Deploys, alerts, events, trace steps.
+        self.around = Around(self.client, self.routes, self.deployment_of, settings.live_cache_ttl)
         # Agents this server has answered for, for completions.
         self.seen: dict[str, set[str]] = {a: set(names) for a, names in (known_agents or {}).items()}
         self._responses: SingleFlightCache[MetricsQuery, Served] = SingleFlightCache(settings.cache_bytes, _weight)

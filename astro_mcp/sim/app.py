@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -88,7 +88,7 @@ class Simulator:
         self._script: dict[tuple[str, str, str], list[Scripted]] = {}
         self._days: dict[tuple[str, int], Series] = {}
         self._latencies: dict[tuple[str, str], dict[int, list[list[float]]]] = {}
-        self._rendered: dict[tuple[str, str, int, int], list[str]] = {}
+        self._rendered: dict[tuple[str, int, int, int], list[str]] = {}
         agent_routes = {"metrics": self._metrics, "traces": self._traces, "summary": self._summary}
         routes = [
             Route(f"{API_PREFIX}/agents/{{account}}/{{name}}/observability/{leaf}", handler)
@@ -241,58 +241,58 @@ class Simulator:
         last = min(math.ceil(end.timestamp() / 60), math.floor(self.clock().timestamp() / 60))  # none from the future
         if DAY % interval:
             return self._render(agent, account, name, first, last, interval)
-        # Buckets never cross midnight: whole days are rendered once and kept.
+        # Buckets never cross midnight: each day's part is rendered once and kept, for every agent sharing the seed.
         parts: list[str] = []
-        minute = first
-        while minute < last:
-            day = minute // DAY
-            stop = min(last, (day + 1) * DAY)
-            if minute == day * DAY and stop == (day + 1) * DAY:
-                key = (account, name, day, interval)
-                if key not in self._rendered:
-                    if len(self._rendered) > 4096:
-                        self._rendered.clear()
-                    self._rendered[key] = self._render(agent, account, name, minute, stop, interval)
-                parts.extend(self._rendered[key])
-            else:
-                parts.extend(self._render(agent, account, name, minute, stop, interval))
-            minute = stop
+        for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
+            lo, hi = max(first, day * DAY), min(last, (day + 1) * DAY)
+            key = (_seed(agent, account, name), lo, hi, interval)
+            if key not in self._rendered:
+                if len(self._rendered) > 4096:
+                    self._rendered.clear()
+                self._rendered[key] = self._render(agent, account, name, lo, hi, interval)
+            parts.extend(self._rendered[key])
         return parts
 
     def _render(self, agent: Agent, account: str, name: str, first: int, last: int, interval: int) -> list[str]:
+        """The non-empty buckets of the minutes [first, last): each column summed a slice at a time."""
         sums: dict[int, list[float]] = {}
-        minute = first
-        while minute < last:
-            day, offset = divmod(minute, DAY)
+        for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
             series = self.day_series(agent, account, name, day)
-            for m in range(offset, min(last - day * DAY, DAY)):
-                traces = series.traces[m]
-                if traces:
-                    row = (
-                        traces,
-                        series.errors[m],
-                        series.latency_sum[m],
-                        series.input_tokens[m],
-                        series.output_tokens[m],
-                    )
-                    acc = sums.setdefault((day * DAY + m) // interval * interval, [0, 0, 0.0, 0, 0])
-                    for i, value in enumerate(row):
-                        acc[i] += value
-            minute = (day + 1) * DAY
+            columns: tuple[Sequence[float], ...] = (
+                series.traces,
+                series.errors,
+                series.latency_sum,
+                series.input_tokens,
+                series.output_tokens,
+            )
+            edge, end = max(first - day * DAY, 0), min(last - day * DAY, DAY)
+            while edge < end:
+                key = (day * DAY + edge) // interval * interval
+                stop = min(end, key + interval - day * DAY)
+                acc = sums.setdefault(key, [0, 0, 0.0, 0, 0])
+                for i, column in enumerate(columns):
+                    acc[i] = sum(column[edge:stop], acc[i])  # a quiet minute adds 0: the sum is the traced minutes'
+                edge = stop
         return [
             f'{{"timestamp":"{datetime.fromtimestamp(key * 60, UTC):%Y-%m-%dT%H:%M:%SZ}","trace_count":{int(a[0])},'
             f'"avg_latency_ms":{round(a[2] / a[0], 1)},"input_tokens":{int(a[3])},"output_tokens":{int(a[4])},'
             f'"error_count":{int(a[1])}}}'
             for key, a in sorted(sums.items())
+            if a[0]
         ]
 
     def day_series(self, agent: Agent, account: str, name: str, day: int) -> Series:
-        seed = agent.seed or f"{account}/{name}"
+        seed = _seed(agent, account, name)
         key = (seed, day)
         series = self._days.get(key)
         if series is None:
             series = self._days[key] = generate(agent, seed, day, self.anchor)
         return series
+
+
+def _seed(agent: Agent, account: str, name: str) -> str:
+    """What an agent's data is generated from: agents sharing a seed share their data."""
+    return agent.seed or f"{account}/{name}"
 
 
 def _lenient_interval(raw: str | None) -> int:

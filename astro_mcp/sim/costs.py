@@ -31,18 +31,19 @@ SeriesOf = Callable[[str, str, int], Series]  # (account, name, day) -> that day
 
 
 class Ledger:
-    """Window sums of traces, tokens and cost per agent, from prefix sums kept per (agent, day)."""
+    """Window sums of traces, tokens and cost per agent, from prefix sums kept per (day's series, model)."""
 
     def __init__(self, series_of: SeriesOf) -> None:
         self._series_of = series_of
-        self._prefix: dict[tuple[str, str, int], tuple[list[int], list[int], list[float]]] = {}
+        # Keyed by the day's series itself: agents sharing a seed share it, and their sums when on one model.
+        self._prefix: dict[tuple[Series, str], tuple[list[int], list[int], list[float]]] = {}
 
     def _day(self, account: str, name: str, day: int) -> tuple[list[int], list[int], list[float]]:
-        key = (account, name, day)
+        series, model = self._series_of(account, name, day), story_of(account, name).model
+        key = (series, model)
         if key not in self._prefix:
             if len(self._prefix) > 20000:
                 self._prefix.clear()
-            series, model = self._series_of(account, name, day), story_of(account, name).model
             traces, tokens, cost = [0], [0], [0.0]
             for m in range(DAY):
                 traces.append(traces[-1] + series.traces[m])

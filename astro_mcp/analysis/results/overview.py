@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from astro_mcp.analysis.results.context import IncidentContext
 from astro_mcp.analysis.results.span import Span
 from astro_mcp.domain import Model
 
@@ -30,6 +31,11 @@ class AgentRow(Model):
     change: str | None = Field(default=None, description="against the period before the window; null when unknown")
     sparkline: list[int] = Field(default=[], description="trace counts per period of the window")
     error: str | None = Field(default=None, description="why its metrics could not be read (status failed)")
+    context: IncidentContext | None = Field(
+        default=None,
+        description="what the platform knew around the onset of its incident (deploys, alerts, events, restarts), "
+        "briefly: for the first few agents of the page that need attention; null for the others",
+    )
 
 
 class OverviewWindow(Span):
