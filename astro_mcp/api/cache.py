@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 from collections import OrderedDict
@@ -75,8 +76,7 @@ class SingleFlightCache(Generic[K, V]):
         entry = self._entries.get(key)
         if (entry is not None and entry[0] > self._clock()) or key in self._flights:
             return
-        flight = self._take_off(key)
-        tg.start_soon(self._fly, key, ttl, fetch, flight)
+        tg.start_soon(self._background, key, ttl, fetch, self._take_off(key))
 
     def _take_off(self, key: K) -> _Flight[V]:
         flight: _Flight[V] = _Flight()
@@ -84,24 +84,25 @@ class SingleFlightCache(Generic[K, V]):
         return flight
 
     async def _lead(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]]) -> V:
-        flight = self._take_off(key)
-        await self._fly(key, ttl, fetch, flight)
-        if flight.error is not None:
-            raise flight.error
-        assert flight.value is not None
-        return flight.value
+        return await self._fly(key, ttl, fetch, self._take_off(key))
 
-    async def _fly(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]], flight: _Flight[V]) -> None:
+    async def _background(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]], flight: _Flight[V]) -> None:
+        # A failure is the waiting callers' to raise: raised here, it would end the task group that carries the flight.
+        with contextlib.suppress(Exception):
+            await self._fly(key, ttl, fetch, flight)
+
+    async def _fly(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]], flight: _Flight[V]) -> V:
         try:
-            flight.value = await fetch()
+            flight.value = value = await fetch()
         except Exception as err:
             flight.error = err
+            raise
         finally:
             del self._flights[key]
             flight.done.set()
-        if flight.error is None and ttl > 0:
-            assert flight.value is not None
-            self._store(key, ttl, flight.value)
+        if ttl > 0:
+            self._store(key, ttl, value)
+        return value
 
     def _store(self, key: K, ttl: float, value: V) -> None:
         weight = self._weigh(value)
