@@ -77,10 +77,15 @@ async def api_url(shared_simulator: Simulator) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(api_url: str, simulator: Simulator, tmp_path: Path) -> Settings:
+    return settings_at(api_url, tmp_path)
+
+
+def settings_at(api_url: str, home: Path) -> Settings:
+    """The settings of a server on the shared simulator, with the demo token and no credentials file in `home`."""
     return Settings(
         api_url=api_url,
         access_token=SecretStr(DEMO_TOKEN),
-        credentials_file=tmp_path / "absent.json",
+        credentials_file=home / "absent.json",
         auth_url=api_url.removesuffix(API_PREFIX) + AUTH_PREFIX,
         retry_backoff=0.01,
     )

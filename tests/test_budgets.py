@@ -17,7 +17,7 @@ from astro_mcp.render.answer import BOUND
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.fleet import HUGE_ORG_SIZE, with_huge_org
 from astro_mcp.sim.serve import serve_simulator
-from tests.conftest import ANCHOR, NOW, UNHURRIED, server_at_now, text_of
+from tests.conftest import ANCHOR, NOW, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -108,25 +108,3 @@ async def test_a_cursor_keeps_its_list_and_a_forged_one_is_refused_with_the_fix(
     assert "This cursor pages list_agents's answer for account='huge-org', not account='astro-team'" in text_of(other)
     assert forged.is_error
     assert "is not a cursor list_agents gave: pass next_cursor from its last answer unchanged" in text_of(forged)
-
-
-async def test_every_agent_of_the_500_agent_overview_is_on_exactly_one_page_worst_first(settings: Settings) -> None:
-    # Its 34 pages take longer than the live window's 10 s in the cache: kept for the walk, each page is read
-    # from the cache instead of asking 1,000 windows again (the cache's policy is tested on its own).
-    async with Client(server_at_now(settings, live_cache_ttl=600, call_budget=UNHURRIED)) as client:
-        pages = await walk(client, "get_account_overview", {"account": "large-org", "start_time": "now-6h"})
-    rows = [row for p in pages for row in p.structured_content["agents"]]
-    assert len(rows) == len({r["name"] for r in rows}) == 500
-    assert rows[0]["name"] == "agent-013"
-    windows = {json.dumps(p.structured_content["window"]) for p in pages}
-    assert len(windows) == 1, "every page answers for the first page's window"
-    assert [p.structured_content["offset"] for p in pages][:2] == [0, len(pages[0].structured_content["agents"])]
-
-
-async def test_list_agents_and_the_500_agent_overview_fit_on_their_first_page(settings: Settings) -> None:
-    async with Client(server_at_now(settings, call_budget=UNHURRIED)) as client:
-        listed = await client.call_tool("list_agents", {})
-        overview = await client.call_tool("get_account_overview", {"account": "large-org"})
-    for result in (listed, overview):
-        text, structured = sizes(result)
-        assert text + structured <= BOUND  # together, as the fitter bounds them: each fits on its own
