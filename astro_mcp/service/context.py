@@ -122,7 +122,10 @@ def _attached(summary: MetricsSummary, gathered: nearby.Gathered, server: str) -
     answered said again: the context's routes may have taught it more since the metrics came."""
     known = gathered.as_known()
     end = summary.window.end
-    incidents = [i.model_copy(update={"context": judge.context_of(i, end, known)}) for i in summary.incidents]
+    period = summary.analysis_minutes
+    incidents = [
+        i.model_copy(update={"context": judge.context_of(i, end, known, period=period)}) for i in summary.incidents
+    ]
     notes = [*nearby.server_said_again(summary.notes, server), *judge.notes_of(gathered.reasons, SOURCES)]
     return summary.model_copy(update={"incidents": incidents, "notes": notes})
 
