@@ -1,13 +1,13 @@
 """Print the "why did checkout-agent break?" exchange of docs/tools.md: the account's overview (the agents that
 need attention, with what happened around their onset), one get_agent_metrics call, then one get_agent_traces
-call for a trace of its failing step, as a model makes them.
+call with the error incident's traces_call, as a model makes them.
 
     uv run python scripts/why_exchange.py
 
 The simulator runs on loopback with its clock stopped at 2026-11-25 09:52:30 UTC (its incidents are placed
 relative to 09:00), and the server is called through a real MCP client. Printed: the arguments of each call,
 and the lines of each answer a model reads for the question (the rows needing attention; the incident, its cost
-and context; the steps).
+and context; the error traces' groups and failing step, without the traces themselves).
 """
 
 from __future__ import annotations
@@ -54,12 +54,9 @@ async def main() -> None:
             end = next(i for i, line in enumerate(answer) if line.startswith("Against "))
             said("get_agent_metrics", AGENT, answer[:2] + answer[start:end])
             incident = next(i for i in (metrics.structured_content or {})["incidents"] if "error_rate" in i["metrics"])
-            call = {k: v for k, v in incident["traces_call"].items() if k not in ("status", "order")}
-            listed = await client.call_tool("get_agent_traces", {**call, "limit": 50})
-            failing = next(t for t in (listed.structured_content or {})["traces"] if t["name"] == "checkout")
-            detail = {**AGENT, "trace_id": failing["trace_id"]}
-            steps = await client.call_tool("get_agent_traces", detail)
-            said("get_agent_traces", detail, text(steps).splitlines())
+            call = {k: v for k, v in incident["traces_call"].items() if k != "status"}  # 'error' is the default
+            listed = text(await client.call_tool("get_agent_traces", call)).splitlines()
+            said("get_agent_traces", call, listed[: listed.index("")])
 
 
 if __name__ == "__main__":

@@ -238,3 +238,29 @@ async def test_the_newest_server_finds_errors_page_by_page_and_says_how_many_pag
     mine = [t["trace_id"] for t in scanned.structured_content["traces"]]
     assert mine  # the same errors, newest first (as many as the bound leaves room for beside the longer notes)
     assert mine == [t["trace_id"] for t in filtered["traces"]][: len(mine)]
+
+
+@pytest.mark.parametrize(
+    ("generation", "step"),
+    [("documented", None), ("both", "price_lookup"), ("deployment", "price_lookup")],
+)
+async def test_the_failing_step_of_checkout_agents_errors_is_shown_where_the_server_shows_trace_steps(
+    settings: Settings, simulator: Simulator, generation: Any, step: str | None
+) -> None:
+    simulator.generation = generation
+    checkout = {"account": "astro-team", "name": "checkout-agent"}
+    window = {"start_time": "2026-11-24T23:00:00Z", "end_time": "2026-11-25T09:52:00Z"}
+    async with Client(server_at_now(settings)) as client:
+        metrics = await client.call_tool("get_agent_metrics", checkout)
+        errors = await client.call_tool("get_agent_traces", {**checkout, **window, "status": "error"})
+    assert not metrics.is_error, text_of(metrics)
+    assert not errors.is_error, text_of(errors)
+    shown = (errors.structured_content or {})["failing_step"]
+    if step is None:
+        assert shown is None
+        assert "Failing step" not in text_of(errors)
+        assert "it gives no" in text_of(errors)
+        assert "trace steps" in text_of(errors)
+    else:
+        assert shown["said"].startswith(f"{step} (observation SPAN, model none) failed with TimeoutError in ")
+        assert f"Failing step: {step} (observation SPAN" in text_of(errors)

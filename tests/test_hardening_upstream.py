@@ -261,3 +261,44 @@ async def test_an_answer_fetched_again_after_it_expired_lives_for_its_new_ttl() 
     await cache.get("a", 10, fetch("a"))
     assert fetched == ["a", "a", "b"]
     assert cache.weight == 20
+
+
+async def test_a_fetch_started_in_a_task_group_goes_on_when_its_caller_stops_waiting_and_is_fetched_once() -> None:
+    fetched: list[str] = []
+    release = anyio.Event()
+    cache: SingleFlightCache[str, bytes] = SingleFlightCache(1000, len)
+
+    async def value() -> bytes:
+        fetched.append("a")
+        await release.wait()
+        return b"done"
+
+    async with anyio.create_task_group() as tg:
+        cache.start(tg, "a", 10, value)
+        cache.start(tg, "a", 10, value)  # already in flight: not started twice
+        with anyio.move_on_after(0.05):
+            await cache.get("a", 10, value)
+            pytest.fail("the value is not ready yet")
+        release.set()
+        assert await cache.get("a", 10, value) == b"done"  # the same flight, not a new fetch
+    cache.start(tg, "a", 10, value)  # kept: not fetched again
+    assert fetched == ["a"]
+
+
+async def test_a_started_fetch_that_fails_tells_the_callers_waiting_and_is_not_kept() -> None:
+    cache: SingleFlightCache[str, bytes] = SingleFlightCache(1000, len)
+    gate = anyio.Event()
+
+    async def broken() -> bytes:
+        await gate.wait()
+        raise ValueError("upstream said no")
+
+    async def fine() -> bytes:
+        return b"ok"
+
+    async with anyio.create_task_group() as tg:
+        cache.start(tg, "a", 10, broken)
+        gate.set()
+        with pytest.raises(ValueError, match="upstream said no"):
+            await cache.get("a", 10, fine)
+    assert await cache.get("a", 10, fine) == b"ok"

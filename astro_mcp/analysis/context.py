@@ -134,10 +134,18 @@ def _near(at: datetime | None, onset: datetime, until: datetime) -> bool:
 
 
 def context_of(
-    incident: Incident, now: datetime, known: Known, limit: int = 5, *, brief: bool = False, period: int = 1
+    incident: Incident,
+    now: datetime,
+    known: Known,
+    limit: int = 5,
+    *,
+    brief: bool = False,
+    pending: bool = False,
+    period: int = 1,
 ) -> IncidentContext:
     """The evidence around `incident` (ongoing ones last until `now`), most likely related first, at most `limit`;
-    `brief`: said for an overview row; `period`: the minutes its onset is dated to (the summary's analysis period)."""
+    `brief`: said for an overview row; `pending`: its failing step is still being read; `period`: the minutes its
+    onset is dated to (the summary's analysis period)."""
     onset, until = incident.start, incident.end or now
     found: list[tuple[float, Evidence]] = []
     for d in known.deploys or ():
@@ -161,13 +169,18 @@ def context_of(
         last = f", the last ended by {_name(reason)}" if reason else ""
         found.append(_item("restarts", None, onset, f"{fmt.plural(restarts, 'restart')} of its pods now{last}"))
     ranked = [e for _, e in sorted(found, key=lambda pair: -pair[0])]
-    step = failing_step(incident, until, known.steps) if "error_rate" in incident.metrics else None
-    return IncidentContext(likely_related=ranked[:limit], more=max(0, len(ranked) - limit), failing_step=step)
+    step = failing_step(onset, until, known.steps) if "error_rate" in incident.metrics else None
+    return IncidentContext(
+        likely_related=ranked[:limit],
+        more=max(0, len(ranked) - limit),
+        failing_step=step,
+        failing_step_pending=pending,
+    )
 
 
-def failing_step(incident: Incident, until: datetime, steps: Sequence[Step] | None) -> Evidence | None:
-    """The step most of the incident's sampled error traces failed in, and how many; None without a sample."""
-    during = [s for s in steps or () if s.at is None or incident.start <= s.at <= until + AFTER]
+def failing_step(start: datetime, until: datetime, steps: Sequence[Step] | None) -> Evidence | None:
+    """The step most sampled error traces from `start` on failed in, and how many; None without a sample."""
+    during = [s for s in steps or () if s.at is None or start <= s.at <= until + AFTER]
     failed = Counter((s.name, s.type, s.model, s.message) for s in during if s.name is not None)
     if not failed:
         return None

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from pydantic import JsonValue
 
+from astro_mcp.analysis.results.context import Evidence
 from astro_mcp.analysis.results.traces import ContentMode, ShownTrace, TraceGroup, TracesAnswer, TraceWindow
 from astro_mcp.domain import Trace, TraceOrder, TracesQuery
 from astro_mcp.redaction import personal
@@ -51,11 +52,13 @@ class TracePage:
     fetched: Sequence[Prepared]
     total: int | None
     mode: ContentMode
+    failing_step: Evidence | None = None  # error traces: the step most of a sample of them failed in
 
     def answer(self, caps: Caps) -> TracesAnswer:
         """The answer showing as much as `caps` allow. Ordered here (not by the API): paged here too."""
         fetched = self.fetched if self.query.order == "newest" else self.fetched[self.query.offset :]
-        return answer(self.query, fetched, self.total, self.mode, caps)
+        found = answer(self.query, fetched, self.total, self.mode, caps)
+        return found if self.failing_step is None else found.model_copy(update={"failing_step": self.failing_step})
 
 
 def as_text(value: JsonValue) -> str | None:

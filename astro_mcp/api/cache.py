@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 from collections import OrderedDict
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import anyio
+import anyio.abc
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -29,7 +31,8 @@ class SingleFlightCache(Generic[K, V]):
     so what the cache holds is bounded by live entries alone.
 
     Failures are shared with the callers waiting on the same flight but never cached. If the caller
-    doing the fetch is cancelled, a waiting caller takes over and fetches again.
+    doing the fetch is cancelled, a waiting caller takes over and fetches again. A fetch `start`ed in a
+    task group belongs to that group instead: a caller that stops waiting for it leaves it running.
     """
 
     def __init__(self, max_weight: int, weigh: Callable[[V], int], clock: Callable[[], float] = anyio.current_time):
@@ -67,11 +70,30 @@ class SingleFlightCache(Generic[K, V]):
                 return flight.value
             # The leader was cancelled before it had an answer: go round and fetch.
 
-    async def _lead(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]]) -> V:
+    def start(self, tg: anyio.abc.TaskGroup, key: K, ttl: float, fetch: Callable[[], Awaitable[V]]) -> None:
+        """Fetch `key` in `tg` (a task group that outlives the caller) unless it is fresh or already in flight; `get`
+        then waits for that flight. Its failure goes to the callers waiting then, and no further."""
+        entry = self._entries.get(key)
+        if (entry is not None and entry[0] > self._clock()) or key in self._flights:
+            return
+        tg.start_soon(self._background, key, ttl, fetch, self._take_off(key))
+
+    def _take_off(self, key: K) -> _Flight[V]:
         flight: _Flight[V] = _Flight()
         self._flights[key] = flight
+        return flight
+
+    async def _lead(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]]) -> V:
+        return await self._fly(key, ttl, fetch, self._take_off(key))
+
+    async def _background(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]], flight: _Flight[V]) -> None:
+        # A failure is the waiting callers' to raise: raised here, it would end the task group that carries the flight.
+        with contextlib.suppress(Exception):
+            await self._fly(key, ttl, fetch, flight)
+
+    async def _fly(self, key: K, ttl: float, fetch: Callable[[], Awaitable[V]], flight: _Flight[V]) -> V:
         try:
-            flight.value = await fetch()
+            flight.value = value = await fetch()
         except Exception as err:
             flight.error = err
             raise
@@ -79,8 +101,8 @@ class SingleFlightCache(Generic[K, V]):
             del self._flights[key]
             flight.done.set()
         if ttl > 0:
-            self._store(key, ttl, flight.value)
-        return flight.value
+            self._store(key, ttl, value)
+        return value
 
     def _store(self, key: K, ttl: float, value: V) -> None:
         weight = self._weigh(value)

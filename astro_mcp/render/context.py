@@ -9,22 +9,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from astro_mcp.analysis.results.context import Evidence, IncidentContext
-from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.analysis.results.metrics import MetricsSummary, TracesCall
 from astro_mcp.render.fence import fenced
 
 RELATED = "Likely related (evidence around the onset, not a proven cause):"
 
 
-def lines(context: IncidentContext | None) -> list[str]:
-    """The lines under an incident: its failing step, then what happened around its onset, most likely first."""
+def lines(context: IncidentContext | None, call: TracesCall) -> list[str]:
+    """The lines under an incident: its failing step (or the call that shows it, where it was still being read), then
+    what happened around its onset, most likely first."""
     if context is None:
         return []
     found = []
     if context.failing_step is not None:
-        found.append(f"  Failing step: {_said(context.failing_step)}")
+        found.append(f"  Failing step: {said(context.failing_step)}")
+    elif context.failing_step_pending:
+        found.append(
+            f"  Failing step: still being read when this answer was sent; get_agent_traces(account='{call.account}', "
+            f"name='{call.name}', start_time='{call.start_time}', end_time='{call.end_time}', status='error') shows it."
+        )
     if context.likely_related:
         found.append(f"  {RELATED}")
-        found += [f"  · {_said(e)}" for e in context.likely_related]
+        found += [f"  · {said(e)}" for e in context.likely_related]
     if context.more:
         found.append(f"  · and {context.more} more, left out for size.")
     return found
@@ -38,7 +44,8 @@ def brief(context: IncidentContext | None) -> list[str]:
     return [f"  Likely related: {'; '.join(_quoted(e) for e in context.likely_related)}{more}."]
 
 
-def _said(e: Evidence) -> str:
+def said(e: Evidence) -> str:
+    """A piece of evidence in one line, the platform's own text fenced."""
     return _quoted(e) if e.upstream else f"{e.said}."
 
 
@@ -67,8 +74,10 @@ def _cut(context: IncidentContext | None, keep: int, quoted: bool) -> IncidentCo
 
     step = None if context.failing_step is None else shown(context.failing_step)
     items = context.likely_related
-    return IncidentContext(
-        likely_related=[shown(e) for e in items[:keep]],
-        more=context.more + max(0, len(items) - keep),
-        failing_step=step,
+    return context.model_copy(
+        update={
+            "likely_related": [shown(e) for e in items[:keep]],
+            "more": context.more + max(0, len(items) - keep),
+            "failing_step": step,
+        }
     )

@@ -156,7 +156,7 @@ def _incidents(s: MetricsSummary) -> list[str]:
             f"  → get_agent_traces(account='{c.account}', name='{c.name}', start_time='{c.start_time}', "
             f"end_time='{c.end_time}'{extra})"
         )
-        lines += context.lines(i.context)
+        lines += context.lines(i.context, c)
     if s.more_incidents:
         lines.append(f"- and {s.more_incidents} more; narrow the window to see them.")
     return lines

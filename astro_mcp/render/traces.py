@@ -11,6 +11,7 @@ from astro_mcp.analysis.steps import StepsPage
 from astro_mcp.analysis.traces import Caps, TracePage
 from astro_mcp.render import steps
 from astro_mcp.render.answer import BOUND, Rendering
+from astro_mcp.render.context import said
 from astro_mcp.render.fence import FENCE_NOTE, fenced
 
 CONTENT_CHARS = 300  # of each input and output, in `redacted` and `truncated` modes
@@ -41,6 +42,8 @@ def render(a: TracesAnswer) -> str:
     lines.append(_groups_line(a))
     if a.errors:
         lines.append(_groups_line(a, by_error=True))
+    if a.failing_step is not None:
+        lines.append(f"Failing step: {said(a.failing_step)}")
     lines += a.notes
     if a.content != "off":
         lines.append(FENCE_NOTE)

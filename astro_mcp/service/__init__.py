@@ -25,6 +25,7 @@ from astro_mcp.redaction import redact
 from astro_mcp.service.arguments import Arguments, Clock
 from astro_mcp.service.completions import Completions
 from astro_mcp.service.context import ContextCases
+from astro_mcp.service.failing import FailingSteps
 from astro_mcp.service.fleet import FleetCases
 from astro_mcp.service.metrics import MetricsCases
 from astro_mcp.service.signin import SignIn
@@ -44,14 +45,17 @@ class Service:
         known_agents: Mapping[str, set[str]] | None = None,
         hosts: list[anyio.abc.TaskGroup] | None = None,
     ) -> None:
-        """`hosts`: the task groups that carry a sign-in a call started, entered by the server's lifespan."""
+        """`hosts`: the task groups that carry work a call started and no longer waits for (a sign-in, the read of
+        an incident's failing step), entered by the server's lifespan."""
+        hosts = [] if hosts is None else hosts
         self.settings = settings
         self.upstream = Upstream(settings, transport=transport, known_agents=known_agents)
         self.read = Arguments(settings, clock)
         self.metrics = MetricsCases(self.upstream)
-        self.context = ContextCases(self.upstream, self.metrics)
+        failing = FailingSteps(self.upstream, hosts)
+        self.context = ContextCases(self.upstream, self.metrics, failing)
         self.fleet = FleetCases(self.upstream, self.metrics)
-        self.traces = TraceCases(self.upstream, settings.trace_content)
+        self.traces = TraceCases(self.upstream, settings.trace_content, failing)
         self.completions = Completions(self.upstream)
         self.signin = SignIn(settings, self.upstream.tokens, hosts)
 

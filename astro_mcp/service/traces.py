@@ -6,36 +6,64 @@ import dataclasses
 
 import anyio
 
+from astro_mcp.analysis import context as judge
 from astro_mcp.analysis import traces as trace_analysis
 from astro_mcp.analysis.results.traces import ContentMode
 from astro_mcp.analysis.steps import StepsPage
 from astro_mcp.analysis.traces import TracePage
 from astro_mcp.domain import Trace, TracesQuery
 from astro_mcp.errors import AstroError, NotFoundError, QueryError, RouteNotFoundError
+from astro_mcp.redaction import upstream_text
+from astro_mcp.service.failing import FailingSteps
 from astro_mcp.service.steps import steps_page
 from astro_mcp.service.upstream import Upstream
 
 _GROUPED = 50  # traces fetched for the groups however few are shown: the API's own default page
 _PARTS = 4  # parts of the window fetched at once for order='slowest' or 'spread'
+_STEP_SHARE = 0.3  # of the call's budget, the most an error traces call waits for the step they failed in
 
 
 class TraceCases:
     """`get_agent_traces`."""
 
-    def __init__(self, upstream: Upstream, mode: ContentMode) -> None:
+    def __init__(self, upstream: Upstream, mode: ContentMode, failing: FailingSteps) -> None:
         self._up = upstream
         self._mode = mode
+        self._failing = failing
 
     async def traces(self, query: TracesQuery, deadline: float | None = None) -> TracePage | StepsPage:
-        """A page of traces, grouped, with content as this server shows it (`trace_content`); with a `trace_id`, that
-        trace's steps. Raises `AstroError`.
+        """A page of traces, grouped, with content as this server shows it (`trace_content`); for error traces, the
+        step most of them failed in; with a `trace_id`, that trace's steps. Raises `AstroError`."""
+        if query.trace_id is not None:
+            return await self._steps(query, query.trace_id, deadline)
+        page = await self._page(query, deadline)
+        return page if query.status != "error" else await self._failing_step(page, deadline)
+
+    async def _failing_step(self, page: TracePage, deadline: float | None) -> TracePage:
+        """The page with the step most of a sample of its error traces failed in (kept from a metrics call over the
+        same window, or read now, `_STEP_SHARE` of the budget at most), or a note that says why it has none."""
+        query = page.query
+        seconds = self._up.settings.call_budget * _STEP_SHARE
+        note: str | None = f"Failing step: no answer within {seconds:.3g} s; the list stands without it."
+        step = None
+        with anyio.move_on_after(seconds):
+            try:
+                steps = await self._failing.of_listed(query, [p.trace for p in page.fetched], deadline)
+                step, note = judge.failing_step(query.start, query.end, steps), None
+            except AstroError as err:
+                note = f"Failing step: could not be read ({upstream_text(str(err), 160)})."
+        # The line on which server answered, said again: reading the steps may have taught it more.
+        said = [self._up.routes.generation() if n.startswith("Server: ") else n for n in query.notes]
+        query = dataclasses.replace(query, notes=(*said, *([note] if note else [])))
+        return dataclasses.replace(page, query=query, failing_step=step)
+
+    async def _page(self, query: TracesQuery, deadline: float | None) -> TracePage:
+        """A page of traces, grouped.
 
         'newest' is the API's own paging. 'slowest' and 'spread' fetch a page from each part of the window at
         once and order what came client-side (the API sorts by neither). Not cached: trace content is end
         users' data, and is kept no longer than the call.
         """
-        if query.trace_id is not None:
-            return await self._steps(query, query.trace_id, deadline)
         if query.order == "newest":
             response, shrunk = await self._up.traces(query, max(query.limit, _GROUPED), deadline)
             said = (*query.notes, *([shrunk] if shrunk else []), self._up.routes.generation())

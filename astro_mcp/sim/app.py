@@ -74,6 +74,7 @@ class Simulator:
     ) -> None:
         self.clock = clock
         self.latency_ms = latency_ms  # added to every answer: stands for a real network in benchmarks
+        self.slow: dict[str, float] = {}  # seconds added to every answer of one leaf ('trace': a trace's steps)
         self.anchor = (anchor or clock()).replace(second=0, microsecond=0)
         self.workos = WorkOSSimulator(tokens)
         self.agents = agents
@@ -103,6 +104,7 @@ class Simulator:
         self.requests.clear()
         self.disconnects = 0
         self._script.clear()
+        self.slow.clear()
         self.latency_ms, self.generation = self._defaults
         self.max_in_flight = 0
         self.workos.reset()
@@ -164,6 +166,8 @@ class Simulator:
 
     async def agent(self, request: Request, account: str, name: str, leaf: str) -> Agent | Response:
         """The agent a request names, or the answer that stands instead: scripted, or the API's error."""
+        if leaf in self.slow:
+            await anyio.sleep(self.slow[leaf])
         if scripted := self._script.get((account, name, leaf)):
             return await self._play(request, scripted.pop(0))
         failure = self.account_failure(account) or AGENT_ERRORS.get((account, name))

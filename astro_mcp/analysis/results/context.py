@@ -37,6 +37,11 @@ class IncidentContext(Model):
     failing_step: Evidence | None = Field(
         default=None,
         description="error incidents: the step most sampled error traces failed in, with its message; null when "
-        "no trace's steps could be read",
+        "no trace's steps could be read, or not yet",
+    )
+    failing_step_pending: bool = Field(
+        default=False,
+        description="true: the failing step was still being read when this answer was sent; get_agent_traces "
+        "with status='error' over the incident's traces_call window shows it",
     )
     more: int = Field(default=0, description="further items left out to keep the answer within its bound")

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
+from astro_mcp.analysis.results.context import Evidence
 from astro_mcp.analysis.results.span import Span
 from astro_mcp.analysis.results.steps import TraceSteps
 from astro_mcp.domain import Model
@@ -67,6 +68,9 @@ class TracesAnswer(Model):
     next_offset: int | None = Field(description="pass as `offset` to read the next, older page; null on the last")
     content: ContentMode = Field(description="how much trace input/output is shown (ASTRO_MCP_TRACE_CONTENT)")
     notes: list[str]
+    failing_step: Evidence | None = Field(
+        default=None, description="error traces: the step most of a sample of them failed in, with its message"
+    )
     trace: TraceSteps | None = Field(
         default=None, description="with trace_id: that trace's steps (the list fields are then empty); else null"
     )
