@@ -32,12 +32,14 @@ LOAD_WINDOWS = [(hours, 60) for hours in (1, 6, 24, 48, 168)]
 
 @dataclass
 class Loaded:
-    """One load run: throughput and latencies of the calls, and the server's CPU time."""
+    """One load run: throughput and latencies of the calls, and the CPU time of each process on the load."""
 
     throughput: float
     latencies: list[float]
     errors: int
     cpu: float  # seconds of CPU (user + system) the server process spent on the load
+    client_cpu: float  # the clients' process (the SDK client parses and checks every result)
+    simulator_cpu: float
 
 
 async def load(url: str, simulator: Simulator, rounds: int = 3) -> None:
@@ -58,40 +60,45 @@ async def load(url: str, simulator: Simulator, rounds: int = 3) -> None:
         "astro-mcp, cache off": (["-m", "astro_mcp", "--transport", "streamable-http"], off, METRICS_TOOL),
     }
     runs: dict[str, list[Loaded]] = {name: [] for name in servers}
-    async with simulator_process() as upstream:
+    async with simulator_process() as (upstream, simulator_pid):
         for _ in range(rounds):
             for name, (command, extra, tool) in servers.items():
-                runs[name].append(await http_load(upstream, command, extra, tool, calls))
+                runs[name].append(await http_load(upstream, simulator_pid, command, extra, tool, calls))
     out(
         f"## Load: 400 concurrent calls over streamable HTTP (8 sessions, 50 at once each; median of {rounds} "
         "rounds; simulator, server and clients each in a process of its own)"
     )
-    out("| server | throughput | ratio | p50 | p99 | errors | server CPU per call | ratio |")
-    out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    out(
+        "| server | throughput | ratio | p50 | p99 | errors | server CPU per call | ratio "
+        "| clients' CPU per call | simulator's CPU per call |"
+    )
+    out("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     baseline = statistics.median(r.throughput for r in runs[next(iter(servers))])
     cpu_baseline = statistics.median(r.cpu for r in runs[next(iter(servers))])
     for name, seen in runs.items():
         mid = sorted(seen, key=lambda r: r.throughput)[len(seen) // 2]
         cpu = statistics.median(r.cpu for r in seen)
+        client, upstream_cpu = (statistics.median(getattr(r, f) for r in seen) for f in ("client_cpu", "simulator_cpu"))
         out(
             f"| {name} | {mid.throughput:,.0f} calls/s | {mid.throughput / baseline:.2f} "
             f"| {ms(pct(mid.latencies, 50))} | {ms(pct(mid.latencies, 99))} | {mid.errors} "
-            f"| {ms(cpu / len(calls))} | {cpu / cpu_baseline:.2f} |"
+            f"| {ms(cpu / len(calls))} | {cpu / cpu_baseline:.2f} | {ms(client / len(calls))} "
+            f"| {ms(upstream_cpu / len(calls))} |"
         )
     out()
     await sequential_stdio(url, simulator, agents, ["now-1h", "now-6h", "now-24h", "now-2d", "now-7d"])
 
 
 @asynccontextmanager
-async def simulator_process() -> AsyncIterator[str]:
-    """The bundled simulator (`astro-ai-mcp simulate`) in a process of its own; yields its URL."""
+async def simulator_process() -> AsyncIterator[tuple[str, int]]:
+    """The bundled simulator (`astro-ai-mcp simulate`) in a process of its own; yields its URL and process id."""
     port = 17000 + os.getpid() % 1000
     command = [sys.executable, "-m", "astro_mcp", "simulate", "--port", str(port)]
     async with await anyio.open_process(command, stderr=subprocess.DEVNULL) as process:
         assert process.stdout is not None
         first = await process.stdout.receive()  # the URL, on the first line
         try:
-            yield first.decode().splitlines()[0].strip()
+            yield first.decode().splitlines()[0].strip(), process.pid
         finally:
             process.terminate()
 
@@ -103,10 +110,16 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def http_load(
-    url: str, command: list[str], extra: dict[str, str], tool: str, calls: list[dict[str, Any]], sessions: int = 8
+    url: str,
+    simulator_pid: int,
+    command: list[str],
+    extra: dict[str, str],
+    tool: str,
+    calls: list[dict[str, Any]],
+    sessions: int = 8,
 ) -> Loaded:
     """`calls` spread over `sessions` clients (`bench.loadgen`), every call of a client at once, against a server
-    on loopback; the server's CPU time is counted from its first call to its last answer."""
+    on loopback; the server's and the simulator's CPU time are counted from the first call to the last answer."""
     port = 18000 + os.getpid() % 1000
     # 400 calls at once are 400 connections for a client of the 2026-07-28 protocol (one POST each): above the
     # default cap of 256 open connections (ASTRO_MCP_MAX_CONNECTIONS), which this load is not about.
@@ -120,15 +133,15 @@ async def http_load(
     )
     try:
         await ready(f"http://127.0.0.1:{port}/mcp")
-        before = cpu_seconds(server.pid)
+        before, simulator_before = cpu_seconds(server.pid), cpu_seconds(simulator_pid)
         generator = [sys.executable, "-m", "bench.loadgen", str(port), tool, str(sessions)]
         done = await anyio.run_process(generator, input=json.dumps(calls).encode(), cwd=HERE.parent)
-        cpu = cpu_seconds(server.pid) - before
+        cpu, simulator = cpu_seconds(server.pid) - before, cpu_seconds(simulator_pid) - simulator_before
     finally:
         server.terminate()
         await server.wait()
     seen = json.loads(done.stdout)
-    return Loaded(len(calls) / seen["wall"], seen["latencies"], seen["errors"], cpu)
+    return Loaded(len(calls) / seen["wall"], seen["latencies"], seen["errors"], cpu, seen["cpu"], simulator)
 
 
 async def sequential_stdio(

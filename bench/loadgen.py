@@ -2,7 +2,8 @@
 
 Reads the calls (a JSON list of argument objects) from stdin, waits until the server at 127.0.0.1:<port>
 answers, spreads the calls over `sessions` clients, each making all of its calls at once, and prints one
-JSON object: the wall time of the whole load, every call's latency, and the calls that ended in an error.
+JSON object: the wall time of the whole load, the CPU time this process spent on it, every call's latency,
+and the calls that ended in an error.
 Run apart from the server and the simulator, the clients' own work (the SDK client checks every result
 against the tool's output schema) is not counted against either server.
 """
@@ -55,11 +56,12 @@ async def run(port: int, tool: str, sessions: int, calls: list[dict[str, Any]]) 
         except Exception:  # a connection the server dropped ends the client: its unanswered calls count as errors
             errors += len(mine) - answered
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     async with anyio.create_task_group() as tg:
         for i in range(sessions):
             tg.start_soon(session, calls[i::sessions])
-    return {"wall": time.perf_counter() - started, "latencies": latencies, "errors": errors}
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"wall": wall, "cpu": cpu, "latencies": latencies, "errors": errors}
 
 
 if __name__ == "__main__":

@@ -66,3 +66,28 @@ def test_a_stdio_server_answers_initialize_without_loading_what_only_calls_need(
     assert "astro_mcp.server.protocol" in imported  # the list below is read from the right log
     loaded = sorted(m for m in imported if m.startswith(NOT_AT_START))
     assert loaded == [], f"imported at start-up, before any call needs them: {loaded}"
+
+
+def test_an_http_server_loads_what_a_call_needs_before_it_listens() -> None:
+    """A long-lived server's first call should not wait for imports: they are done before the address is announced."""
+    env = {**os.environ, "ASTRO_API_URL": "http://127.0.0.1:9/api/v1", "ASTRO_ACCESS_TOKEN": "startup-token-never-sent"}
+    command = [sys.executable, "-X", "importtime", "-m", "astro_mcp", "--transport", "streamable-http", "--port", "0"]
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
+    assert process.stderr is not None
+    imported: list[str] = []
+    try:
+        for raw in process.stderr:
+            line = raw.decode()
+            if "streamable-http on http://" in line:  # the announcement, made just before uvicorn listens
+                break
+            if line.startswith("import time:") and "|" in line:
+                imported.append(line.split("|")[-1].strip())
+        else:
+            raise AssertionError("the server never announced its address")
+    finally:
+        process.kill()
+        process.communicate()
+    assert "astro_mcp.server.tools" in imported
+    assert "astro_mcp.service" in imported

@@ -91,6 +91,10 @@ class AstroClient:
             )
         return self._http
 
+    def open(self) -> None:
+        """Make the HTTP client now, not on the first request: for a server that lives long, before it listens."""
+        self._client()
+
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()

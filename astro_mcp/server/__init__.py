@@ -101,6 +101,7 @@ def create_server(
         middleware=[SameCapabilities(extensions)],
     )
     mcp.offer_tools(all_tools if offered is None else lambda: offered)
+    mcp.on_load(lambda: state.service.upstream.client.open())  # the service, its client and TLS context
     offer_logging(mcp, state.log_levels)
     resources.register(mcp)
     prompts.register(mcp)

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from astro_mcp.config import Settings
+from astro_mcp.server.protocol import AstroMCP
 
 if TYPE_CHECKING:  # uvicorn is imported when an HTTP transport starts: stdio starts faster without it
     import uvicorn
@@ -80,8 +81,10 @@ def build_app(
 
 
 async def serve_http(
-    server: MCPServer[Any], settings: Settings, transport: HttpTransport, host: str, port: int, stateless: bool
+    server: AstroMCP, settings: Settings, transport: HttpTransport, host: str, port: int, stateless: bool
 ) -> None:
+    """Serve until stopped. A server that lives long loads what the first call needs before it listens."""
+    await server.load()
     app = build_app(server, settings, transport, host, stateless)
     path = "/sse" if transport == "sse" else "/mcp"
     shown = f"[{host}]" if ":" in host else host

@@ -7,6 +7,8 @@
   error"): the model reads it and corrects the call.
 - The tools are made when first listed or called, not when the server starts: making them evaluates their
   signatures (which name the result models), builds their argument models and loads their renderings.
+  A server that lives long (HTTP) makes them, and whatever else the first call would load, before it
+  listens (`load`): there the first call's latency matters, not the start-up's.
 - `initialize` (2025-11-25) and `server/discover` (2026-07-28) advertise the same capabilities. The
   2025-11-25 result has no `extensions` field, so the SDK drops the MCP App's; hosts of that era read it
   from there all the same, so it is put back.
@@ -58,15 +60,27 @@ class ToolsOnFirstUse(ToolManager):
 class AstroMCP(MCPServer[AppState]):
     """The SDK's server, answering a request for something it does not have as invalid params."""
 
+    _loaders: tuple[Callable[[], object], ...] = ()
+
     def offer_tools(self, make: Callable[[], Iterable[Tool]]) -> None:
         """Offer the tools `make` makes, made when first listed or called."""
         self._tool_manager = ToolsOnFirstUse(make)
 
+    def on_load(self, loader: Callable[[], object]) -> None:
+        """Have `load` also call `loader` (which makes something the first call would otherwise make)."""
+        self._loaders = (*self._loaders, loader)
+
+    async def load(self) -> None:
+        """Make now what the first call would: the tools (their models and output schemas), and the `on_load` parts."""
+        await self.list_tools()
+        for loader in self._loaders:
+            loader()
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        names = [tool.name for tool in await self.list_tools()]
-        if name not in names:
+        if self._tool_manager.get_tool(name) is None:
+            names = [tool.name for tool in self._tool_manager.list_tools()]
             raise MCPError(INVALID_PARAMS, unknown("tool", name, names))
         return await super().call_tool(name, arguments, context)
 
