@@ -20,6 +20,7 @@ from astro_mcp.domain import AgentRef, Bucket, MetricsQuery, rfc3339
 from astro_mcp.server.resources import TEMPLATE
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
 from tests.conftest import NOW, server_at_now, text_of
+from tests.test_progress import Heard
 
 pytestmark = pytest.mark.anyio
 
@@ -86,6 +87,21 @@ async def test_list_agents_refuses_an_account_that_is_not_a_slug_with_the_fix_be
     assert huge.is_error
     assert "is not a valid Astro account slug: use 1-64 characters" in text_of(huge)
     assert simulator.requests == []
+
+
+async def test_an_overview_asked_again_within_its_ttl_is_cut_from_its_ranking_unless_a_row_failed(
+    client: Client,
+) -> None:
+    said: dict[str, list[list[str]]] = {}
+    for account in ("data-team", "astro-team"):  # astro-team's broken-backend fails: its row is asked again
+        for _ in range(2):
+            heard = Heard()
+            result = await client.call_tool("get_account_overview", {"account": account}, progress_callback=heard)
+            assert not result.is_error, text_of(result)
+            said.setdefault(account, []).append([m for m in heard.messages if "agents read" in m])
+    assert len(said["data-team"][0]) == 4
+    assert said["data-team"][1] == []  # the same rows, ranked a moment ago: nothing read again
+    assert len(said["astro-team"][0]) == len(said["astro-team"][1]) == 8
 
 
 async def test_completions_offer_real_account_and_agent_names_from_the_api(client: Client) -> None:

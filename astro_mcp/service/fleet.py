@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
@@ -45,12 +46,26 @@ PER_DEPLOYMENT_NOTE = (
 )
 
 
+_RANKED_KEPT = 16
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    overview: AccountOverview
+    onsets: Mapping[str, Incident]
+    periods: Mapping[str, int]
+    expires: float  # anyio's clock
+
+
 class FleetCases:
     """`list_agents` and the account overview."""
 
     def __init__(self, upstream: Upstream, metrics: MetricsCases) -> None:
         self._up = upstream
         self._metrics = metrics
+        # The overviews ranked within their window's cache TTL, by (window, sort): the next pages of one are cut
+        # from it, not read, judged and ranked again from each agent's summary.
+        self._ranked: dict[tuple[MetricsQuery, Sort], _Ranked] = {}
 
     async def list_agents(self, account: str | None, deadline: float | None = None) -> Fleet:
         """The user's accounts (or one), each with its agents and their deployment status; raises `AstroError`.
@@ -101,6 +116,21 @@ class FleetCases:
         # One clock reading for every agent. Starting on a bucket boundary, each agent's window and the one
         # before it come in one request, exactly: half the requests under the same bound.
         base = on_bucket_grid(window)
+        ranked = self._ranked.get((base, sort))
+        if ranked is None or ranked.expires <= anyio.current_time():
+            ranked = await self._rank(base, deadline, sort)
+            if all(row.status != "failed" for row in ranked.overview.agents):  # a failed row is asked again
+                self._keep((base, sort), ranked)
+        return await self._explained(ranked.overview, ranked.onsets, ranked.periods, offset, deadline)
+
+    def _keep(self, key: tuple[MetricsQuery, Sort], ranked: _Ranked) -> None:
+        now = anyio.current_time()
+        self._ranked = {k: r for k, r in self._ranked.items() if r.expires > now}
+        if len(self._ranked) < _RANKED_KEPT:
+            self._ranked[key] = ranked
+
+    async def _rank(self, base: MetricsQuery, deadline: float | None, sort: Sort) -> _Ranked:
+        """Every agent of the account read, judged, priced and ranked, with what their context needs."""
         me = await self._up.me(deadline)
         mine = next((a for a in me.accounts if a.name == base.account), MeAccount(name=base.account))
         fleet = await self._account(mine, deadline)
@@ -151,7 +181,7 @@ class FleetCases:
         result = in_order(priced(result, ledger, [s for s, _ in with_cost.values()]), sort)
         onsets = {name: lead for name, (s, _) in summaries.items() if (lead := leading(s)) is not None}
         periods = {name: s.analysis_minutes for name, (s, _) in summaries.items()}
-        return await self._explained(result, onsets, periods, offset, deadline)
+        return _Ranked(result, onsets, periods, anyio.current_time() + self._up.ttl(base))
 
     async def _explained(
         self,
