@@ -166,8 +166,8 @@ class Simulator:
 
     async def agent(self, request: Request, account: str, name: str, leaf: str) -> Agent | Response:
         """The agent a request names, or the answer that stands instead: scripted, or the API's error."""
-        if leaf in self.slow:
-            await anyio.sleep(self.slow[leaf])
+        if leaf in self.slow and await self._held(request, self.slow[leaf]):
+            return Response(status_code=499)
         if scripted := self._script.get((account, name, leaf)):
             return await self._play(request, scripted.pop(0))
         failure = self.account_failure(account) or AGENT_ERRORS.get((account, name))
@@ -206,13 +206,18 @@ class Simulator:
         )
 
     async def _play(self, request: Request, scripted: Scripted) -> Response:
-        if scripted.delay:
-            with anyio.move_on_after(scripted.delay):
-                while not await request.is_disconnected():
-                    await anyio.sleep(0.01)
-                self.disconnects += 1
-                return Response(status_code=499)
+        if scripted.delay and await self._held(request, scripted.delay):
+            return Response(status_code=499)
         return Response(scripted.body, scripted.status, headers=scripted.headers, media_type=None)
+
+    async def _held(self, request: Request, seconds: float) -> bool:
+        """Hold the answer `seconds`, or until the client goes away (counted in `disconnects`): whether it went."""
+        with anyio.move_on_after(seconds):
+            while not await request.is_disconnected():
+                await anyio.sleep(0.01)
+            self.disconnects += 1
+            return True
+        return False
 
     def _answer(self, agent: Agent, account: str, name: str, param: Callable[[str], str | None]) -> Response:
         start_raw, end_raw = param("start_time") or "", param("end_time") or ""
