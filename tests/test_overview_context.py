@@ -55,7 +55,7 @@ async def test_checkout_agents_row_names_the_deploy_just_before_its_onset_and_th
     assert checkout["context"]["failing_step"] is None  # no trace is sampled for an overview row
     assert (
         "  Likely related: deploy of build-7f3c9a1, 2 minutes before the onset; alert CheckoutErrorRate (error), "
-        "firing, 6 minutes after the onset (and 1 more)." in text.splitlines()
+        "firing, within the onset's hour (and 1 more)." in text.splitlines()
     )
     row = text.splitlines().index(next(line for line in text.splitlines() if line.startswith("⚠ checkout-agent")))
     assert text.splitlines()[row + 1].startswith("  Likely related: deploy of build-7f3c9a1")

@@ -5,6 +5,8 @@ the onset to 15 minutes after the incident ended; an alert firing or pending sin
 the incident lasts. Items are ranked by how plausible their kind is as a trigger, divided by how far they
 are from the onset (half an hour away halves it). Nothing here says "caused": each item is evidence.
 The failing step is the step most sampled error traces of the incident failed in, with its message.
+An onset is dated to the analysis period (an hour, for a day's window): what came within that period after it is
+said to be "within the onset's hour", and counts as at the onset, since the incident may have begun after it.
 An overview row's context is the same judgement said briefly: fewer items, no clock times (the row's headline
 has the onset), no text of the platform's own beyond the names (get_agent_metrics quotes it).
 """
@@ -87,11 +89,19 @@ class Known:
     steps: Sequence[Step] | None = None  # one per sampled error trace
 
 
-def relative(minutes: int) -> str:
-    """'2 minutes before the onset', 'at the onset', '6 minutes after the onset'."""
+def relative(minutes: int, period: int = 1) -> str:
+    """'2 minutes before the onset', 'at the onset', '6 minutes after the onset'; 'within the onset's hour' for what
+    came in the `period` (minutes) an onset dated only to its period began with: the incident may have begun after it.
+    """
+    if period > 1 and 0 <= minutes < period:
+        return f"within the onset's {_period(period)}"
     if minutes == 0:
         return "at the onset"
     return f"{fmt.minutes(abs(minutes))} {'before' if minutes < 0 else 'after'} the onset"
+
+
+def _period(minutes: int) -> str:
+    return {60: "hour", 1440: "day"}.get(minutes) or fmt.minutes(minutes)
 
 
 def _name(text: str | None, default: str = "(unnamed)") -> str:
@@ -106,12 +116,15 @@ def _item(
     upstream: str | None = None,
     word: str = "at",
     brief: bool = False,
+    period: int = 1,
 ) -> tuple[float, Evidence]:
     minutes = None if at is None else round((at - onset).total_seconds() / 60)
     when = ""
     if at is not None and minutes is not None:
-        when = f", {relative(minutes)}" if brief else f" {word} {fmt.when(at)}, {relative(minutes)}"
-    score = _PLAUSIBLE[kind] / (1 + (HALF if minutes is None else abs(minutes)) / HALF)
+        near = relative(minutes, period)
+        when = f", {near}" if brief else f" {word} {fmt.when(at)}, {near}"
+    distance = HALF if minutes is None else 0 if 0 <= minutes < period else abs(minutes)
+    score = _PLAUSIBLE[kind] / (1 + distance / HALF)
     text = upstream_text(upstream) if upstream and not brief else None
     return score, Evidence(kind=kind, at=at, minutes_from_onset=minutes, said=said + when, upstream=text)
 
@@ -128,26 +141,29 @@ def context_of(
     *,
     brief: bool = False,
     pending: bool = False,
+    period: int = 1,
 ) -> IncidentContext:
     """The evidence around `incident` (ongoing ones last until `now`), most likely related first, at most `limit`;
-    `brief`: said for an overview row; `pending`: its failing step is still being read."""
+    `brief`: said for an overview row; `pending`: its failing step is still being read; `period`: the minutes its
+    onset is dated to (the summary's analysis period)."""
     onset, until = incident.start, incident.end or now
     found: list[tuple[float, Evidence]] = []
     for d in known.deploys or ():
         if _near(d.at, onset, until):
             build = _name(d.build_id, "an unnamed build")
             said = f"rollback to {build}" if d.rollback else f"deploy of {build}"
-            found.append(_item("rollback" if d.rollback else "deploy", d.at, onset, said, brief=brief))
+            found.append(_item("rollback" if d.rollback else "deploy", d.at, onset, said, brief=brief, period=period))
     for a in known.alerts or ():
         if a.since is None or onset - BEFORE <= a.since <= until:
             said = f"alert {_name(a.name)} ({a.severity or 'severity unknown'}), {a.state}"
-            found.append(_item("alert", a.since, onset, said, a.title, "since", brief))
+            found.append(_item("alert", a.since, onset, said, a.title, "since", brief, period))
     for e in known.events or ():
         if _near(e.at, onset, until):
             count = f" ×{e.count}" if e.count and e.count > 1 else ""
             said = f"infrastructure event {_name(e.reason)}{count} ({e.severity or 'severity unknown'})"
             guidance = f" Guidance: {e.guidance}" if e.guidance else ""
-            found.append(_item("event", e.at, onset, said, f"{e.message or ''}{guidance}".strip() or None, brief=brief))
+            detail = f"{e.message or ''}{guidance}".strip() or None
+            found.append(_item("event", e.at, onset, said, detail, brief=brief, period=period))
     if known.restarts is not None and known.restarts[0] > 0:
         restarts, reason = known.restarts
         last = f", the last ended by {_name(reason)}" if reason else ""

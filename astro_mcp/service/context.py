@@ -147,8 +147,9 @@ def _attached(summary: MetricsSummary, gathered: nearby.Gathered, stepped: Stepp
     answered said again: the context's routes may have taught it more since the metrics came."""
     known = dataclasses.replace(gathered.as_known(), steps=stepped.steps)
     end = summary.window.end
+    period = summary.analysis_minutes
     incidents = [
-        i.model_copy(update={"context": judge.context_of(i, end, known, pending=i is stepped.pending)})
+        i.model_copy(update={"context": judge.context_of(i, end, known, pending=i is stepped.pending, period=period)})
         for i in summary.incidents
     ]
     reasons = {**gathered.reasons, **({"trace steps": stepped.reason} if stepped.reason else {})}

@@ -150,14 +150,20 @@ class FleetCases:
         result = overview(OverviewWindow(start=base.start, end=base.end), base.account, rows, notes)
         result = in_order(priced(result, ledger, [s for s, _ in with_cost.values()]), sort)
         onsets = {name: lead for name, (s, _) in summaries.items() if (lead := leading(s)) is not None}
-        return await self._explained(result, onsets, offset, deadline)
+        periods = {name: s.analysis_minutes for name, (s, _) in summaries.items()}
+        return await self._explained(result, onsets, periods, offset, deadline)
 
     async def _explained(
-        self, o: AccountOverview, onsets: Mapping[str, Incident], offset: int, deadline: float | None
+        self,
+        o: AccountOverview,
+        onsets: Mapping[str, Incident],
+        periods: Mapping[str, int],
+        offset: int,
+        deadline: float | None,
     ) -> AccountOverview:
-        """`o` with the context of the rows `needing_context` picks (their incident in `onsets`): each agent's four
-        sources at once, every request under the fan-out bound, by the context's share of the call's budget.
-        What could not be read is said once for the whole overview, in its notes."""
+        """`o` with the context of the rows `needing_context` picks (their incident in `onsets`, dated to `periods`
+        minutes): each agent's four sources at once, every request under the fan-out bound, by the context's share of
+        the call's budget. What could not be read is said once for the whole overview, in its notes."""
         chosen = needing_context(o, offset, onsets)
         if not chosen:
             return o
@@ -171,7 +177,9 @@ class FleetCases:
         for found in gathered.values():
             found.late(nearby.AROUND, seconds)
         contexts = {
-            name: context_of(onsets[name], o.window.end, found.as_known(), CONTEXT_ITEMS, brief=True)
+            name: context_of(
+                onsets[name], o.window.end, found.as_known(), CONTEXT_ITEMS, brief=True, period=periods[name]
+            )
             for name, found in gathered.items()
         }
         notes = fleet_notes({name: found.reasons for name, found in gathered.items()}, nearby.AROUND)
