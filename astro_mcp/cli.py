@@ -86,10 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         match args.command:
             case "simulate":
-                from astro_mcp.sim.demo import run_simulator
-
                 if (refused := _cannot_listen(args.host, args.port)) is not None:
-                    return _refuse(refused)
+                    return _refuse(refused)  # before importing the simulator: at once
+                from astro_mcp.sim.demo import run_simulator
 
                 anyio.run(run_simulator, args.host, args.port, args.latency_ms, args.generation, args.token_lifetime)
             case "login" | "logout" | "whoami":
@@ -112,8 +111,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from astro_mcp.server import create_server
-
     if args.transport == "stdio" and args.port is not None:
         sys.stderr.write("astro-mcp: --port is ignored over stdio; it applies to --transport streamable-http or sse.\n")
     port = HTTP_PORT if args.port is None else args.port
@@ -123,6 +120,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             "(127.0.0.1, localhost, ::1) needs ASTRO_MCP_AUTH_TOKEN set, so that only clients holding it get in.\n"
         )
         return 2
+    if args.transport != "stdio" and (refused := _cannot_listen(args.host, port)) is not None:
+        return _refuse(refused)  # before the server is made (the MCP SDK takes most of a second to import)
+    from astro_mcp.server import create_server
+
     if args.demo:
         from astro_mcp.sim.data import DEMO_AGENTS
         from astro_mcp.sim.serve import in_process
@@ -139,8 +140,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             )
         server.run()
         return 0
-    if (refused := _cannot_listen(args.host, port)) is not None:
-        return _refuse(refused)
     from astro_mcp.server.http import serve_http
 
     anyio.run(serve_http, server, settings, args.transport, args.host, port, args.stateless)

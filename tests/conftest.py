@@ -14,6 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
+from xdist.scheduler import LoadScopeScheduling
 
 from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
@@ -45,6 +46,24 @@ CI_ONLY = pytest.mark.skipif(not CI, reason="large and slow: CI (CI=true) runs i
 # An overview of large-org's 500 agents takes seconds of CPU, and more than the default 25 s budget on a machine
 # busy with other work: the tests of what it answers give it this one (test_deadline tests the budget itself).
 UNHURRIED = 300.0
+
+
+# Modules whose fixtures compute once what all their tests assert on (a 500-agent overview): each runs on one
+# worker, so that its fixtures are made once. Every other test is handed out alone, as `--dist load` does.
+ONE_WORKER = frozenset({"tests/test_large_org.py"})
+
+
+class _LoadKeepingSharedModules(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no type information
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return module if module in ONE_WORKER else nodeid
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist load` (addopts), but the modules of ONE_WORKER each kept on one worker. (xdist_group cannot say it:
+    xdist 3.8's loadgroup renames items by an attribute pytest 9 no longer reads.)"""
+    return _LoadKeepingSharedModules(config, log) if config.getvalue("dist") == "load" else None
 
 
 def examples(full: int) -> int:

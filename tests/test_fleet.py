@@ -75,6 +75,19 @@ async def test_an_account_whose_deployments_cannot_be_read_says_why(client: Clie
     assert "deployments could not be read: access refused (HTTP 403" in text_of(result)
 
 
+async def test_list_agents_refuses_an_account_that_is_not_a_slug_with_the_fix_before_any_request(
+    client: Client, simulator: Simulator
+) -> None:
+    spaced = await client.call_tool("list_agents", {"account": "Astro Team"})
+    huge = await client.call_tool("list_agents", {"account": "a" * 100_000})  # once too long for a URL: a crash
+    assert spaced.is_error
+    assert "is not a valid Astro account slug" in text_of(spaced)
+    assert "Did you mean account='astro-team'?" in text_of(spaced)
+    assert huge.is_error
+    assert "is not a valid Astro account slug: use 1-64 characters" in text_of(huge)
+    assert simulator.requests == []
+
+
 async def test_completions_offer_real_account_and_agent_names_from_the_api(client: Client) -> None:
     template = ResourceTemplateReference(type="ref/resource", uri=TEMPLATE)
     accounts = await client.complete(template, {"name": "account", "value": "d"})

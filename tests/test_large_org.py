@@ -1,6 +1,6 @@
 """large-org's 500 agents: the overview's first page and every page after it, in cost order, and what it says
-while it reads. Each overview is asked once, by the module's fixtures (pytest runs a module on one worker:
-`--dist loadscope`), and every test asserts on it.
+while it reads. Each overview is asked once, by the module's fixtures (the module runs on one worker: ONE_WORKER
+in conftest.py), and every test asserts on it.
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class Arguments:
 
     def fleet_page(self, account: str | None, cursor: str | None) -> tuple[str | None, Page]:
         """The account filter and page of `list_agents`; a cursor alone says which list; raises `QueryError`."""
-        chosen = account.strip() if account else None
+        chosen = check_slug("account", account) if account and account.strip() else None
         if cursor is None:
             return chosen, Page(0, {"account": chosen or ""})
         found = decode(cursor, "list_agents")
