@@ -1,4 +1,5 @@
-"""`python -m bench load`: concurrent calls over streamable HTTP (astro-mcp and the naive wrapper, interleaved),
+"""`python -m bench load`: concurrent calls over streamable HTTP (astro-mcp and the naive wrapper, interleaved), the
+first call of a fresh HTTP server,
 and sequential calls over stdio."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ METRICS_TOOL = "get_agent_metrics"
 
 
 LOAD_WINDOWS = [(hours, 60) for hours in (1, 6, 24, 48, 168)]
+Server = tuple[list[str], dict[str, str], str]  # the command after `python`, its environment, the tool to call
 
 
 @dataclass
@@ -54,7 +56,7 @@ async def load(url: str, simulator: Simulator, rounds: int = 3) -> None:
         for k, (h, interval) in enumerate(LOAD_WINDOWS * 80)
     ]
     off = {"ASTRO_MCP_CACHE_TTL": "0", "ASTRO_MCP_LIVE_CACHE_TTL": "0"}
-    servers: dict[str, tuple[list[str], dict[str, str], str]] = {
+    servers: dict[str, Server] = {
         "naive wrapper (baseline)": ([str(HERE / "naive_server.py")], {}, "get_metrics"),
         "astro-mcp, cache on (defaults)": (["-m", "astro_mcp", "--transport", "streamable-http"], {}, METRICS_TOOL),
         "astro-mcp, cache off": (["-m", "astro_mcp", "--transport", "streamable-http"], off, METRICS_TOOL),
@@ -64,6 +66,7 @@ async def load(url: str, simulator: Simulator, rounds: int = 3) -> None:
         for _ in range(rounds):
             for name, (command, extra, tool) in servers.items():
                 runs[name].append(await http_load(upstream, simulator_pid, command, extra, tool, calls))
+        firsts = await first_calls(upstream, servers, calls[0], rounds)
     out(
         f"## Load: 400 concurrent calls over streamable HTTP (8 sessions, 50 at once each; median of {rounds} "
         "rounds; simulator, server and clients each in a process of its own)"
@@ -86,6 +89,7 @@ async def load(url: str, simulator: Simulator, rounds: int = 3) -> None:
             f"| {ms(upstream_cpu / len(calls))} |"
         )
     out()
+    first_call_table(firsts)
     await sequential_stdio(url, simulator, agents, ["now-1h", "now-6h", "now-24h", "now-2d", "now-7d"])
 
 
@@ -109,17 +113,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def http_load(
-    url: str,
-    simulator_pid: int,
-    command: list[str],
-    extra: dict[str, str],
-    tool: str,
-    calls: list[dict[str, Any]],
-    sessions: int = 8,
-) -> Loaded:
-    """`calls` spread over `sessions` clients (`bench.loadgen`), every call of a client at once, against a server
-    on loopback; the server's and the simulator's CPU time are counted from the first call to the last answer."""
+@asynccontextmanager
+async def http_server(url: str, command: list[str], extra: dict[str, str]) -> AsyncIterator[tuple[int, int]]:
+    """A server over streamable HTTP on loopback, in a process of its own, once it answers; yields its port and pid."""
     port = 18000 + os.getpid() % 1000
     # 400 calls at once are 400 connections for a client of the 2026-07-28 protocol (one POST each): above the
     # default cap of 256 open connections (ASTRO_MCP_MAX_CONNECTIONS), which this load is not about.
@@ -133,15 +129,54 @@ async def http_load(
     )
     try:
         await ready(f"http://127.0.0.1:{port}/mcp")
-        before, simulator_before = cpu_seconds(server.pid), cpu_seconds(simulator_pid)
-        generator = [sys.executable, "-m", "bench.loadgen", str(port), tool, str(sessions)]
-        done = await anyio.run_process(generator, input=json.dumps(calls).encode(), cwd=HERE.parent)
-        cpu, simulator = cpu_seconds(server.pid) - before, cpu_seconds(simulator_pid) - simulator_before
+        yield port, server.pid
     finally:
         server.terminate()
         await server.wait()
+
+
+async def http_load(
+    url: str,
+    simulator_pid: int,
+    command: list[str],
+    extra: dict[str, str],
+    tool: str,
+    calls: list[dict[str, Any]],
+    sessions: int = 8,
+) -> Loaded:
+    """`calls` spread over `sessions` clients (`bench.loadgen`), every call of a client at once, against a fresh
+    server; the server's and the simulator's CPU time are counted from the first call to the last answer."""
+    async with http_server(url, command, extra) as (port, pid):
+        before, simulator_before = cpu_seconds(pid), cpu_seconds(simulator_pid)
+        generator = [sys.executable, "-m", "bench.loadgen", str(port), tool, str(sessions)]
+        done = await anyio.run_process(generator, input=json.dumps(calls).encode(), cwd=HERE.parent)
+        cpu, simulator = cpu_seconds(pid) - before, cpu_seconds(simulator_pid) - simulator_before
     seen = json.loads(done.stdout)
     return Loaded(len(calls) / seen["wall"], seen["latencies"], seen["errors"], cpu, seen["cpu"], simulator)
+
+
+async def first_calls(
+    url: str, servers: dict[str, Server], args: dict[str, Any], rounds: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Each server's first call, a fresh process each round: its latency, and the server's CPU until it answered."""
+    seen: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
+    for _ in range(rounds):
+        for name, (command, extra, tool) in servers.items():
+            async with http_server(url, command, extra) as (port, pid), Client(f"http://127.0.0.1:{port}/mcp") as c:
+                before = cpu_seconds(pid)
+                took, _ = await timed(c, tool, args)
+                seen[name].append((took, cpu_seconds(pid) - before))
+    return seen
+
+
+def first_call_table(seen: dict[str, list[tuple[float, float]]]) -> None:
+    out("## The first call of a fresh server over streamable HTTP (median of the rounds)")
+    out("| server | latency | server CPU |")
+    out("| --- | ---: | ---: |")
+    for name, firsts in seen.items():
+        latency, cpu = (statistics.median(values) for values in zip(*firsts, strict=True))
+        out(f"| {name} | {ms(latency)} | {ms(cpu)} |")
+    out()
 
 
 async def sequential_stdio(
