@@ -44,26 +44,23 @@ class Around:
         agent: AgentRef,
         fetch: Callable[[AstroClient, str, float | None], Awaitable[T]],
         deadline: float | None,
+        *,
+        kept: bool = False,
     ) -> T | None:
+        """`fetch` for the agent's deployment, None where the server lacks the route; `kept`: for the live-cache TTL."""
+
         async def call() -> T:
             deployment = await self._deployment_of(agent.account, agent.name, deadline)
             return await fetch(self._client, deployment, deadline)
 
-        return await self._routes.optional(template, call)
+        async def ask() -> T | None:
+            return await self._routes.optional(template, call)
+
+        return await self._kept(template, agent, ask) if kept else await ask()
 
     async def _kept(self, template: str, agent: AgentRef, fetch: Callable[[], Awaitable[T | None]]) -> T | None:
         """What the agent's route says now, asked once per live-cache TTL."""
         return cast("T | None", await self._now.get((template, agent), self._ttl, fetch))
-
-    async def _now_of(
-        self,
-        template: str,
-        agent: AgentRef,
-        fetch: Callable[[AstroClient, str, float | None], Awaitable[T]],
-        deadline: float | None,
-    ) -> T | None:
-        """`_per_deployment`, kept for the live-cache TTL."""
-        return await self._kept(template, agent, lambda: self._per_deployment(template, agent, fetch, deadline))
 
     async def history(self, agent: AgentRef, deadline: float | None = None) -> DeployHistory | None:
         """The agent's deploys and rollbacks over time."""
@@ -77,15 +74,15 @@ class Around:
 
     async def alerts(self, agent: AgentRef, deadline: float | None = None) -> Alerts | None:
         """The alerts of the agent's deployment, whatever their state."""
-        return await self._now_of(generation.ALERTS, agent, platform_routes.alerts, deadline)
+        return await self._per_deployment(generation.ALERTS, agent, platform_routes.alerts, deadline, kept=True)
 
     async def events(self, agent: AgentRef, deadline: float | None = None) -> InfraEvents | None:
         """The Kubernetes events of the agent's deployment, with the platform's guidance."""
-        return await self._now_of(generation.EVENTS, agent, platform_routes.events, deadline)
+        return await self._per_deployment(generation.EVENTS, agent, platform_routes.events, deadline, kept=True)
 
     async def runtime(self, agent: AgentRef, deadline: float | None = None) -> Runtime | None:
         """The pods of the agent's deployment and their restarts."""
-        return await self._now_of(generation.RUNTIME, agent, platform_routes.runtime, deadline)
+        return await self._per_deployment(generation.RUNTIME, agent, platform_routes.runtime, deadline, kept=True)
 
     async def shows_steps(self) -> bool:
         """Whether the server may show a trace's steps: False once it is known not to."""
