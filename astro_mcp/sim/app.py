@@ -15,9 +15,7 @@ Its agents and their data are in `sim.data`.
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -29,14 +27,14 @@ from starlette.routing import Mount, Route
 
 from astro_mcp.sim import fleet, platform
 from astro_mcp.sim import traces as sim_traces
-from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, DAY, Agent, Series, generate
+from astro_mcp.sim.buckets import Buckets
+from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, Agent
 from astro_mcp.sim.story import story_of
 from astro_mcp.sim.workos import WorkOSSimulator
 
 DEMO_TOKEN = "demo-token"
 API_PREFIX = "/api/v1"
 AUTH_PREFIX = "/user_management"
-_MAX_DAYS = 400
 
 
 @dataclass(frozen=True)
@@ -86,9 +84,8 @@ class Simulator:
         self.requests: list[Recorded] = []
         self.disconnects = 0
         self._script: dict[tuple[str, str, str], list[Scripted]] = {}
-        self._days: dict[tuple[str, int], Series] = {}
+        self.buckets = Buckets(self.anchor, clock)  # each agent's per-minute data, and its metrics answers
         self._latencies: dict[tuple[str, str], dict[int, list[list[float]]]] = {}
-        self._rendered: dict[tuple[str, int, int, int], list[str]] = {}
         agent_routes = {"metrics": self._metrics, "traces": self._traces, "summary": self._summary}
         routes = [
             Route(f"{API_PREFIX}/agents/{{account}}/{{name}}/observability/{leaf}", handler)
@@ -162,7 +159,7 @@ class Simulator:
         agent = await self.agent(request, account, name, "metrics")
         if isinstance(agent, Response):
             return agent
-        return self._answer(agent, account, name, param)
+        return self.buckets.answer(agent, account, name, param)
 
     async def agent(self, request: Request, account: str, name: str, leaf: str) -> Agent | Response:
         """The agent a request names, or the answer that stands instead: scripted, or the API's error."""
@@ -198,7 +195,7 @@ class Simulator:
         return sim_traces.AgentView(
             agent,
             f"{account}/{name}",
-            lambda day: self.day_series(agent, account, name, day),
+            lambda day: self.buckets.day_series(agent, account, name, day),
             self.anchor,
             self.clock(),
             self._latencies.setdefault((account, name), {}),
@@ -218,92 +215,3 @@ class Simulator:
             self.disconnects += 1
             return True
         return False
-
-    def _answer(self, agent: Agent, account: str, name: str, param: Callable[[str], str | None]) -> Response:
-        start_raw, end_raw = param("start_time") or "", param("end_time") or ""
-        interval = _lenient_interval(param("interval"))
-        empty = {"buckets": [], "time_range": {"start": start_raw, "end": end_raw}, "interval_minutes": 60}
-        if not start_raw or not end_raw:
-            return JSONResponse(empty)
-        try:
-            start, end = sim_traces.parse_moment(start_raw), sim_traces.parse_moment(end_raw)
-        except ValueError:
-            return JSONResponse({"error": "failed to query metrics"}, 502)
-        if (end - start).total_seconds() > _MAX_DAYS * 86400:
-            return JSONResponse({"error": "failed to query metrics"}, 502)
-        buckets = self._buckets(agent, account, name, start, end, interval)
-        if not buckets:
-            return JSONResponse(empty)
-        time_range = json.dumps({"start": start_raw, "end": end_raw})
-        body = f'{{"buckets":[{",".join(buckets)}],"time_range":{time_range},"interval_minutes":{interval}}}'
-        return Response(body, media_type="application/json")
-
-    def _buckets(
-        self, agent: Agent, account: str, name: str, start: datetime, end: datetime, interval: int
-    ) -> list[str]:
-        """The non-empty buckets of [start, end) as JSON, aligned to multiples of `interval` since the epoch."""
-        first = math.ceil(start.timestamp() / 60)
-        last = min(math.ceil(end.timestamp() / 60), math.floor(self.clock().timestamp() / 60))  # none from the future
-        if DAY % interval:
-            return self._render(agent, account, name, first, last, interval)
-        # Buckets never cross midnight: each day's part is rendered once and kept, for every agent sharing the seed.
-        parts: list[str] = []
-        for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
-            lo, hi = max(first, day * DAY), min(last, (day + 1) * DAY)
-            key = (_seed(agent, account, name), lo, hi, interval)
-            if key not in self._rendered:
-                if len(self._rendered) > 4096:
-                    self._rendered.clear()
-                self._rendered[key] = self._render(agent, account, name, lo, hi, interval)
-            parts.extend(self._rendered[key])
-        return parts
-
-    def _render(self, agent: Agent, account: str, name: str, first: int, last: int, interval: int) -> list[str]:
-        """The non-empty buckets of the minutes [first, last): each column summed a slice at a time."""
-        sums: dict[int, list[float]] = {}
-        for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
-            series = self.day_series(agent, account, name, day)
-            columns: tuple[Sequence[float], ...] = (
-                series.traces,
-                series.errors,
-                series.latency_sum,
-                series.input_tokens,
-                series.output_tokens,
-            )
-            edge, end = max(first - day * DAY, 0), min(last - day * DAY, DAY)
-            while edge < end:
-                key = (day * DAY + edge) // interval * interval
-                stop = min(end, key + interval - day * DAY)
-                acc = sums.setdefault(key, [0, 0, 0.0, 0, 0])
-                for i, column in enumerate(columns):
-                    acc[i] = sum(column[edge:stop], acc[i])  # a quiet minute adds 0: the sum is the traced minutes'
-                edge = stop
-        return [
-            f'{{"timestamp":"{datetime.fromtimestamp(key * 60, UTC):%Y-%m-%dT%H:%M:%SZ}","trace_count":{int(a[0])},'
-            f'"avg_latency_ms":{round(a[2] / a[0], 1)},"input_tokens":{int(a[3])},"output_tokens":{int(a[4])},'
-            f'"error_count":{int(a[1])}}}'
-            for key, a in sorted(sums.items())
-            if a[0]
-        ]
-
-    def day_series(self, agent: Agent, account: str, name: str, day: int) -> Series:
-        seed = _seed(agent, account, name)
-        key = (seed, day)
-        series = self._days.get(key)
-        if series is None:
-            series = self._days[key] = generate(agent, seed, day, self.anchor)
-        return series
-
-
-def _seed(agent: Agent, account: str, name: str) -> str:
-    """What an agent's data is generated from: agents sharing a seed share their data."""
-    return agent.seed or f"{account}/{name}"
-
-
-def _lenient_interval(raw: str | None) -> int:
-    """As the real server does: anything not a positive integer becomes 60."""
-    try:
-        value = int(raw or "")
-    except ValueError:
-        return 60
-    return value if value > 0 else 60

@@ -133,7 +133,7 @@ class _Platform:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.ledger = costs.Ledger(
-            lambda account, name, day: sim.day_series(sim.agents[account][name], account, name, day)
+            lambda account, name, day: sim.buckets.day_series(sim.agents[account][name], account, name, day)
         )
 
     async def deployed(self, request: Request, leaf: str) -> sim_traces.AgentView | Response:
