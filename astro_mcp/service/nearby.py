@@ -9,6 +9,7 @@ each request under the fan-out bound. Either may give them `SHARE` of the call's
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import anyio
@@ -42,14 +43,9 @@ class Gathered:
                 self.reasons[source] = f"no answer within {seconds:.3g} s, the context's share of the call"
 
     def as_known(self) -> judge.Known:
+        """What was read, its failing steps left out: the failing step is read apart (`service.failing`)."""
         k = self.known
-        return judge.Known(
-            k.get("deploy history"),
-            k.get("alerts"),
-            k.get("infrastructure events"),
-            k.get("restarts"),
-            k.get("trace steps"),
-        )
+        return judge.Known(k.get("deploy history"), k.get("alerts"), k.get("infrastructure events"), k.get("restarts"))
 
 
 def share_of(settings: Settings, deadline: float | None) -> tuple[float, float]:
@@ -85,11 +81,8 @@ async def read(
 ) -> None:
     """One source into `gathered`: what it gave, converted, or why not."""
     try:
-        if bound is None:
+        async with bound or nullcontext():
             got = await fetch()
-        else:
-            async with bound:
-                got = await fetch()
     except AstroError as err:
         gathered.reasons[source] = f"could not be read ({upstream_text(str(err), 160)})"
         return
