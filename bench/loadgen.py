@@ -42,6 +42,8 @@ async def run(port: int, tool: str, sessions: int, calls: list[dict[str, Any]]) 
         answered = 0
         try:
             async with Client(url) as client:
+                await client.list_tools()  # as a host does before its model calls a tool (the SDK client would
+                # otherwise list the tools once for each of the session's first calls in flight, to check results)
 
                 async def one(args: dict[str, Any]) -> None:
                     nonlocal errors, answered

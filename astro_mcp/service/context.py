@@ -18,7 +18,7 @@ on in the background, and is kept for that call and the next metrics call.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import anyio
@@ -60,6 +60,7 @@ class ContextCases:
         self._explained: SingleFlightCache[tuple[MetricsQuery, Mode], tuple[MetricsSummary, nearby.Gathered]] = (
             SingleFlightCache(_KEPT, lambda _: 1)
         )
+        self._made = _LastMade(_KEPT)
 
     async def summary(self, query: MetricsQuery, compare: Mode = "previous", *, deadline: float) -> MetricsSummary:
         """`MetricsCases.summary`, each incident with its context; only the metrics can fail the call (`AstroError`)."""
@@ -72,7 +73,9 @@ class ContextCases:
             return summary
         cut = cuts[0] if cuts else self._cut(began, deadline)
         stepped = await self._sample(query.agent, _worst(summary), cut)
-        return _attached(summary, gathered, stepped, self._up.routes.generation())
+        server = self._up.routes.generation()
+        parts = (summary, gathered, stepped.steps, stepped.pending, stepped.reason, server)
+        return self._made.get((query, compare), parts, lambda: _attached(summary, gathered, stepped, server))
 
     def _cut(self, began: float, deadline: float) -> float:
         """The one rule: when the answer stops waiting for the failing step, for metrics that came in just now (or
@@ -119,7 +122,7 @@ class ContextCases:
         """The failing steps of a sample of the worst error incident's error traces if they are read by `cut`;
         else that incident, whose read goes on in the background."""
         if worst is None:
-            return Stepped([])  # nothing to read
+            return Stepped(())  # nothing to read
         if not await self._up.around.shows_steps():
             return Stepped(None, judge.NOT_SERVED)
         try:
@@ -129,6 +132,27 @@ class ContextCases:
         if sample is None:
             return Stepped(None, pending=worst)
         return Stepped(sample.steps) if sample.steps is not None else Stepped(None, judge.NOT_SERVED)
+
+
+class _LastMade:
+    """The last summary with its context made for each question, and what it was made of: a call whose parts are
+    the very objects the caches handed out last time (and the same notes) gets that summary back, the same object,
+    whose answer `render.answer` keeps: a repeated call is not rendered again."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._last: dict[tuple[MetricsQuery, Mode], tuple[tuple[object, ...], MetricsSummary]] = {}
+
+    def get(
+        self, key: tuple[MetricsQuery, Mode], parts: tuple[object, ...], make: Callable[[], MetricsSummary]
+    ) -> MetricsSummary:
+        last = self._last.pop(key, None)
+        if last is None or not all(a is b or (type(a) is str and a == b) for a, b in zip(last[0], parts, strict=True)):
+            last = (parts, make())
+        self._last[key] = last  # the most recent last: past `size`, the oldest goes
+        if len(self._last) > self._size:
+            del self._last[next(iter(self._last))]
+        return last[1]
 
 
 def _worst(summary: MetricsSummary) -> Incident | None:
