@@ -17,6 +17,7 @@ from astro_mcp.analysis.results.metrics import Incident, MetricsSummary, TracesC
 from astro_mcp.config import Settings
 from astro_mcp.render import METRICS
 from astro_mcp.render.answer import BOUND, fitted
+from astro_mcp.service.failing import SAMPLE_BYTES
 from astro_mcp.sim.app import Scripted, Simulator
 from tests.conftest import NOW, server_at_now, text_of
 
@@ -143,6 +144,21 @@ async def test_the_traces_call_reads_the_failing_step_itself_when_no_metrics_cal
     assert len(step_reads(simulator)) == 8, "read once, for the error traces only"
     assert (every.structured_content or {})["failing_step"] is None
     assert "Failing step" not in text_of(every)
+
+
+async def test_a_sampled_error_trace_too_heavy_to_read_is_passed_over_for_the_next_one_listed(
+    settings: Settings, simulator: Simulator
+) -> None:
+    # A listing may show a trace's input cut while its detail carries all of it: its steps are not worth megabytes.
+    heavy = {"id": "t-heavy", "name": "checkout", "input": "x" * (SAMPLE_BYTES + 1), "observations": []}
+    simulator.script("astro-team", "checkout-agent", Scripted(body=json.dumps(heavy).encode()), leaf="trace")
+    window = {"start_time": "2026-11-24T23:00:00Z", "end_time": "2026-11-25T09:52:00Z"}
+    async with Client(server_at_now(settings)) as client:
+        traces = await client.call_tool("get_agent_traces", {**CHECKOUT, **window})
+    step = (traces.structured_content or {})["failing_step"]
+    assert step["said"].startswith("price_lookup (observation SPAN, model none) failed with TimeoutError in ")
+    assert step["said"].endswith(" of 8 sampled error traces")
+    assert len(step_reads(simulator)) == 9, "the heavy one, then the next one listed in its place"
 
 
 async def test_shutting_down_with_a_failing_step_still_being_read_is_clean_and_prompt(

@@ -67,10 +67,16 @@ async def traces(
     return await client.get(_deployment(deployment_id, "observability/traces"), params, TracesResponse, shape=shape)
 
 
-async def trace(client: AstroClient, deployment_id: str, trace_id: str, deadline: float | None = None) -> TraceDetail:
+async def trace(
+    client: AstroClient,
+    deployment_id: str,
+    trace_id: str,
+    deadline: float | None = None,
+    max_bytes: int = TRACES_BYTES,
+) -> TraceDetail:
     """`GET /deployments/{id}/observability/traces/{traceId}`: the trace with its observations."""
     route = _deployment(deployment_id, f"observability/traces/{quote(trace_id, safe='')}")
-    shape = Shape(max_bytes=TRACES_BYTES, max_chars=TRACE_CHARS)
+    shape = Shape(max_bytes=max_bytes, max_chars=TRACE_CHARS)
     return await client.get(route, {}, TraceDetail, shape=shape, deadline=deadline)
 
 

@@ -16,6 +16,7 @@ from astro_mcp.api import generation, platform_routes
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.platform_wire import Alerts, DeployHistory, InfraEvents, Runtime, TraceDetail
+from astro_mcp.api.routes import TRACES_BYTES
 from astro_mcp.domain import AgentRef
 
 T = TypeVar("T")
@@ -88,10 +89,12 @@ class Around:
         """Whether the server may show a trace's steps: False once it is known not to."""
         return await self._routes.serves(generation.TRACE_DETAIL) is not False
 
-    async def trace(self, agent: AgentRef, trace_id: str, deadline: float | None = None) -> TraceDetail | None:
-        """One trace with its observations (steps)."""
+    async def trace(
+        self, agent: AgentRef, trace_id: str, deadline: float | None = None, max_bytes: int = TRACES_BYTES
+    ) -> TraceDetail | None:
+        """One trace with its observations (steps); `ResponseTooLargeError` past `max_bytes`."""
 
         async def fetch(client: AstroClient, deployment: str, deadline: float | None) -> TraceDetail:
-            return await platform_routes.trace(client, deployment, trace_id, deadline)
+            return await platform_routes.trace(client, deployment, trace_id, deadline, max_bytes)
 
         return await self._per_deployment(generation.TRACE_DETAIL, agent, fetch, deadline)

@@ -23,7 +23,7 @@ from astro_mcp.analysis import context as judge
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.api.platform_wire import TraceDetail
 from astro_mcp.domain import AgentRef, Trace, TracesQuery
-from astro_mcp.errors import AstroError, RequestTimeoutError
+from astro_mcp.errors import AstroError, RequestTimeoutError, ResponseTooLargeError
 from astro_mcp.service.upstream import Upstream
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,8 @@ SAMPLE = 8  # error traces whose steps are read: one wave of the default fan-out
 HEAVY = 20_000  # characters of a listed trace's input and output past which its steps are not read: its detail
 # carries the same content again (megabytes, at times); the next one listed is read instead
 _SPARE = 4  # error traces listed beyond the sample, to stand in for heavy ones
+SAMPLE_BYTES = 1 << 20  # of a sampled trace's detail: its steps take kilobytes; past this, its input and output
+# (megabytes at times, where the listing showed them cut) would cost the read far more than the step it shows
 _KEPT = 256  # samples kept
 Key = tuple[AgentRef, datetime, datetime]
 
@@ -103,24 +105,30 @@ class FailingSteps:
         return await self._read(agent, listed.traces, deadline)
 
     async def _read(self, agent: AgentRef, listed: Sequence[Trace], deadline: float | None) -> Sample:
-        """The failing step of each of the first `SAMPLE` light traces of `listed`, their steps read at once."""
+        """The failing step of each of the first `SAMPLE` light traces of `listed`, their steps read at once; one
+        whose detail is over `SAMPLE_BYTES` is passed over for the next one listed."""
         if not await self._up.around.shows_steps():
             return Sample(None)
-        ids = [(t.trace_id, t.timestamp) for t in listed if t.trace_id and _light(t)][:SAMPLE]
+        candidates = iter([(t.trace_id, t.timestamp) for t in listed if t.trace_id and _light(t)])
         details: list[tuple[TraceDetail | None, datetime | None]] = []
         failures: list[AstroError] = []
 
-        async def read(trace_id: str, at: datetime | None) -> None:
-            try:
-                async with self._up.fan_out:
-                    details.append((await self._up.around.trace(agent, trace_id, deadline), at))
-            except AstroError as err:
-                failures.append(err)
+        async def read() -> None:
+            for trace_id, at in candidates:  # shared by the readers: each takes the next one listed
+                try:
+                    async with self._up.fan_out:
+                        details.append((await self._up.around.trace(agent, trace_id, deadline, SAMPLE_BYTES), at))
+                    return
+                except ResponseTooLargeError:
+                    continue
+                except AstroError as err:
+                    failures.append(err)
+                    return
 
         async with anyio.create_task_group() as tg:
-            for trace_id, at in ids:
-                tg.start_soon(read, trace_id, at)
-        if ids and not details:
+            for _ in range(SAMPLE):
+                tg.start_soon(read)
+        if failures and not details:
             raise failures[0]
         if any(d is None for d, _ in details):
             return Sample(None)
