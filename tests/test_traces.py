@@ -16,7 +16,7 @@ from mcp import Client, MCPError
 from mcp.types import TextContent
 
 from astro_mcp.analysis.results.traces import TracesAnswer
-from astro_mcp.analysis.traces import TracePage, prepare, shorten
+from astro_mcp.analysis.traces import KEPT_CHARS, Content, TracePage, content_of, prepare, shorten
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, Trace, TracesQuery
 from astro_mcp.render.answer import BOUND, fitted
@@ -188,6 +188,37 @@ def test_shortening_keeps_a_marked_prefix(text: str, cap: int) -> None:
         assert text.startswith(head)
         assert len(head) <= cap
         assert marker == f"{len(text):,} characters in all]"
+
+
+@given(st.integers(min_value=0, max_value=60), st.sampled_from(["kenji.mori@example.com", "sk-live-" + "a1" * 12]))
+@hsettings(max_examples=examples(60))
+def test_a_long_content_is_masked_where_it_can_show_and_no_secret_cut_at_the_end_of_its_start_shows(
+    shift: int, secret: str
+) -> None:
+    # A secret early on, and one cut in two by the end of the start kept (shifted across the cut).
+    cut_at = KEPT_CHARS - len(secret) // 2 - shift
+    text = f"mail {secret} then " + "lorem ipsum " * (cut_at // 12)
+    text = text[:cut_at] + f" {secret} " + "dolor " * 5_000
+    kept = content_of(text, masked=True)
+    assert kept is not None
+    assert kept.cut
+    assert kept.chars == len(text)
+    assert kept.text.startswith("mail [")
+    for prefix in range(6, len(secret) + 1):  # no piece of either secret long enough to mean anything
+        assert secret[:prefix] not in kept.text
+    assert kept.shown(BOUND).endswith(f"… [cut: {len(text):,} characters in all]")
+    assert len(kept.shown(BOUND)) <= BOUND + len(f"… [cut: {len(text):,} characters in all]")
+    plain = content_of(text, masked=False)
+    assert plain is not None
+    assert (plain.text, plain.chars) == (text[:KEPT_CHARS], len(text))
+
+
+def test_a_content_within_the_kept_length_is_kept_whole_masked_as_before() -> None:
+    text = "write to kenji.mori@example.com " * 100
+    kept = content_of(text, masked=True)
+    assert kept is not None
+    assert kept == Content(text.replace("kenji.mori@example.com", "[e-mail]"), len(kept.text), cut=False)
+    assert kept.shown(10_000) == kept.text
 
 
 @given(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from astro_mcp.analysis.results.steps import ShownStep, TraceSteps
 from astro_mcp.analysis.results.traces import ContentMode, TracesAnswer, TraceWindow
-from astro_mcp.analysis.traces import shorten
+from astro_mcp.analysis.traces import Content, shorten
 from astro_mcp.domain import TracesQuery
 
 _LATEST = datetime.max.replace(tzinfo=UTC)
@@ -86,8 +86,8 @@ class StepsPage:
     timestamp: datetime | None
     latency_ms: float | None
     total_cost: float | None
-    input: str | None
-    output: str | None
+    input: Content | None
+    output: Content | None
     steps: Sequence[tuple[int, Observed]]
     mode: ContentMode
 
@@ -98,8 +98,8 @@ class StepsPage:
         shown = [_shown(*self.steps[k], caps.message) for k in kept]
         failed = next((o.name or "(unnamed)" for _, o in self.steps if o.failed), None)
 
-        def content(text: str | None) -> str | None:
-            return None if text is None or self.mode == "off" else shorten(text, caps.content)
+        def content(kept: Content | None) -> str | None:
+            return None if kept is None or self.mode == "off" else kept.shown(caps.content)
 
         steps = TraceSteps(
             trace_id=self.trace_id,

@@ -26,13 +26,43 @@ _OLDEST = datetime.min.replace(tzinfo=UTC)
 _JOINERS = {"\u200d", "\ufe0f", "\ufe0e"}  # zero-width joiner, variation selectors: part of the previous character
 
 
+KEPT_CHARS = 16_384  # of a content's text kept (and masked): more than any answer shows of it (12,000 at most)
+_MARGIN = 1_024  # dropped from the end of a masked start: where a secret cut in two might not be recognized
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """A trace's input or output as text, as kept: whole, or (`cut`) its start, of `chars` characters in all."""
+
+    text: str
+    chars: int
+    cut: bool
+
+    def shown(self, cap: int) -> str:
+        return shorten(self.text, cap, self.chars if self.cut else None)
+
+
+def content_of(value: JsonValue, masked: bool) -> Content | None:
+    """`value` as text; `masked`: with e-mail addresses, API keys, phone and card numbers masked. Of a text over
+    `KEPT_CHARS` only the start is kept, and masked: the rest never shows, and masking all of it took a tenth of a
+    second a megabyte."""
+    text = as_text(value)
+    if text is None:
+        return None
+    if len(text) <= KEPT_CHARS:
+        kept = personal(text) if masked else text
+        return Content(kept, len(kept), cut=False)
+    start = personal(text[:KEPT_CHARS])[:-_MARGIN] if masked else text[:KEPT_CHARS]
+    return Content(start, len(text), cut=True)
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A fetched trace with its content written out as text, once."""
 
     trace: Trace
-    input: str | None
-    output: str | None
+    input: Content | None
+    output: Content | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +98,20 @@ def as_text(value: JsonValue) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def shorten(text: str, cap: int) -> str:
-    """`text` if it has at most `cap` characters; else its start, cut between characters, marked as cut.
+def shorten(text: str, cap: int, total: int | None = None) -> str:
+    """`text` if it has at most `cap` characters; else its start, cut between characters, marked as cut. `total`:
+    `text` is itself the start of a text of that many characters, marked as cut however short.
 
     The cut never separates a base character from its combining marks or joiners.
     """
-    if len(text) <= cap:
+    if len(text) <= cap and total is None:
         return text
-    cut = cap
-    while cut > 0 and (unicodedata.combining(text[cut]) or text[cut] in _JOINERS or text[cut - 1] == "\u200d"):
+    cut = min(cap, len(text))
+    while 0 < cut < len(text) and (
+        unicodedata.combining(text[cut]) or text[cut] in _JOINERS or text[cut - 1] == "\u200d"
+    ):
         cut -= 1
-    return f"{text[:cut]}… [cut: {len(text):,} characters in all]"
+    return f"{text[:cut]}… [cut: {total or len(text):,} characters in all]"
 
 
 def prepare(traces: Sequence[Trace], mode: ContentMode = "truncated", ordered: bool = False) -> list[Prepared]:
@@ -86,13 +119,8 @@ def prepare(traces: Sequence[Trace], mode: ContentMode = "truncated", ordered: b
     content as text; in `redacted` mode with e-mail addresses, API keys, phone and card numbers masked."""
     if not ordered:
         traces = sorted(traces, key=lambda t: t.timestamp or _OLDEST, reverse=True)
-    if mode == "redacted":
-        return [Prepared(t, _masked(as_text(t.input)), _masked(as_text(t.output))) for t in traces]
-    return [Prepared(t, as_text(t.input), as_text(t.output)) for t in traces]
-
-
-def _masked(text: str | None) -> str | None:
-    return None if text is None else personal(text)
+    masked = mode == "redacted"
+    return [Prepared(t, content_of(t.input, masked), content_of(t.output, masked)) for t in traces]
 
 
 def arrange(parts: Sequence[Sequence[Trace]], order: TraceOrder) -> list[Trace]:
@@ -184,8 +212,8 @@ def _headline(query: TracesQuery, total: int | None, grouped: Sequence[TraceGrou
 def _shown(p: Prepared, mode: ContentMode, caps: Caps) -> ShownTrace:
     t = p.trace
 
-    def content(text: str | None) -> str | None:
-        return None if text is None or mode == "off" else shorten(text, caps.content)
+    def content(kept: Content | None) -> str | None:
+        return None if kept is None or mode == "off" else kept.shown(caps.content)
 
     return ShownTrace(
         trace_id=None if t.trace_id is None else shorten(t.trace_id, caps.label),
@@ -195,6 +223,6 @@ def _shown(p: Prepared, mode: ContentMode, caps: Caps) -> ShownTrace:
         timestamp=t.timestamp,
         input=content(p.input),
         output=content(p.output),
-        input_chars=None if p.input is None else len(p.input),
-        output_chars=None if p.output is None else len(p.output),
+        input_chars=None if p.input is None else p.input.chars,
+        output_chars=None if p.output is None else p.output.chars,
     )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import JsonValue
-
 from astro_mcp.analysis.results.traces import ContentMode
 from astro_mcp.analysis.steps import Observed, StepsPage, nest
-from astro_mcp.analysis.traces import as_text
+from astro_mcp.analysis.traces import content_of
 from astro_mcp.api.platform_wire import Observation, TraceDetail
 from astro_mcp.domain import TracesQuery
-from astro_mcp.redaction import personal
 
 
 def _observed(o: Observation) -> Observed:
@@ -32,11 +29,7 @@ def _observed(o: Observation) -> Observed:
 
 def steps_page(query: TracesQuery, trace_id: str, found: TraceDetail, mode: ContentMode) -> StepsPage:
     """The trace's steps nested, its content as text (personal data masked in `redacted` mode)."""
-
-    def content(value: JsonValue) -> str | None:
-        text = as_text(value)
-        return personal(text) if text is not None and mode == "redacted" else text
-
+    masked = mode == "redacted"
     return StepsPage(
         query,
         found.trace_id or trace_id,
@@ -44,8 +37,8 @@ def steps_page(query: TracesQuery, trace_id: str, found: TraceDetail, mode: Cont
         found.timestamp,
         found.latency_ms,
         found.total_cost,
-        content(found.input),
-        content(found.output),
+        content_of(found.input, masked),
+        content_of(found.output, masked),
         nest([_observed(o) for o in found.observations]),
         mode,
     )
