@@ -85,7 +85,6 @@ class Simulator:
         self.disconnects = 0
         self._script: dict[tuple[str, str, str], list[Scripted]] = {}
         self.buckets = Buckets(self.anchor, clock)  # each agent's per-minute data, and its metrics answers
-        self._latencies: dict[tuple[str, str], dict[int, list[list[float]]]] = {}
         agent_routes = {"metrics": self._metrics, "traces": self._traces, "summary": self._summary}
         routes = [
             Route(f"{API_PREFIX}/agents/{{account}}/{{name}}/observability/{leaf}", handler)
@@ -198,7 +197,6 @@ class Simulator:
             lambda day: self.buckets.day_series(agent, account, name, day),
             self.anchor,
             self.clock(),
-            self._latencies.setdefault((account, name), {}),
             story_of(account, name),
         )
 

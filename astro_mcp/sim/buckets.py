@@ -1,9 +1,11 @@
 """An agent's metrics answer as the API renders it, from its per-minute data (`sim.data`): each day's data is
-generated once and each day's buckets rendered once, for every agent sharing its seed.
+generated once and each day's buckets rendered once, for every agent sharing its seed, and for every simulator of
+the process (the tests start hundreds of them over the same few agents and days).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -23,8 +25,6 @@ class Buckets:
     def __init__(self, anchor: datetime, clock: Callable[[], datetime]) -> None:
         self._anchor = anchor
         self._clock = clock
-        self._days: dict[tuple[str, int], Series] = {}
-        self._rendered: dict[tuple[str, int, int, int], list[str]] = {}
 
     def answer(self, agent: Agent, account: str, name: str, param: Callable[[str], str | None]) -> Response:
         """`GET .../observability/metrics` for `agent`, its query read by `param` as the real server reads it."""
@@ -53,54 +53,56 @@ class Buckets:
         first = math.ceil(start.timestamp() / 60)
         last = min(math.ceil(end.timestamp() / 60), math.floor(self._clock().timestamp() / 60))  # none from the future
         if DAY % interval:
-            return self._render(agent, account, name, first, last, interval)
+            return _render(agent, _seed(agent, account, name), self._anchor, first, last, interval)
         # Buckets never cross midnight: each day's part is rendered once and kept, for every agent sharing the seed.
         parts: list[str] = []
+        seed = _seed(agent, account, name)
         for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
             lo, hi = max(first, day * DAY), min(last, (day + 1) * DAY)
-            key = (_seed(agent, account, name), lo, hi, interval)
-            if key not in self._rendered:
-                if len(self._rendered) > 4096:
-                    self._rendered.clear()
-                self._rendered[key] = self._render(agent, account, name, lo, hi, interval)
-            parts.extend(self._rendered[key])
+            parts.extend(_rendered(agent, seed, self._anchor, lo, hi, interval))
         return parts
 
-    def _render(self, agent: Agent, account: str, name: str, first: int, last: int, interval: int) -> list[str]:
-        """The non-empty buckets of the minutes [first, last): each column summed a slice at a time."""
-        sums: dict[int, list[float]] = {}
-        for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
-            series = self.day_series(agent, account, name, day)
-            columns: tuple[Sequence[float], ...] = (
-                series.traces,
-                series.errors,
-                series.latency_sum,
-                series.input_tokens,
-                series.output_tokens,
-            )
-            edge, end = max(first - day * DAY, 0), min(last - day * DAY, DAY)
-            while edge < end:
-                key = (day * DAY + edge) // interval * interval
-                stop = min(end, key + interval - day * DAY)
-                acc = sums.setdefault(key, [0, 0, 0.0, 0, 0])
-                for i, column in enumerate(columns):
-                    acc[i] = sum(column[edge:stop], acc[i])  # a quiet minute adds 0: the sum is the traced minutes'
-                edge = stop
-        return [
-            f'{{"timestamp":"{datetime.fromtimestamp(key * 60, UTC):%Y-%m-%dT%H:%M:%SZ}","trace_count":{int(a[0])},'
-            f'"avg_latency_ms":{round(a[2] / a[0], 1)},"input_tokens":{int(a[3])},"output_tokens":{int(a[4])},'
-            f'"error_count":{int(a[1])}}}'
-            for key, a in sorted(sums.items())
-            if a[0]
-        ]
-
     def day_series(self, agent: Agent, account: str, name: str, day: int) -> Series:
-        seed = _seed(agent, account, name)
-        key = (seed, day)
-        series = self._days.get(key)
-        if series is None:
-            series = self._days[key] = generate(agent, seed, day, self._anchor)
-        return series
+        return _generated(agent, _seed(agent, account, name), day, self._anchor)
+
+
+@functools.lru_cache(maxsize=1024)  # some 100 KB each
+def _generated(agent: Agent, seed: str, day: int, anchor: datetime) -> Series:
+    return generate(agent, seed, day, anchor)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rendered(agent: Agent, seed: str, anchor: datetime, first: int, last: int, interval: int) -> tuple[str, ...]:
+    return tuple(_render(agent, seed, anchor, first, last, interval))
+
+
+def _render(agent: Agent, seed: str, anchor: datetime, first: int, last: int, interval: int) -> list[str]:
+    """The non-empty buckets of the minutes [first, last): each column summed a slice at a time."""
+    sums: dict[int, list[float]] = {}
+    for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
+        series = _generated(agent, seed, day, anchor)
+        columns: tuple[Sequence[float], ...] = (
+            series.traces,
+            series.errors,
+            series.latency_sum,
+            series.input_tokens,
+            series.output_tokens,
+        )
+        edge, end = max(first - day * DAY, 0), min(last - day * DAY, DAY)
+        while edge < end:
+            key = (day * DAY + edge) // interval * interval
+            stop = min(end, key + interval - day * DAY)
+            acc = sums.setdefault(key, [0, 0, 0.0, 0, 0])
+            for i, column in enumerate(columns):
+                acc[i] = sum(column[edge:stop], acc[i])  # a quiet minute adds 0: the sum is the traced minutes'
+            edge = stop
+    return [
+        f'{{"timestamp":"{datetime.fromtimestamp(key * 60, UTC):%Y-%m-%dT%H:%M:%SZ}","trace_count":{int(a[0])},'
+        f'"avg_latency_ms":{round(a[2] / a[0], 1)},"input_tokens":{int(a[3])},"output_tokens":{int(a[4])},'
+        f'"error_count":{int(a[1])}}}'
+        for key, a in sorted(sums.items())
+        if a[0]
+    ]
 
 
 def _seed(agent: Agent, account: str, name: str) -> str:

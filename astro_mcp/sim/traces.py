@@ -61,7 +61,6 @@ class AgentView:
     series_of: Callable[[int], Series]  # day -> that day's series
     anchor: datetime
     now: datetime
-    latencies_by_day: dict[int, list[list[float]]]  # day -> each minute's trace latencies, kept by the simulator
     story: Story
 
 
@@ -128,16 +127,21 @@ def summary_response(view: AgentView, param: Param) -> Response:
 
 
 def _latencies(view: AgentView, first: int, last: int) -> list[float]:
-    """Every trace's latency in [first, last). Days are computed once: a 30-day p95 reads 80,000 traces."""
+    """Every trace's latency in [first, last). Days are drawn once a process: a 30-day p95 reads 80,000 traces."""
     result: list[float] = []
     for day in range(first // DAY, (last - 1) // DAY + 1):
-        if day not in view.latencies_by_day:
-            start = day * DAY
-            drawn = (_draw(view, start + m) for m in range(DAY))
-            view.latencies_by_day[day] = [d[3] if d else [] for d in drawn]
-        minutes = view.latencies_by_day[day][max(first - day * DAY, 0) : min(last - day * DAY, DAY)]
+        key = (view.seed, view.agent, view.anchor, view.story, day)  # all a minute's draw depends on
+        if key not in _DRAWN:
+            if len(_DRAWN) >= _DRAWN_DAYS:
+                del _DRAWN[next(iter(_DRAWN))]
+            _DRAWN[key] = [d[3] if d else [] for d in (_draw(view, day * DAY + m) for m in range(DAY))]
+        minutes = _DRAWN[key][max(first - day * DAY, 0) : min(last - day * DAY, DAY)]
         result += [latency for minute in minutes for latency in minute]
     return result
+
+
+_DRAWN_DAYS = 256
+_DRAWN: dict[tuple[str, Agent, datetime, Story, int], list[list[float]]] = {}  # each minute's latencies, by day
 
 
 def _lenient(raw: str | None, default: int, cap: int | None) -> int:
