@@ -113,48 +113,44 @@ class Series:
         self.output_tokens = [0] * DAY
 
 
+# The daily rhythm, peaking at 15:00 UTC, a fifth of the peak at its lowest: a factor for each minute of the day.
+_RHYTHM = tuple(0.6 + 0.4 * math.cos((m / 60 - 15) * math.pi / 12) for m in range(DAY))
+
+
 def generate(agent: Agent, seed: str, day: int, anchor: datetime) -> Series:
+    """One day of the agent's per-minute data, from a generator seeded by (seed, day): the same every time."""
     rng = random.Random(hashlib.sha256(f"{seed}/{day}".encode()).digest())
+    gauss, lognormal, uniform, draw = rng.gauss, rng.lognormvariate, rng.uniform, rng.random
     series = Series()
     anchor_minute = math.floor(anchor.timestamp() / 60)
     windows = [
         (anchor_minute + int(i.begins.total_seconds() // 60), int(i.lasts.total_seconds() // 60), i)
         for i in agent.incidents
     ]
+    weekday = agent.weekend_traffic if (day + 3) % 7 >= 5 else 1.0  # day 0, Jan 1 1970, was a Thursday
     for m in range(DAY):
         minute = day * DAY + m
         if agent.duty_cycle and minute % agent.duty_cycle[0] >= agent.duty_cycle[1]:
             continue
-        # A daily rhythm peaking at 15:00 UTC, a fifth of the peak at its lowest.
-        rate = agent.peak_per_minute * (0.6 + 0.4 * math.cos((m / 60 - 15) * math.pi / 12))
-        on = [(begins, i) for begins, _, i in windows if i.active(minute, begins)]
-        rate *= _traffic_factor(agent, day, on)
-        traces = max(0, round(rng.gauss(rate, math.sqrt(rate)))) if rate else 0
+        rate = agent.peak_per_minute * _RHYTHM[m]
+        on = [(begins, i) for begins, _, i in windows if i.active(minute, begins)] if windows else []
+        factor = weekday
+        for _, incident in on:
+            factor *= incident.traffic_factor
+        rate *= factor
+        traces = max(0, round(gauss(rate, math.sqrt(rate)))) if rate else 0
         if not traces:
             continue
-        error_rate, latency = agent.error_rate, agent.latency_ms * rng.lognormvariate(0, 0.15)
+        error_rate, latency = agent.error_rate, agent.latency_ms * lognormal(0, 0.15)
         tokens = 1.0
         for begins, incident in on:
             error_rate = incident.error_rate if incident.error_rate is not None else error_rate
             latency *= incident.latency_factor * (1 + incident.latency_growth) ** ((minute - begins) / 60)
             tokens *= incident.token_factor
         series.traces[m] = traces
-        series.errors[m] = sum(rng.random() < error_rate for _ in range(traces))
-        series.latency_sum[m] = latency * traces + _timeouts(rng, agent, traces, latency)
-        series.input_tokens[m] = round(traces * agent.input_tokens * tokens * rng.uniform(0.7, 1.3))
-        series.output_tokens[m] = round(traces * agent.output_tokens * tokens * rng.uniform(0.7, 1.3))
+        series.errors[m] = sum([draw() < error_rate for _ in range(traces)])
+        timed_out = sum([5000.0 - latency for _ in range(traces) if draw() < agent.timeouts]) if agent.timeouts else 0.0
+        series.latency_sum[m] = latency * traces + timed_out
+        series.input_tokens[m] = round(traces * agent.input_tokens * tokens * uniform(0.7, 1.3))
+        series.output_tokens[m] = round(traces * agent.output_tokens * tokens * uniform(0.7, 1.3))
     return series
-
-
-def _traffic_factor(agent: Agent, day: int, on: list[tuple[int, Incident]]) -> float:
-    factor = agent.weekend_traffic if (day + 3) % 7 >= 5 else 1.0  # day 0, Jan 1 1970, was a Thursday
-    for _, incident in on:
-        factor *= incident.traffic_factor
-    return factor
-
-
-def _timeouts(rng: random.Random, agent: Agent, traces: int, latency: float) -> float:
-    """The extra latency of the traces that timed out (5 s instead of `latency`)."""
-    if not agent.timeouts:
-        return 0.0
-    return sum(5000.0 - latency for _ in range(traces) if rng.random() < agent.timeouts)
