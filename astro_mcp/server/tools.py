@@ -4,6 +4,8 @@ rendering it is registered with in `tools()` makes the answer (text, structured 
 
 from __future__ import annotations
 
+import copy
+from functools import cache
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -110,12 +112,20 @@ async def get_account_overview(
 
 
 def tools() -> list[Tool]:
-    """Every tool the server offers, in the order a model should reach for them, each with its rendering."""
-    return [
+    """Every tool the server offers, in the order a model should reach for them, each with its rendering: a copy of
+    each for every server (which may change its own), their argument models made once a process (`_made`)."""
+    return [t.model_copy(update={"parameters": copy.deepcopy(t.parameters)}) for t in _made()]
+
+
+@cache
+def _made() -> tuple[Tool, ...]:
+    """The tools, made: pydantic takes some 10 ms to build their argument models, and a process may make a
+    server per session."""
+    return (
         tool(list_agents, "List my agents", FLEET),
         # A row's context is an object in the schema, as get_agent_metrics's incidents are: the text says it.
         tool(get_account_overview, "Account overview", OVERVIEW, VIEW_META, schema_depth=2),
         # Their nested parts (incidents, comparison, each trace...) are objects in the schema: the text says them.
         tool(get_agent_metrics, "Get agent metrics", METRICS, VIEW_META, schema_depth=1),
         tool(get_agent_traces, "Get agent traces", TRACES, schema_depth=1),
-    ]
+    )
