@@ -16,6 +16,7 @@ from astro_mcp.server import args, create_server
 from astro_mcp.server.calls import answering
 from astro_mcp.server.state import AppState
 from astro_mcp.server.toolkit import tool
+from astro_mcp.server.tools import _made as tools_made_once
 from astro_mcp.server.tools import tools
 from astro_mcp.service import Service
 from tests.conftest import NOW, text_of
@@ -76,3 +77,18 @@ async def test_a_tool_made_by_the_recipe_refuses_bad_arguments_as_every_tool_doe
     assert "account=7 is not accepted: send a string." in text_of(wrong_type)
     assert bad_slug.is_error
     assert "Did you mean account='astro-team'?" in text_of(bad_slug)
+
+
+def test_each_server_gets_tools_of_its_own_from_argument_models_made_once_a_process() -> None:
+    originals = {t.name: t for t in tools_made_once()}
+    for t in originals.values():  # the originals' output schemas made too: a copy still makes its own
+        assert t.output_schema is not None
+    first, second = tools(), tools()
+    for a, b in zip(first, second, strict=True):
+        assert a.output_schema is not originals[a.name].output_schema
+        assert a is not b
+        assert a.fn_metadata is b.fn_metadata is originals[a.name].fn_metadata
+        assert a.parameters == b.parameters
+        assert a.parameters is not b.parameters
+        assert a.output_schema == b.output_schema
+        assert a.output_schema is not b.output_schema

@@ -161,6 +161,19 @@ async def test_a_sampled_error_trace_too_heavy_to_read_is_passed_over_for_the_ne
     assert len(step_reads(simulator)) == 9, "the heavy one, then the next one listed in its place"
 
 
+async def test_when_every_sampled_error_trace_is_too_heavy_the_traces_call_says_so(
+    settings: Settings, simulator: Simulator
+) -> None:
+    heavy = json.dumps({"id": "t-heavy", "input": "x" * (SAMPLE_BYTES + 1), "observations": []}).encode()
+    simulator.script("astro-team", "checkout-agent", *[Scripted(body=heavy)] * 200, leaf="trace")
+    window = {"start_time": "2026-11-24T23:00:00Z", "end_time": "2026-11-25T09:52:00Z"}
+    async with Client(server_at_now(settings)) as client:
+        traces = await client.call_tool("get_agent_traces", {**CHECKOUT, **window})
+    assert not traces.is_error, text_of(traces)
+    assert (traces.structured_content or {})["failing_step"] is None
+    assert "Failing step: could not be read (the response is larger than 1 MB" in text_of(traces)
+
+
 async def test_shutting_down_with_a_failing_step_still_being_read_is_clean_and_prompt(
     settings: Settings, simulator: Simulator, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,18 +29,20 @@ _JOINERS = {"\u200d", "\ufe0f", "\ufe0e"}  # zero-width joiner, variation select
 
 KEPT_CHARS = 16_384  # of a content's text kept (and masked): more than any answer shows of it (12,000 at most)
 _MARGIN = 1_024  # dropped from the end of a masked start: where a secret cut in two might not be recognized
+_LAST_WORD = re.compile(r"\S*$")  # and what is left of a longer one (an e-mail address, a token) at its end
 
 
 @dataclass(frozen=True, slots=True)
 class Content:
-    """A trace's input or output as text, as kept: whole, or (`cut`) its start, of `chars` characters in all."""
+    """A trace's input or output as text, as kept: whole, or (`cut`) its start; `chars` characters in all, as the
+    API sent it."""
 
     text: str
     chars: int
     cut: bool
 
     def shown(self, cap: int) -> str:
-        return shorten(self.text, cap, self.chars if self.cut else None)
+        return self.text if not self.cut and len(self.text) <= cap else shorten(self.text, cap, self.chars)
 
 
 def content_of(value: JsonValue, masked: bool) -> Content | None:
@@ -50,9 +53,8 @@ def content_of(value: JsonValue, masked: bool) -> Content | None:
     if text is None:
         return None
     if len(text) <= KEPT_CHARS:
-        kept = personal(text) if masked else text
-        return Content(kept, len(kept), cut=False)
-    start = personal(text[:KEPT_CHARS])[:-_MARGIN] if masked else text[:KEPT_CHARS]
+        return Content(personal(text) if masked else text, len(text), cut=False)
+    start = _LAST_WORD.sub("", personal(text[:KEPT_CHARS])[:-_MARGIN]) if masked else text[:KEPT_CHARS]
     return Content(start, len(text), cut=True)
 
 
@@ -99,8 +101,8 @@ def as_text(value: JsonValue) -> str | None:
 
 
 def shorten(text: str, cap: int, total: int | None = None) -> str:
-    """`text` if it has at most `cap` characters; else its start, cut between characters, marked as cut. `total`:
-    `text` is itself the start of a text of that many characters, marked as cut however short.
+    """`text` if it has at most `cap` characters; else its start, cut between characters, marked as cut. With
+    `total`: marked as cut however short, of `total` characters in all.
 
     The cut never separates a base character from its combining marks or joiners.
     """

@@ -36,6 +36,12 @@ class CheckedTool(Tool):
             return None
         return copy.deepcopy(_output_schema(self.rendering, self.schema_depth))
 
+    def for_a_server(self) -> CheckedTool:
+        """A copy with parameters and an output schema of its own: a server may change its own."""
+        made = self.model_copy(update={"parameters": copy.deepcopy(self.parameters)})
+        made.__dict__.pop("output_schema", None)  # made anew when listed, not the one this tool may have made
+        return made
+
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         try:
             self.fn_metadata.validate_arguments(arguments)
@@ -64,7 +70,7 @@ def tool(
     rendering: Rendering[Any, Any],
     meta: dict[str, Any] | None = None,
     schema_depth: int | None = None,
-) -> Tool:
+) -> CheckedTool:
     """A read-only tool whose answer `rendering` makes, with a compact output schema (`schema_depth` levels deep)."""
     made = cast(
         CheckedTool,

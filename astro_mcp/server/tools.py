@@ -4,7 +4,6 @@ rendering it is registered with in `tools()` makes the answer (text, structured 
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 from typing import Any
 
@@ -20,7 +19,7 @@ from astro_mcp.server import args
 from astro_mcp.server.app import VIEW_META
 from astro_mcp.server.calls import answering
 from astro_mcp.server.state import AppState
-from astro_mcp.server.toolkit import tool
+from astro_mcp.server.toolkit import CheckedTool, tool
 
 
 async def get_agent_metrics(
@@ -114,11 +113,11 @@ async def get_account_overview(
 def tools() -> list[Tool]:
     """Every tool the server offers, in the order a model should reach for them, each with its rendering: a copy of
     each for every server (which may change its own), their argument models made once a process (`_made`)."""
-    return [t.model_copy(update={"parameters": copy.deepcopy(t.parameters)}) for t in _made()]
+    return [t.for_a_server() for t in _made()]
 
 
 @cache
-def _made() -> tuple[Tool, ...]:
+def _made() -> tuple[CheckedTool, ...]:
     """The tools, made: pydantic takes some 10 ms to build their argument models, and a process may make a
     server per session."""
     return (

@@ -105,13 +105,14 @@ class FailingSteps:
         return await self._read(agent, listed.traces, deadline)
 
     async def _read(self, agent: AgentRef, listed: Sequence[Trace], deadline: float | None) -> Sample:
-        """The failing step of each of the first `SAMPLE` light traces of `listed`, their steps read at once; one
-        whose detail is over `SAMPLE_BYTES` is passed over for the next one listed."""
+        """The failing step of `SAMPLE` light traces of `listed`, the first ones, their steps read at once; one whose
+        detail is over `SAMPLE_BYTES` is passed over for the next one listed. Raises `AstroError`: none was read."""
         if not await self._up.around.shows_steps():
             return Sample(None)
         candidates = iter([(t.trace_id, t.timestamp) for t in listed if t.trace_id and _light(t)])
         details: list[tuple[TraceDetail | None, datetime | None]] = []
         failures: list[AstroError] = []
+        passed_over: list[AstroError] = []
 
         async def read() -> None:
             for trace_id, at in candidates:  # shared by the readers: each takes the next one listed
@@ -119,8 +120,8 @@ class FailingSteps:
                     async with self._up.fan_out:
                         details.append((await self._up.around.trace(agent, trace_id, deadline, SAMPLE_BYTES), at))
                     return
-                except ResponseTooLargeError:
-                    continue
+                except ResponseTooLargeError as err:
+                    passed_over.append(err)
                 except AstroError as err:
                     failures.append(err)
                     return
@@ -128,8 +129,8 @@ class FailingSteps:
         async with anyio.create_task_group() as tg:
             for _ in range(SAMPLE):
                 tg.start_soon(read)
-        if failures and not details:
-            raise failures[0]
+        if not details and (failures or passed_over):
+            raise (failures or passed_over)[0]
         if any(d is None for d, _ in details):
             return Sample(None)
         return Sample(tuple(_failed_step(d, at) for d, at in details if d is not None))

@@ -30,30 +30,23 @@ ZERO = Sums(0, 0, 0.0)
 SeriesOf = Callable[[str, str, int], Series]  # (account, name, day) -> that day's series
 
 
-# Keyed by the day's series itself (kept for the process, `sim.buckets`): agents sharing a seed share it, and their
-# sums when on one model.
-_PREFIX: dict[tuple[Series, str], tuple[list[int], list[int], list[float]]] = {}
-
-
 class Ledger:
-    """Window sums of traces, tokens and cost per agent, from prefix sums kept per (day's series, model)."""
+    """Window sums of traces, tokens and cost per agent, from running sums kept with each day's series, per model:
+    agents sharing a seed share them when on one model."""
 
     def __init__(self, series_of: SeriesOf) -> None:
         self._series_of = series_of
 
     def _day(self, account: str, name: str, day: int) -> tuple[list[int], list[int], list[float]]:
         series, model = self._series_of(account, name, day), story_of(account, name).model
-        key = (series, model)
-        if key not in _PREFIX:
-            if len(_PREFIX) > 20000:
-                _PREFIX.clear()
+        if model not in series.sums:
             traces, tokens, cost = [0], [0], [0.0]
             for m in range(DAY):
                 traces.append(traces[-1] + series.traces[m])
                 tokens.append(tokens[-1] + series.input_tokens[m] + series.output_tokens[m])
                 cost.append(cost[-1] + cost_usd(model, series.input_tokens[m], series.output_tokens[m]))
-            _PREFIX[key] = (traces, tokens, cost)
-        return _PREFIX[key]
+            series.sums[model] = (traces, tokens, cost)
+        return series.sums[model]
 
     def sums(self, account: str, name: str, first: int, last: int) -> Sums:
         """Totals over the minutes [first, last)."""

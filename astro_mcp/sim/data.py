@@ -101,9 +101,9 @@ AGENT_ERRORS: dict[tuple[str, str], tuple[int, dict[str, str]]] = {
 
 
 class Series:
-    """Per-minute columns for one day of one agent."""
+    """Per-minute columns for one day of one agent, and their running sums per model priced (`sim.costs`)."""
 
-    __slots__ = ("errors", "input_tokens", "latency_sum", "output_tokens", "traces")
+    __slots__ = ("errors", "input_tokens", "latency_sum", "output_tokens", "sums", "traces")
 
     def __init__(self) -> None:
         self.traces = [0] * DAY
@@ -111,6 +111,7 @@ class Series:
         self.latency_sum = [0.0] * DAY
         self.input_tokens = [0] * DAY
         self.output_tokens = [0] * DAY
+        self.sums: dict[str, tuple[list[int], list[int], list[float]]] = {}
 
 
 # The daily rhythm, peaking at 15:00 UTC, a fifth of the peak at its lowest: a factor for each minute of the day.
