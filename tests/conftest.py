@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,8 @@ def shared_simulator() -> Simulator:
 
 
 @pytest.fixture
-def simulator(shared_simulator: Simulator) -> Iterator[Simulator]:
+async def simulator(shared_simulator: Simulator) -> AsyncIterator[Simulator]:
+    await shared_simulator.settled()  # an earlier test's request still being answered is not this test's
     shared_simulator.reset()
     yield shared_simulator
     shared_simulator.reset()

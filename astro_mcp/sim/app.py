@@ -81,6 +81,7 @@ class Simulator:
         self.generation: platform.Generation = generation
         self._defaults = (latency_ms, generation)
         self.in_flight = self.max_in_flight = 0
+        self.busy = 0  # requests being answered, of any route
         self.requests: list[Recorded] = []
         self.disconnects = 0
         self._script: dict[tuple[str, str, str], list[Scripted]] = {}
@@ -104,6 +105,13 @@ class Simulator:
         self.latency_ms, self.generation = self._defaults
         self.max_in_flight = 0
         self.workos.reset()
+
+    async def settled(self, within: float = 0.5) -> None:
+        """Wait until no request is being answered (at most `within` seconds): one still coming in when the log is
+        cleared would show up in the next test's."""
+        with anyio.move_on_after(within):
+            while self.busy:
+                await anyio.sleep(0.005)
 
     def requests_to(self, leaf: str) -> list[Recorded]:
         """The requests seen for one endpoint: 'metrics', 'traces' or 'summary'."""

@@ -19,7 +19,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from astro_mcp.sim.data import DEMO_AGENTS, Agent, Incident
 from astro_mcp.sim.workos import USER
@@ -192,8 +192,9 @@ def _without_errors(body: bytes | memoryview) -> bytes:
 
 
 class Paced:
-    """ASGI wrapper: every answer waits `sim.latency_ms`; counts the metrics requests in flight and their peak
-    (the bound a fan-out keeps; a listing or /openapi.json read beside them is not one of its places)."""
+    """ASGI wrapper: every answer waits `sim.latency_ms` before it is sent (a request is seen, and recorded, when it
+    comes, as a server's log has it); counts the metrics requests in flight and their peak (the bound a fan-out
+    keeps; a listing or /openapi.json read beside them is not one of its places)."""
 
     def __init__(self, app: ASGIApp, sim: Simulator) -> None:
         self.app = app
@@ -206,10 +207,17 @@ class Paced:
         sim = self.sim
         counted = scope["path"].endswith("/observability/metrics")
         sim.in_flight += counted
+        sim.busy += 1
         sim.max_in_flight = max(sim.max_in_flight, sim.in_flight)
+        delay = sim.latency_ms / 1000
+
+        async def paced(message: Message) -> None:
+            if message["type"] == "http.response.start" and delay:
+                await anyio.sleep(delay)
+            await send(message)
+
         try:
-            if sim.latency_ms:
-                await anyio.sleep(sim.latency_ms / 1000)
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, paced)
         finally:
             sim.in_flight -= counted
+            sim.busy -= 1
