@@ -31,7 +31,7 @@ from astro_mcp.analysis.overview import (
 from astro_mcp.analysis.results.fleet import Fleet, FleetAccount, FleetAgent
 from astro_mcp.analysis.results.metrics import Incident, MetricsSummary
 from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, OverviewWindow, Sort
-from astro_mcp.api.wire import MeAccount
+from astro_mcp.api.wire import Deployment, MeAccount
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.errors import AstroError, RequestTimeoutError
 from astro_mcp.query.slugs import checked_agent
@@ -66,6 +66,9 @@ class FleetCases:
         # The overviews ranked within their window's cache TTL, by (window, sort): the next pages of one are cut
         # from it, not read, judged and ranked again from each agent's summary.
         self._ranked: dict[tuple[MetricsQuery, Sort], _Ranked] = {}
+        # Each account's deployed agents, made from the deployments list the upstream cache handed out (the very
+        # list, kept for a minute): the pages of a 3,000-agent account are cut from them, not made again each.
+        self._deployed: dict[str, tuple[list[Deployment], list[FleetAgent]]] = {}
 
     async def list_agents(self, account: str | None, deadline: float | None = None) -> Fleet:
         """The user's accounts (or one), each with its agents and their deployment status; raises `AstroError`.
@@ -90,17 +93,22 @@ class FleetCases:
         return fleet_of(await _gather([one(a) for a in chosen]))
 
     async def _account(self, a: MeAccount, deadline: float | None) -> FleetAccount:
-        deployed = [
-            FleetAgent(
-                name=d.name or d.display_name or "",
-                deployed=True,
-                status=d.status,
-                deployment_id=d.id,
-                created_at=d.created_at,
-            )
-            for d in await self._up.deployments(a.name, deadline)
-        ]
-        agents = merge_agents([g.name for g in a.agents], [d for d in deployed if d.name])
+        deployments = await self._up.deployments(a.name, deadline)
+        made = self._deployed.get(a.name)
+        if made is None or made[0] is not deployments:
+            deployed = [
+                FleetAgent(
+                    name=d.name or d.display_name or "",
+                    deployed=True,
+                    status=d.status,
+                    deployment_id=d.id,
+                    created_at=d.created_at,
+                )
+                for d in deployments
+                if d.name or d.display_name
+            ]
+            made = self._deployed[a.name] = (deployments, deployed)
+        agents = merge_agents([g.name for g in a.agents], made[1])
         return FleetAccount(name=a.name, type=a.type, role=a.role, agents=agents)
 
     async def overview(
