@@ -8,9 +8,11 @@ summed once into prefix sums: a week of a 500-agent account costs a few thousand
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate
 
 from astro_mcp.sim.data import DAY, Series
 from astro_mcp.sim.story import cost_usd, story_of
@@ -40,12 +42,12 @@ class Ledger:
     def _day(self, account: str, name: str, day: int) -> tuple[list[int], list[int], list[float]]:
         series, model = self._series_of(account, name, day), story_of(account, name).model
         if model not in series.sums:
-            traces, tokens, cost = [0], [0], [0.0]
-            for m in range(DAY):
-                traces.append(traces[-1] + series.traces[m])
-                tokens.append(tokens[-1] + series.input_tokens[m] + series.output_tokens[m])
-                cost.append(cost[-1] + cost_usd(model, series.input_tokens[m], series.output_tokens[m]))
-            series.sums[model] = (traces, tokens, cost)
+            inputs, outputs = series.input_tokens, series.output_tokens
+            series.sums[model] = (
+                list(accumulate(series.traces, initial=0)),
+                list(accumulate(map(operator.add, inputs, outputs), initial=0)),
+                list(accumulate((cost_usd(model, i, o) for i, o in zip(inputs, outputs, strict=True)), initial=0.0)),
+            )
         return series.sums[model]
 
     def sums(self, account: str, name: str, first: int, last: int) -> Sums:
