@@ -120,4 +120,5 @@ def _likeliest(series: Series, base: Baseline, candidates: list[Span]) -> Span |
 
 
 def _count(series: Series, start: int, end: int) -> int:
-    return sum(series.traces[i] for i in series.overlapping(start, end))
+    items = series.overlapping(start, end)
+    return sum(series.traces[items.start : items.stop])
