@@ -93,11 +93,16 @@ def relative(minutes: int, period: int = 1) -> str:
     """'2 minutes before the onset', 'at the onset', '6 minutes after the onset'; 'within the onset's hour' for what
     came in the `period` (minutes) an onset dated only to its period began with: the incident may have begun after it.
     """
-    if period > 1 and 0 <= minutes < period:
+    if period > 1 and _within_onset(minutes, period):
         return f"within the onset's {_period(period)}"
     if minutes == 0:
         return "at the onset"
     return f"{fmt.minutes(abs(minutes))} {'before' if minutes < 0 else 'after'} the onset"
+
+
+def _within_onset(minutes: int, period: int) -> bool:
+    """Whether what came `minutes` after an onset dated to a `period` may have come at the true onset."""
+    return 0 <= minutes < period
 
 
 def _period(minutes: int) -> str:
@@ -123,7 +128,7 @@ def _item(
     if at is not None and minutes is not None:
         near = relative(minutes, period)
         when = f", {near}" if brief else f" {word} {fmt.when(at)}, {near}"
-    distance = HALF if minutes is None else 0 if 0 <= minutes < period else abs(minutes)
+    distance = HALF if minutes is None else 0 if _within_onset(minutes, period) else abs(minutes)
     score = _PLAUSIBLE[kind] / (1 + distance / HALF)
     text = upstream_text(upstream) if upstream and not brief else None
     return score, Evidence(kind=kind, at=at, minutes_from_onset=minutes, said=said + when, upstream=text)

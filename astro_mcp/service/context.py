@@ -29,7 +29,6 @@ from astro_mcp.analysis.results.metrics import Incident, MetricsSummary
 from astro_mcp.api.cache import SingleFlightCache
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.errors import AstroError
-from astro_mcp.redaction import upstream_text
 from astro_mcp.service import nearby
 from astro_mcp.service.failing import FailingSteps
 from astro_mcp.service.metrics import MetricsCases
@@ -128,7 +127,7 @@ class ContextCases:
         try:
             sample = await self._failing.within(agent, *_window(worst), cut - anyio.current_time())
         except AstroError as err:
-            return Stepped(None, f"could not be read ({upstream_text(str(err), 160)})")
+            return Stepped(None, nearby.unread(err))
         if sample is None:
             return Stepped(None, pending=worst)
         return Stepped(sample.steps) if sample.steps is not None else Stepped(None, judge.NOT_SERVED)

@@ -84,12 +84,17 @@ async def read(
         async with bound or nullcontext():
             got = await fetch()
     except AstroError as err:
-        gathered.reasons[source] = f"could not be read ({upstream_text(str(err), 160)})"
+        gathered.reasons[source] = unread(err)
         return
     if got is None:
         gathered.reasons[source] = judge.NOT_SERVED
     else:
         gathered.known[source] = convert(got)
+
+
+def unread(err: AstroError) -> str:
+    """Why a source of context could not be read, in the API's words, short and on one line."""
+    return f"could not be read ({upstream_text(str(err), 160)})"
 
 
 def server_said_again(notes: Sequence[str], server: str) -> list[str]:

@@ -13,14 +13,13 @@ from astro_mcp.analysis.steps import StepsPage
 from astro_mcp.analysis.traces import TracePage
 from astro_mcp.domain import Trace, TracesQuery
 from astro_mcp.errors import AstroError, NotFoundError, QueryError, RouteNotFoundError
-from astro_mcp.redaction import upstream_text
+from astro_mcp.service import nearby
 from astro_mcp.service.failing import FailingSteps
 from astro_mcp.service.steps import steps_page
 from astro_mcp.service.upstream import Upstream
 
 _GROUPED = 50  # traces fetched for the groups however few are shown: the API's own default page
 _PARTS = 4  # parts of the window fetched at once for order='slowest' or 'spread'
-_STEP_SHARE = 0.3  # of the call's budget, the most an error traces call waits for the step they failed in
 
 
 class TraceCases:
@@ -41,9 +40,10 @@ class TraceCases:
 
     async def _failing_step(self, page: TracePage, deadline: float | None) -> TracePage:
         """The page with the step most of a sample of its error traces failed in (kept from a metrics call over the
-        same window, or read now, `_STEP_SHARE` of the budget at most), or a note that says why it has none."""
+        same window, or read now, `nearby.SHARE` of the budget at most, as any context), or a note that says why
+        it has none."""
         query = page.query
-        seconds = self._up.settings.call_budget * _STEP_SHARE
+        seconds = self._up.settings.call_budget * nearby.SHARE
         note: str | None = f"Failing step: no answer within {seconds:.3g} s; the list stands without it."
         step = None
         with anyio.move_on_after(seconds):
@@ -51,9 +51,9 @@ class TraceCases:
                 steps = await self._failing.of_listed(query, [p.trace for p in page.fetched], deadline)
                 step, note = judge.failing_step(query.start, query.end, steps), None
             except AstroError as err:
-                note = f"Failing step: could not be read ({upstream_text(str(err), 160)})."
+                note = f"Failing step: {nearby.unread(err)}."
         # The line on which server answered, said again: reading the steps may have taught it more.
-        said = [self._up.routes.generation() if n.startswith("Server: ") else n for n in query.notes]
+        said = nearby.server_said_again(query.notes, self._up.routes.generation())
         query = dataclasses.replace(query, notes=(*said, *([note] if note else [])))
         return dataclasses.replace(page, query=query, failing_step=step)
 
