@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from hypothesis import settings as hypothesis_settings
 from mcp.server import MCPServer
@@ -18,6 +19,7 @@ from xdist.scheduler import LoadScopeScheduling
 
 from astro_mcp.analysis.results.metrics import MetricsSummary
 from astro_mcp.analysis.summarize import summarize
+from astro_mcp.api.tls import tls_context
 from astro_mcp.config import Settings
 from astro_mcp.domain import LIVE, Bucket, MetricsQuery
 from astro_mcp.server import create_server
@@ -130,6 +132,11 @@ def stdio_env(settings: Settings, home: Path) -> dict[str, str]:
     }
 
 
+def http_client(**options: Any) -> httpx2.AsyncClient:
+    """A client for a test's own requests, on the process's one TLS context: a new one costs some 20 ms to build."""
+    return httpx2.AsyncClient(verify=tls_context(), **options)
+
+
 def text_of(result: CallToolResult) -> str:
     """The text blocks of a tool result, as a model reads them."""
     return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
@@ -138,3 +145,13 @@ def text_of(result: CallToolResult) -> str:
 def summarize_at(query: MetricsQuery, buckets: Sequence[Bucket], interval: int, now: datetime) -> MetricsSummary:
     """`summarize` for a query resolved at `now` (which decides whether its window is still filling)."""
     return summarize(dataclasses.replace(query, live=now - query.end < LIVE), buckets, interval)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each module's tests dealt out in turn, one module after another: the modules whose tests mostly wait (on a
+    budget, a token's lifetime) then wait beside the others' work, not all at once with the cores idle."""
+    by_module: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_module.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    queues = list(by_module.values())
+    items[:] = [queue[i] for i in range(max(map(len, queues), default=0)) for queue in queues if i < len(queue)]

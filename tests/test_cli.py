@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
 from astro_mcp.cli import main
 from astro_mcp.sim.app import DEMO_TOKEN
+from tests.conftest import http_client
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ async def test_simulate_prints_its_url_and_serves_data_to_a_token_holder() -> No
             "interval": 60,
         }
         path = f"{url}/agents/astro-team/weather-agent/observability/metrics"
-        async with httpx2.AsyncClient() as http:
+        async with http_client() as http:
             allowed = await http.get(path, params=params, headers={"Authorization": f"Bearer {DEMO_TOKEN}"})
             refused = await http.get(path, params=params)
         assert allowed.status_code == 200

@@ -33,7 +33,7 @@ from astro_mcp.errors import (
 )
 from astro_mcp.query.slugs import checked_agent
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
-from tests.conftest import NOW
+from tests.conftest import NOW, http_client
 
 pytestmark = pytest.mark.anyio
 
@@ -57,7 +57,7 @@ def query_for(account: str, name: str = "weather-agent") -> MetricsQuery:
 
 async def test_metrics_match_what_the_api_served(client: AstroClient, api_url: str) -> None:
     response = await routes.metrics(client, DAY)
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as raw:
+    async with http_client(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as raw:
         served = (
             await raw.get(
                 f"{api_url}/agents/astro-team/weather-agent/observability/metrics",

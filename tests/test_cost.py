@@ -10,10 +10,11 @@ from mcp import Client
 
 from astro_mcp.analysis.cost import Ledger, Spent, costed
 from astro_mcp.analysis.results.metrics import MetricsSummary
+from astro_mcp.api.tls import tls_context
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
-from tests.conftest import NOW, server_at_now, text_of
+from tests.conftest import NOW, http_client, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +31,7 @@ def said(result: Any) -> tuple[str, dict[str, Any]]:
 async def platform_cost(api_url: str, account: str, window: dict[str, str]) -> dict[str, float]:
     """Each deployment's cost over `window`, as the platform's cost summary says."""
     params = {"from": window["start_time"], "to": window["end_time"]}
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+    async with http_client(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
         got = await http.get(f"{api_url}/accounts/{account}/observability/deployments-summary", params=params)
     return {row["name"]: row["cost_usd"] for row in got.json()["deployments"]}
 
@@ -38,7 +39,7 @@ async def platform_cost(api_url: str, account: str, window: dict[str, str]) -> d
 async def traces_cost(api_url: str, account: str, window: dict[str, str]) -> float:
     """The sum of every trace's total_cost over `window`, read page by page from each deployment."""
     total = 0.0
-    async with httpx2.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+    async with http_client(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
         deployments = (await http.get("/deployments", params={"account": account})).json()["deployments"]
         for d in deployments:
             offset = 0
@@ -156,7 +157,7 @@ class FailingCostSummary(httpx2.AsyncBaseTransport):
     """The simulator, except that its cost summary fails: a fault of one route it cannot play."""
 
     def __init__(self) -> None:
-        self.inner = httpx2.AsyncHTTPTransport()
+        self.inner = httpx2.AsyncHTTPTransport(verify=tls_context())
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if request.url.path.endswith("/deployments-summary"):

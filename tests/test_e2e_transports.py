@@ -7,7 +7,6 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
@@ -20,7 +19,7 @@ from astro_mcp.server import create_server
 from astro_mcp.server.http import HttpTransport, build_app
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.serve import serve_app, serve_simulator
-from tests.conftest import NOW
+from tests.conftest import NOW, http_client
 
 pytestmark = pytest.mark.anyio
 
@@ -90,14 +89,14 @@ async def test_sse_answers_get_agent_metrics(settings: Settings) -> None:
 
 async def test_healthz_answers_without_auth_and_says_nothing_more(settings: Settings) -> None:
     app = http_app(settings, "streamable-http", auth_token=SecretStr("client-secret"))
-    async with serve_app(app) as url, httpx2.AsyncClient() as http:
+    async with serve_app(app) as url, http_client() as http:
         response = await http.get(f"{url}/healthz")
     assert response.status_code == 200
     assert response.text == "ok"
 
 
 async def test_foreign_host_and_origin_are_refused(streamable: str) -> None:
-    async with httpx2.AsyncClient(headers=MCP_HEADERS) as http:
+    async with http_client(headers=MCP_HEADERS) as http:
         foreign_host = await http.post(f"{streamable}/mcp", json=INIT, headers={"Host": "evil.example:8000"})
         foreign_origin = await http.post(f"{streamable}/mcp", json=INIT, headers={"Origin": "http://evil.example"})
         local_origin = await http.post(f"{streamable}/mcp", json=INIT, headers={"Origin": "http://localhost:3000"})
@@ -113,7 +112,7 @@ async def test_configured_hosts_and_origins_are_let_in(settings: Settings) -> No
         allowed_hosts=("mcp.example.com:*",),
         allowed_origins=("https://app.example.com",),
     )
-    async with serve_app(app) as url, httpx2.AsyncClient(headers=MCP_HEADERS) as http:
+    async with serve_app(app) as url, http_client(headers=MCP_HEADERS) as http:
         ok = await http.post(
             f"{url}/mcp", json=INIT, headers={"Host": "mcp.example.com:443", "Origin": "https://app.example.com"}
         )
@@ -123,7 +122,7 @@ async def test_configured_hosts_and_origins_are_let_in(settings: Settings) -> No
 
 
 async def test_a_body_over_the_limit_is_refused(settings: Settings) -> None:
-    async with serve_app(http_app(settings, "streamable-http", max_request_kb=1)) as url, httpx2.AsyncClient() as http:
+    async with serve_app(http_app(settings, "streamable-http", max_request_kb=1)) as url, http_client() as http:
         response = await http.post(f"{url}/mcp", content=b"x" * 4096, headers=MCP_HEADERS)
     assert response.status_code == 413
 
@@ -133,13 +132,13 @@ async def test_with_an_auth_token_every_mcp_request_needs_it_and_it_never_reache
 ) -> None:
     app = http_app(settings, "streamable-http", auth_token=SecretStr("client-secret"))
     async with serve_app(app) as url:
-        async with httpx2.AsyncClient(headers=MCP_HEADERS) as http:
+        async with http_client(headers=MCP_HEADERS) as http:
             missing = await http.post(f"{url}/mcp", json=INIT)
             wrong = await http.post(f"{url}/mcp", json=INIT, headers={"Authorization": "Bearer guess"})
         assert missing.status_code == 401
         assert wrong.status_code == 401
         async with (
-            httpx2.AsyncClient(headers={"Authorization": "Bearer client-secret"}) as http,
+            http_client(headers={"Authorization": "Bearer client-secret"}) as http,
             Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client,
         ):
             result = await client.call_tool("get_agent_metrics", CALL)
@@ -150,7 +149,7 @@ async def test_with_an_auth_token_every_mcp_request_needs_it_and_it_never_reache
 
 async def test_sse_needs_the_token_too(settings: Settings) -> None:
     app = http_app(settings, "sse", auth_token=SecretStr("client-secret"))
-    async with serve_app(app) as url, httpx2.AsyncClient() as http:
+    async with serve_app(app) as url, http_client() as http:
         response = await http.get(f"{url}/sse")
     assert response.status_code == 401
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx2
 import pytest
 from mcp import Client
 from mcp.types import PromptReference, ResourceTemplateReference
@@ -19,7 +18,7 @@ from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, Bucket, MetricsQuery, rfc3339
 from astro_mcp.server.resources import TEMPLATE
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
-from tests.conftest import NOW, server_at_now, text_of
+from tests.conftest import NOW, http_client, server_at_now, text_of
 from tests.test_progress import Heard
 
 pytestmark = pytest.mark.anyio
@@ -223,7 +222,7 @@ async def test_the_overview_works_against_either_server_generation(settings: Set
 async def test_me_and_deployments_agree_with_the_metrics_the_simulator_serves(
     simulator: Simulator, api_url: str
 ) -> None:
-    async with httpx2.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+    async with http_client(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
         me = (await http.get("/me")).json()
         for account in me["accounts"]:
             listed = (await http.get("/deployments", params={"account": account["name"]})).json()["deployments"]
@@ -337,7 +336,7 @@ async def test_one_answer_splits_exactly_into_the_window_and_the_one_before(
 
     async def answer(a: datetime, b: datetime) -> list[Bucket]:
         params = {"start_time": rfc3339(a), "end_time": rfc3339(b), "interval": str(interval)}
-        async with httpx2.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+        async with http_client(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
             got = await http.get("/agents/astro-team/support-bot/observability/metrics", params=params)
         return MetricsResponse.model_validate_json(got.content).buckets
 

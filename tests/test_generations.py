@@ -18,7 +18,7 @@ from astro_mcp.api.platform_wire import Alerts, DeployHistory, InfraEvents, Runt
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
-from tests.conftest import server_at_now, text_of
+from tests.conftest import http_client, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ async def client(settings: Settings) -> AsyncIterator[AstroClient]:
 
 @pytest.fixture
 async def http(api_url: str) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as c:
+    async with http_client(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as c:
         yield c
 
 
@@ -53,7 +53,7 @@ async def test_each_generation_serves_its_routes_and_answers_a_routers_plain_404
     root = api_url.removesuffix("/api/v1")
     window = {"start_time": "2026-11-25T08:00:00Z", "end_time": "2026-11-25T09:00:00Z"}
     headers = {"Authorization": f"Bearer {DEMO_TOKEN}"}
-    async with httpx2.AsyncClient(headers=headers) as http:
+    async with http_client(headers=headers) as http:
         agent = await http.get(f"{api_url}/agents/astro-team/checkout-agent/observability/traces", params=window)
         alerts = await http.get(f"{api_url}/deployments/{CHECKOUT}/alerts")
         document = await http.get(f"{root}/openapi.json")

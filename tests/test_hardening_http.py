@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client
 
@@ -17,7 +16,7 @@ from astro_mcp.server import create_server
 from astro_mcp.server.http import build_app, uvicorn_config
 from astro_mcp.sim.app import Simulator
 from astro_mcp.sim.serve import serve_app
-from tests.conftest import NOW
+from tests.conftest import NOW, http_client
 from tests.test_e2e_transports import INIT, MCP_HEADERS
 
 pytestmark = pytest.mark.anyio
@@ -71,7 +70,7 @@ async def test_past_the_cap_idle_connections_give_way_and_healthz_answers(settin
     async with serve(settings.model_copy(update={"max_connections": 8, "header_timeout": 60})) as url:
         idle = [socket.create_connection(("127.0.0.1", port_of(url))) for _ in range(40)]
         await anyio.sleep(0.3)
-        async with httpx2.AsyncClient() as http:
+        async with http_client() as http:
             for _ in range(5):
                 assert (await http.get(f"{url}/healthz")).status_code == 200
         await anyio.sleep(0.3)
@@ -83,7 +82,7 @@ async def test_past_the_cap_idle_connections_give_way_and_healthz_answers(settin
 
 async def test_sessions_are_capped_and_expire_when_idle(settings: Settings) -> None:
     limited = settings.model_copy(update={"max_sessions": 2, "session_idle_timeout": 1})
-    async with serve(limited) as url, httpx2.AsyncClient() as http:
+    async with serve(limited) as url, http_client() as http:
         opened = [await http.post(f"{url}/mcp", json=INIT, headers=MCP_HEADERS) for _ in range(3)]
         assert [r.status_code for r in opened] == [200, 200, 503]
         await anyio.sleep(1.6)
@@ -92,7 +91,7 @@ async def test_sessions_are_capped_and_expire_when_idle(settings: Settings) -> N
 
 
 async def test_stateless_keeps_no_session(settings: Settings) -> None:
-    async with serve(settings.model_copy(update={"max_sessions": 1}), stateless=True) as url, httpx2.AsyncClient() as h:
+    async with serve(settings.model_copy(update={"max_sessions": 1}), stateless=True) as url, http_client() as h:
         statuses = [(await h.post(f"{url}/mcp", json=INIT, headers=MCP_HEADERS)).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
 

@@ -8,13 +8,14 @@ import httpx2
 import pytest
 
 from astro_mcp.analysis.rollup import added_up
+from astro_mcp.api.tls import tls_context
 from astro_mcp.api.wire import MetricsResponse
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, Bucket, MetricsQuery, rfc3339
 from astro_mcp.service import Service
 from astro_mcp.service.recent import fine_query, settled_week
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
-from tests.conftest import NOW
+from tests.conftest import NOW, http_client
 
 pytestmark = pytest.mark.anyio
 AGENT = AgentRef("zoo", "flapping-agent")
@@ -22,7 +23,7 @@ AGENT = AgentRef("zoo", "flapping-agent")
 
 async def answer(api_url: str, agent: AgentRef, start: datetime, end: datetime, minutes: int) -> list[Bucket]:
     params = {"start_time": rfc3339(start), "end_time": rfc3339(end), "interval": str(minutes)}
-    async with httpx2.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+    async with http_client(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
         got = await http.get(f"/agents/{agent.account}/{agent.name}/observability/metrics", params=params)
     return MetricsResponse.model_validate_json(got.content).buckets
 
@@ -87,7 +88,7 @@ class FailingSixHours(httpx2.AsyncBaseTransport):
     """The API, but the request for the agent's last six hours fails."""
 
     def __init__(self) -> None:
-        self._real = httpx2.AsyncHTTPTransport()
+        self._real = httpx2.AsyncHTTPTransport(verify=tls_context())
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if request.url.params.get("start_time") == "2026-11-25T03:50:00Z":

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from astro_mcp.api import routes
 from astro_mcp.api.client import AstroClient
 from astro_mcp.api.credentials import TokenSource
+from astro_mcp.api.tls import tls_context
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.server import create_server
@@ -97,7 +98,7 @@ async def test_a_retry_after_beyond_the_call_budget_is_not_waited_for(settings: 
 async def test_a_connection_error_is_retried(settings: Settings, api_url: str) -> None:
     """A refused connection, then the real simulator: the only fault here no HTTP server can send."""
     calls = 0
-    real = httpx2.AsyncHTTPTransport()
+    real = httpx2.AsyncHTTPTransport(verify=tls_context())
 
     async def flaky(request: httpx2.Request) -> httpx2.Response:
         nonlocal calls

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client, MCPError
 from mcp.types import CallToolResult, PromptReference, ResourceTemplateReference, TextContent, TextResourceContents
@@ -22,7 +21,7 @@ from astro_mcp.server import create_server
 from astro_mcp.server.resources import RAW_TEMPLATE, TEMPLATE
 from astro_mcp.server.schema import compact_output
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
-from tests.conftest import NOW, server_at_now, text_of
+from tests.conftest import NOW, http_client, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -36,7 +35,7 @@ async def client(request: pytest.FixtureRequest, settings: Settings) -> AsyncIte
 
 
 async def raw_buckets(api_url: str, agent: str, start: str, end: str, interval: int) -> list[dict[str, Any]]:
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+    async with http_client(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
         response = await http.get(
             f"{api_url}/agents/astro-team/{agent}/observability/metrics",
             params={"start_time": start, "end_time": end, "interval": interval},

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 from mcp import Client, StdioServerParameters
@@ -33,7 +32,7 @@ from astro_mcp.config import Settings
 from astro_mcp.errors import MissingTokenError
 from astro_mcp.service.signin import SignIn
 from astro_mcp.sim.app import Simulator
-from tests.conftest import server_at_now, stdio_env, text_of
+from tests.conftest import http_client, server_at_now, stdio_env, text_of
 from tests.fault_upstream import FaultUpstream, Reply, serve_faults
 from tests.test_hardening_signin import FlakyKeyring
 from tests.test_signin import sign_in
@@ -60,7 +59,7 @@ def link_and_code(result: CallToolResult) -> tuple[str, str]:
 
 async def approve(url: str, code: str) -> None:
     """What the user does in the browser: confirm the code at the verification URL."""
-    async with httpx2.AsyncClient() as http:
+    async with http_client() as http:
         response = await http.post(url.split("?")[0], data={"user_code": code})
     assert response.status_code == 200, response.text
 
@@ -142,7 +141,7 @@ async def test_an_expired_code_is_forgotten_and_the_next_call_starts_a_new_one(
 
 
 async def approve_late(url: str, code: str) -> bool:
-    async with httpx2.AsyncClient() as http:
+    async with http_client() as http:
         return (await http.post(url.split("?")[0], data={"user_code": code})).status_code == 200
 
 

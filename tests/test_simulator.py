@@ -10,7 +10,7 @@ import pytest
 
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.serve import serve_simulator
-from tests.conftest import ANCHOR, NOW
+from tests.conftest import ANCHOR, NOW, http_client
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +20,7 @@ DAY = {"start_time": "2026-11-24T09:52:00Z", "end_time": "2026-11-25T09:52:00Z"}
 
 @pytest.fixture
 async def http(api_url: str) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as c:
+    async with http_client(base_url=api_url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as c:
         yield c
 
 
@@ -97,14 +97,14 @@ async def test_data_is_deterministic_for_an_agent_and_window(http: httpx2.AsyncC
     first = await fetch(http, "checkout-agent", **DAY, interval=5)
     async with (
         serve_simulator(Simulator(anchor=ANCHOR, clock=lambda: NOW)) as other_url,
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as other,
+        http_client(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as other,
     ):
         second = (await other.get(other_url + PATH.format("checkout-agent"), params={**DAY, "interval": 5})).json()
     assert first == second
 
 
 async def test_a_missing_or_wrong_token_gets_the_middleware_401(api_url: str) -> None:
-    async with httpx2.AsyncClient(base_url=api_url) as anonymous:
+    async with http_client(base_url=api_url) as anonymous:
         for headers in ({}, {"Authorization": "Bearer nope"}):
             response = await anonymous.get(PATH.format("weather-agent"), params=DAY, headers=headers)
             assert response.status_code == 401

@@ -25,7 +25,7 @@ from astro_mcp.domain import Bucket as MetricsBucket
 from astro_mcp.render.answer import fitted
 from astro_mcp.render.metrics import METRICS, render
 from astro_mcp.server import create_server
-from tests.conftest import CI_ONLY, NOW, examples, summarize_at
+from tests.conftest import CI_ONLY, NOW, examples, http_client, summarize_at
 
 BOUND = 12_000
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -360,7 +360,6 @@ WINDOWS = [
 async def test_every_window_is_bounded_and_matches_independent_sums(
     client: Client, api_url: str, start_time: str, interval: int | None
 ) -> None:
-    import httpx2
 
     from astro_mcp.sim.app import DEMO_TOKEN
 
@@ -370,7 +369,7 @@ async def test_every_window_is_bounded_and_matches_independent_sums(
     text = "\n".join(getattr(c, "text", "") for c in result.content)
     assert result_size(text, result.structured_content) <= BOUND
     w = result.structured_content["window"]
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}, timeout=60) as http:
+    async with http_client(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}, timeout=60) as http:
         raw = (
             await http.get(
                 f"{api_url}/agents/astro-team/support-bot/observability/metrics",

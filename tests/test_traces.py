@@ -24,7 +24,7 @@ from astro_mcp.render.traces import TRACES
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.traces import HUGE_CHARS
-from tests.conftest import NOW, examples, server_at_now, text_of
+from tests.conftest import NOW, examples, http_client, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -39,7 +39,7 @@ async def client(settings: Settings) -> AsyncIterator[Client]:
 
 
 async def api(api_url: str, leaf: str, **params: Any) -> Any:
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+    async with http_client(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
         response = await http.get(f"{api_url}/agents/astro-team/support-bot/observability/{leaf}", params=params)
     return response.json()
 

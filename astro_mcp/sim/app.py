@@ -15,6 +15,7 @@ Its agents and their data are in `sim.data`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -202,7 +203,7 @@ class Simulator:
         return sim_traces.AgentView(
             agent,
             f"{account}/{name}",
-            lambda day: self.buckets.day_series(agent, account, name, day),
+            functools.cache(lambda day: self.buckets.day_series(agent, account, name, day)),  # read minute by minute
             self.anchor,
             self.clock(),
             story_of(account, name),

@@ -34,12 +34,9 @@ class Incident:
     latency_growth: float = 0.0
     cycle: tuple[int, int] | None = None
 
-    def active(self, minute: int, begins: int) -> bool:
-        """Whether the incident is on at `minute`, given the minute it begins."""
-        lasts = int(self.lasts.total_seconds() // 60)
-        if not begins <= minute < begins + lasts:
-            return False
-        return self.cycle is None or (minute - begins) % self.cycle[0] < self.cycle[1]
+    def active(self, since: int, lasts: int) -> bool:
+        """Whether the incident is on `since` minutes after it begins, given that it lasts `lasts` minutes."""
+        return 0 <= since < lasts and (self.cycle is None or since % self.cycle[0] < self.cycle[1])
 
 
 @dataclass(frozen=True)
@@ -124,17 +121,21 @@ def generate(agent: Agent, seed: str, day: int, anchor: datetime) -> Series:
     gauss, lognormal, uniform, draw = rng.gauss, rng.lognormvariate, rng.uniform, rng.random
     series = Series()
     anchor_minute = math.floor(anchor.timestamp() / 60)
-    windows = [
-        (anchor_minute + int(i.begins.total_seconds() // 60), int(i.lasts.total_seconds() // 60), i)
-        for i in agent.incidents
-    ]
+    windows = []  # (first minute, minutes, incident) of the incidents this day overlaps: most days have none
+    for incident in agent.incidents:
+        begins, lasts = (
+            anchor_minute + int(incident.begins.total_seconds() // 60),
+            int(incident.lasts.total_seconds() // 60),
+        )
+        if begins < (day + 1) * DAY and begins + lasts > day * DAY:
+            windows.append((begins, lasts, incident))
     weekday = agent.weekend_traffic if (day + 3) % 7 >= 5 else 1.0  # day 0, Jan 1 1970, was a Thursday
     for m in range(DAY):
         minute = day * DAY + m
         if agent.duty_cycle and minute % agent.duty_cycle[0] >= agent.duty_cycle[1]:
             continue
         rate = agent.peak_per_minute * _RHYTHM[m]
-        on = [(begins, i) for begins, _, i in windows if i.active(minute, begins)] if windows else []
+        on = [(begins, i) for begins, lasts, i in windows if i.active(minute - begins, lasts)] if windows else []
         factor = weekday
         for _, incident in on:
             factor *= incident.traffic_factor

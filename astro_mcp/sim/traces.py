@@ -13,6 +13,7 @@ so the trace-detail route finds the trace again; each trace costs an equal share
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -92,10 +93,20 @@ def traces_response(
     if status not in (None, "ok", "error"):
         return JSONResponse({"error": "invalid status; must be ok or error"}, 400)
     limit, offset = _lenient(param("limit"), 50, 1000), _lenient(param("offset"), 0, None)
-    page = islice(matching(view, *window, status), offset, offset + limit)
-    traces = [(row or trace_json)(view, skeleton) for skeleton in page]
-    body = {"traces": traces, "total": total(view, *window, status), "limit": limit, "offset": offset}
-    return Response(dumps(body), media_type="application/json")
+    row = row or trace_json
+    key = (view.seed, view.agent, view.anchor, view.now, view.story, *window, status, limit, offset, row)
+    if key not in _LISTED:  # an incident's newest errors are asked again and again, and one is 5 MB
+        if len(_LISTED) >= _LISTED_BODIES:
+            del _LISTED[next(iter(_LISTED))]
+        page = islice(matching(view, *window, status), offset, offset + limit)
+        traces = [row(view, skeleton) for skeleton in page]
+        body = {"traces": traces, "total": total(view, *window, status), "limit": limit, "offset": offset}
+        _LISTED[key] = dumps(body)
+    return Response(_LISTED[key], media_type="application/json")
+
+
+_LISTED_BODIES = 8
+_LISTED: dict[tuple[Any, ...], str] = {}  # the last pages listed, by all they depend on
 
 
 def summary_response(view: AgentView, param: Param) -> Response:
@@ -107,13 +118,11 @@ def summary_response(view: AgentView, param: Param) -> Response:
     latencies = _latencies(view, first, last)
     traces = errors = tokens = 0
     latency_sum = 0.0
-    for minute in range(first, last):
-        day, offset = divmod(minute, DAY)
-        series = view.series_of(day)
-        traces += series.traces[offset]
-        errors += series.errors[offset]
-        latency_sum += series.latency_sum[offset]
-        tokens += series.input_tokens[offset] + series.output_tokens[offset]
+    for series, lo, hi in _days(view, first, last):
+        traces += sum(series.traces[lo:hi])
+        errors += sum(series.errors[lo:hi])
+        latency_sum = sum(series.latency_sum[lo:hi], latency_sum)  # minute after minute, as the metrics add them
+        tokens += sum(series.input_tokens[lo:hi]) + sum(series.output_tokens[lo:hi])
     ordered = sorted(latencies)
     metrics = {
         "avg_latency_ms": round(latency_sum / traces, 1) if traces else 0.0,
@@ -170,7 +179,8 @@ def _draw(view: AgentView, minute: int) -> tuple[random.Random, set[int], list[s
     if not count:
         return None
     rng = random.Random(f"{view.seed}/{minute}")
-    errors = set(rng.sample(range(count), series.errors[offset]))
+    failed = series.errors[offset]
+    errors = set(rng.sample(range(count), failed)) if failed else set()  # a sample of none draws nothing
     incident = error_incident(view, minute) is not None
     failing = view.story.failing.operation
     names = [_operation(rng, i in errors, incident, failing) for i in range(count)]
@@ -209,10 +219,16 @@ def matching(view: AgentView, first: int, last: int, status: str | None) -> Iter
 def total(view: AgentView, first: int, last: int, status: str | None) -> int:
     """How many traces of [first, last) have `status`, from the series alone."""
     result = 0
-    for minute in range(first, last):
-        day, offset = divmod(minute, DAY)
-        result += _count(view.series_of(day), offset, status)
+    for series, lo, hi in _days(view, first, last):
+        errors = sum(series.errors[lo:hi])
+        result += errors if status == "error" else sum(series.traces[lo:hi]) - (errors if status == "ok" else 0)
     return result
+
+
+def _days(view: AgentView, first: int, last: int) -> Iterator[tuple[Series, int, int]]:
+    """Each day's series and the [lo, hi) of its minutes that [first, last) covers."""
+    for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
+        yield view.series_of(day), max(first - day * DAY, 0), min(last - day * DAY, DAY)
 
 
 def _count(series: Series, offset: int, status: str | None) -> int:
@@ -273,6 +289,7 @@ def _rank_from_end(view: AgentView, skeleton: Skeleton, incident: tuple[int, int
     return newer + sum(1 for s in same if s.error and s.index < skeleton.index)
 
 
+@functools.lru_cache(maxsize=4)  # the same few, again and again: a listing of an incident's newest errors
 def _huge_input(customer: str, email: str, order: str) -> str:
     """A customer who pasted a whole chat export: 5 MB, with multi-byte characters throughout."""
     line = f"[chat] {customer} <{email}>: order {order} — still not here? ¿Dónde está? 🙁\n"
