@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -145,6 +146,13 @@ def text_of(result: CallToolResult) -> str:
 def summarize_at(query: MetricsQuery, buckets: Sequence[Bucket], interval: int, now: datetime) -> MetricsSummary:
     """`summarize` for a query resolved at `now` (which decides whether its window is still filling)."""
     return summarize(dataclasses.replace(query, live=now - query.end < LIVE), buckets, interval)
+
+
+def pytest_collection_finish() -> None:
+    """What imports and collection made lives as long as the worker: out of the cycle collector's way, as the
+    HTTP server puts what it made before it listens (each full collection walked all of it again)."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -66,7 +66,7 @@ def sign_in(simulator: Simulator, store: Store, *, expired: bool = False, **fiel
 
 
 async def test_a_server_keeps_answering_over_several_token_lifetimes(simulator: Simulator, saved: Settings) -> None:
-    simulator.workos.lifetime = 1
+    simulator.workos.lifetime = 2  # 1 s is too short on a loaded machine: a retry's new token could lapse in flight
     sign_in(simulator, Store(saved.credentials_file, None))
     started = anyio.current_time()
     async with Client(server_at_now(saved, cache_ttl=0, live_cache_ttl=0)) as client:
@@ -259,7 +259,7 @@ async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_sev
     simulator: Simulator, saved: Settings, tmp_path: Path
 ) -> None:
     """`astro-mcp login`, then a Claude Desktop-style stdio launch with no token, keyring path (a real backend)."""
-    simulator.workos.lifetime = 1
+    simulator.workos.lifetime = 2  # 1 s is too short on a loaded machine: a retry's new token could lapse in flight
     simulator.workos.interval = 1
     env = {
         **stdio_env(saved, tmp_path),

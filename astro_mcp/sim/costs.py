@@ -39,14 +39,14 @@ class Ledger:
     def __init__(self, series_of: SeriesOf) -> None:
         self._series_of = series_of
 
-    def _day(self, account: str, name: str, day: int) -> tuple[list[int], list[int], list[float]]:
+    def _day(self, account: str, name: str, day: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[float, ...]]:
         series, model = self._series_of(account, name, day), story_of(account, name).model
         if model not in series.sums:
             inputs, outputs = series.input_tokens, series.output_tokens
             series.sums[model] = (
-                list(accumulate(series.traces, initial=0)),
-                list(accumulate(map(operator.add, inputs, outputs), initial=0)),
-                list(accumulate((cost_usd(model, i, o) for i, o in zip(inputs, outputs, strict=True)), initial=0.0)),
+                tuple(accumulate(series.traces, initial=0)),
+                tuple(accumulate(map(operator.add, inputs, outputs), initial=0)),
+                tuple(accumulate((cost_usd(model, i, o) for i, o in zip(inputs, outputs, strict=True)), initial=0.0)),
             )
         return series.sums[model]
 

@@ -143,14 +143,15 @@ def _latencies(view: AgentView, first: int, last: int) -> list[float]:
         if key not in _DRAWN:
             if len(_DRAWN) >= _DRAWN_DAYS:
                 del _DRAWN[next(iter(_DRAWN))]
-            _DRAWN[key] = [d[3] if d else [] for d in (_draw(view, day * DAY + m) for m in range(DAY))]
+            _DRAWN[key] = tuple(tuple(d[3]) if d else () for d in (_draw(view, day * DAY + m) for m in range(DAY)))
         minutes = _DRAWN[key][max(first - day * DAY, 0) : min(last - day * DAY, DAY)]
         result += [latency for minute in minutes for latency in minute]
     return result
 
 
 _DRAWN_DAYS = 256
-_DRAWN: dict[tuple[str, Agent, datetime, Story, int], list[list[float]]] = {}  # each minute's latencies, by day
+# Each minute's latencies, by day; tuples, which the cycle collector stops walking (see `sim.data.Series`).
+_DRAWN: dict[tuple[str, Agent, datetime, Story, int], tuple[tuple[float, ...], ...]] = {}
 
 
 def _lenient(raw: str | None, default: int, cap: int | None) -> int:
