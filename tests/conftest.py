@@ -1,54 +1,33 @@
-"""Shared fixtures and helpers: one simulator on real loopback HTTP for the whole session, reset between tests."""
+"""Fixtures and hooks: one simulator on real loopback HTTP for the whole session, reset between tests, and the
+order the workers take the tests in. What tests import from each other lives in support.py.
+
+The xdist controller loads this file too, before it starts the workers: it imports nothing heavy here (the SDK,
+the server, the simulator), so that the workers start sooner; fixtures import them when they run.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import httpx2
 import pytest
 from hypothesis import settings as hypothesis_settings
-from mcp.server import MCPServer
-from mcp.types import CallToolResult, TextContent
-from pydantic import SecretStr
 from xdist.scheduler import LoadScopeScheduling
 
-from astro_mcp.analysis.results.metrics import MetricsSummary
-from astro_mcp.analysis.summarize import summarize
-from astro_mcp.api.tls import tls_context
-from astro_mcp.config import Settings
-from astro_mcp.domain import LIVE, Bucket, MetricsQuery
-from astro_mcp.server import create_server
-from astro_mcp.server.state import AppState
-from astro_mcp.sim.app import API_PREFIX, AUTH_PREFIX, DEMO_TOKEN, Simulator
-from astro_mcp.sim.serve import serve_simulator
+if TYPE_CHECKING:
+    from astro_mcp.config import Settings
+    from astro_mcp.sim.app import Simulator
 
 # No test may touch the keyring of the machine it runs on: those that need one bring their own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
-# A fixed "now": the simulator's incidents sit at fixed offsets before it.
-NOW = datetime(2026, 11, 25, 9, 52, 30, tzinfo=UTC)
-ANCHOR = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-# Everyday runs take a tenth of the examples; CI (CI=true) runs the full counts.
-CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Everyday runs take a tenth of the examples (support.examples); CI (CI=true) runs the full counts.
 hypothesis_settings.register_profile("ci", deadline=None, print_blob=True)
 hypothesis_settings.register_profile("dev", deadline=None)
-hypothesis_settings.load_profile("ci" if CI else "dev")
-
-
-# The few cases that take seconds each (a month of 1-minute buckets, 90 days, 50,000 buckets): smaller
-# cases of the same behaviour run every day, these in CI.
-CI_ONLY = pytest.mark.skipif(not CI, reason="large and slow: CI (CI=true) runs it")
-
-# An overview of large-org's 500 agents takes seconds of CPU, and more than the default 25 s budget on a machine
-# busy with other work: the tests of what it answers give it this one (test_deadline tests the budget itself).
-UNHURRIED = 300.0
+hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
 
 
 # Modules whose fixtures compute once what all their tests assert on (a 500-agent overview): each runs on one
@@ -69,11 +48,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     return _LoadKeepingSharedModules(config, log) if config.getvalue("dist") == "load" else None
 
 
-def examples(full: int) -> int:
-    """How many examples a property test runs: `full` in CI, a tenth of it every day."""
-    return full if CI else max(10, full // 10)
-
-
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
@@ -81,6 +55,9 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def shared_simulator() -> Simulator:
+    from astro_mcp.sim.app import Simulator
+    from tests.support import ANCHOR, NOW
+
     return Simulator(anchor=ANCHOR, clock=lambda: NOW)
 
 
@@ -94,58 +71,17 @@ async def simulator(shared_simulator: Simulator) -> AsyncIterator[Simulator]:
 
 @pytest.fixture(scope="session")
 async def api_url(shared_simulator: Simulator) -> AsyncIterator[str]:
+    from astro_mcp.sim.serve import serve_simulator
+
     async with serve_simulator(shared_simulator) as url:
         yield url
 
 
 @pytest.fixture
 def settings(api_url: str, simulator: Simulator, tmp_path: Path) -> Settings:
+    from tests.support import settings_at
+
     return settings_at(api_url, tmp_path)
-
-
-def settings_at(api_url: str, home: Path) -> Settings:
-    """The settings of a server on the shared simulator, with the demo token and no credentials file in `home`."""
-    return Settings(
-        api_url=api_url,
-        access_token=SecretStr(DEMO_TOKEN),
-        credentials_file=home / "absent.json",
-        auth_url=api_url.removesuffix(API_PREFIX) + AUTH_PREFIX,
-        retry_backoff=0.01,
-    )
-
-
-def server_at_now(settings: Settings, **updates: Any) -> MCPServer[AppState]:
-    """The server with the clock stopped at NOW, with some settings changed."""
-    return create_server(settings.model_copy(update=updates), clock=lambda: NOW)
-
-
-def stdio_env(settings: Settings, home: Path) -> dict[str, str]:
-    """The environment of a client-launched stdio server that has no token: a home of its own, a real keyring
-    backend kept in it (keyrings.alt's plaintext one), and the simulator as the API and the sign-in service."""
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(home),
-        "XDG_DATA_HOME": str(home / "data"),
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "ASTRO_API_URL": settings.api_url,
-        "ASTRO_MCP_AUTH_URL": settings.auth_url,
-        "ASTRO_MCP_CREDENTIALS_FILE": str(settings.credentials_file),
-    }
-
-
-def http_client(**options: Any) -> httpx2.AsyncClient:
-    """A client for a test's own requests, on the process's one TLS context: a new one costs some 20 ms to build."""
-    return httpx2.AsyncClient(verify=tls_context(), **options)
-
-
-def text_of(result: CallToolResult) -> str:
-    """The text blocks of a tool result, as a model reads them."""
-    return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
-
-
-def summarize_at(query: MetricsQuery, buckets: Sequence[Bucket], interval: int, now: datetime) -> MetricsSummary:
-    """`summarize` for a query resolved at `now` (which decides whether its window is still filling)."""
-    return summarize(dataclasses.replace(query, live=now - query.end < LIVE), buckets, interval)
 
 
 def pytest_collection_finish() -> None:
@@ -155,11 +91,25 @@ def pytest_collection_finish() -> None:
     gc.freeze()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "waits: waits a second or more on real time (a budget, a deadline, a token's lifetime)"
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each module's tests dealt out in turn, one module after another: the modules whose tests mostly wait (on a
-    budget, a token's lifetime) then wait beside the others' work, not all at once with the cores idle."""
+    """The order the workers take tests in: each module's tests dealt out in turn, and the tests that wait spread
+    over the first three quarters. A test that waits leaves its core to the others' work; many waiting at once
+    leave the cores idle, and one left waiting at the end holds the whole run."""
     by_module: dict[str, list[pytest.Item]] = {}
     for item in items:
         by_module.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
     queues = list(by_module.values())
-    items[:] = [queue[i] for i in range(max(map(len, queues), default=0)) for queue in queues if i < len(queue)]
+    dealt = [queue[i] for i in range(max(map(len, queues), default=0)) for queue in queues if i < len(queue)]
+    waiting = [item for item in dealt if item.get_closest_marker("waits")]
+    rest = [item for item in dealt if not item.get_closest_marker("waits")]
+    every = max(1, len(rest) * 3 // 4 // max(1, len(waiting)))  # one test that waits, then `every` others
+    items[:] = []
+    for i, item in enumerate(waiting):
+        items += [item, *rest[i * every : (i + 1) * every]]
+    items += rest[len(waiting) * every :]

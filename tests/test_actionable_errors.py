@@ -17,7 +17,7 @@ from astro_mcp.analysis.results.overview import AccountOverview, AgentRow, Overv
 from astro_mcp.config import Settings
 from astro_mcp.render import overview as rendering
 from astro_mcp.sim.app import Simulator
-from tests.conftest import NOW, server_at_now, text_of
+from tests.support import NOW, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -77,6 +77,7 @@ async def test_a_name_nobody_is_near_lists_the_real_ones_without_guessing(client
     assert said.startswith("Account 'astro-team' has no agent 'zzz' (the API said: agent not found). Its agents: ")
 
 
+@pytest.mark.waits
 async def test_the_suggestion_never_holds_the_call_longer_than_a_completion_waits(
     settings: Settings, simulator: Simulator
 ) -> None:

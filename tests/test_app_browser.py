@@ -27,7 +27,7 @@ from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.serve import serve_simulator
-from tests.conftest import ANCHOR, NOW
+from tests.support import ANCHOR, NOW
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"

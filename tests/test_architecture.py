@@ -19,7 +19,7 @@ from astro_mcp.server.toolkit import tool
 from astro_mcp.server.tools import _made as tools_made_once
 from astro_mcp.server.tools import tools
 from astro_mcp.service import Service
-from tests.conftest import NOW, text_of
+from tests.support import NOW, text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -17,7 +17,7 @@ from astro_mcp.render.answer import BOUND
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.fleet import HUGE_ORG_SIZE, with_huge_org
 from astro_mcp.sim.serve import serve_simulator
-from tests.conftest import ANCHOR, NOW, server_at_now, text_of
+from tests.support import ANCHOR, NOW, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -19,11 +19,12 @@ from mcp.types import TextContent
 
 from astro_mcp.cli import main
 from astro_mcp.sim.app import DEMO_TOKEN
-from tests.conftest import http_client
+from tests.support import http_client
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.waits
 def test_demo_prints_what_the_model_receives_and_exits_0() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "astro_mcp", "demo"], capture_output=True, text=True, timeout=120, cwd=REPO, check=False

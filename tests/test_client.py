@@ -33,7 +33,7 @@ from astro_mcp.errors import (
 )
 from astro_mcp.query.slugs import checked_agent
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
-from tests.conftest import NOW, http_client
+from tests.support import NOW, http_client
 
 pytestmark = pytest.mark.anyio
 

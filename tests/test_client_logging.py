@@ -10,7 +10,7 @@ from mcp.types import LoggingMessageNotificationParams
 
 from astro_mcp.config import Settings
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
-from tests.conftest import server_at_now
+from tests.support import server_at_now
 
 pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")]
 

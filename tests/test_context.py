@@ -19,7 +19,7 @@ from astro_mcp.render import METRICS
 from astro_mcp.render.answer import BOUND, fitted
 from astro_mcp.service.failing import SAMPLE_BYTES
 from astro_mcp.sim.app import Scripted, Simulator
-from tests.conftest import NOW, server_at_now, text_of
+from tests.support import NOW, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -105,6 +105,7 @@ async def test_checkout_agents_error_incident_says_the_deploy_2_minutes_before_t
         assert f"{source}: not available" not in text
 
 
+@pytest.mark.waits
 async def test_a_slow_trace_steps_route_does_not_hold_the_metrics_answer_and_the_next_calls_get_the_step(
     settings: Settings, simulator: Simulator
 ) -> None:
@@ -270,6 +271,7 @@ async def test_support_bots_spike_that_is_over_gets_its_rollback_and_a_sample_of
         assert step["said"].startswith("lookup_order (observation SPAN, model none) failed with")
 
 
+@pytest.mark.waits
 async def test_a_hanging_context_route_costs_the_call_its_share_of_the_budget_not_the_budget(
     settings: Settings, simulator: Simulator
 ) -> None:
@@ -403,6 +405,7 @@ async def test_the_context_is_asked_again_once_the_live_cache_has_expired(
         assert len(simulator.requests_to(leaf)) == 2, leaf
 
 
+@pytest.mark.waits
 async def test_a_traces_call_waits_for_the_failing_step_its_share_of_the_budget_and_the_list_stands_without_it(
     settings: Settings, simulator: Simulator
 ) -> None:

@@ -14,7 +14,7 @@ from astro_mcp.api.tls import tls_context
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
-from tests.conftest import NOW, http_client, server_at_now, text_of
+from tests.support import NOW, http_client, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -15,8 +15,8 @@ from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import Scripted, Simulator
 from astro_mcp.sim.fleet import ACCOUNTS
-from tests.conftest import NOW, server_at_now, text_of
 from tests.fault_upstream import Drip, FaultUpstream, Reply, serve_faults
+from tests.support import NOW, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -31,6 +31,7 @@ async def timed(client: Client, tool: str, args: Mapping[str, object]) -> tuple[
     return anyio.current_time() - started, text_of(result), result.structured_content or {}, result.is_error
 
 
+@pytest.mark.waits
 async def test_an_overview_with_hanging_agents_answers_by_its_budget_with_the_rows_that_are_done(
     settings: Settings, simulator: Simulator
 ) -> None:
@@ -61,6 +62,7 @@ async def faults() -> AsyncIterator[tuple[FaultUpstream, str]]:
         yield upstream, url
 
 
+@pytest.mark.waits
 async def test_list_agents_over_many_slow_accounts_answers_by_its_budget(faults: tuple[FaultUpstream, str]) -> None:
     upstream, url = faults
     me = {"user": {}, "accounts": [{"name": f"team-{i}", "agents": [{"name": "a"}]} for i in range(8)]}
@@ -76,6 +78,7 @@ async def test_list_agents_over_many_slow_accounts_answers_by_its_budget(faults:
     assert all("timed out" in str(a["error"]) for a in accounts)
 
 
+@pytest.mark.waits
 async def test_the_per_deployment_fallback_answers_by_the_calls_budget(faults: tuple[FaultUpstream, str]) -> None:
     """Three slow requests one after the other (the missing route, the deployments, the deployment's metrics):
     each used to get a budget of its own."""

@@ -18,8 +18,8 @@ from astro_mcp.analysis.detect import Diagnosis, diagnose
 from astro_mcp.analysis.episode import Finding
 from astro_mcp.sim.data import Agent, Incident
 from astro_mcp.sim.zoo import ZOO
-from tests.conftest import examples
 from tests.scenarios import healthy_agent, views
+from tests.support import examples
 
 START = datetime(2026, 11, 2, tzinfo=UTC)
 FOREVER = timedelta(days=3650)

@@ -19,7 +19,7 @@ from astro_mcp.server import create_server
 from astro_mcp.server.http import HttpTransport, build_app
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.serve import serve_app, serve_simulator
-from tests.conftest import NOW, http_client
+from tests.support import NOW, http_client
 
 pytestmark = pytest.mark.anyio
 

@@ -18,7 +18,7 @@ from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef, Bucket, MetricsQuery, rfc3339
 from astro_mcp.server.resources import TEMPLATE
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
-from tests.conftest import NOW, http_client, server_at_now, text_of
+from tests.support import NOW, http_client, server_at_now, text_of
 from tests.test_progress import Heard
 
 pytestmark = pytest.mark.anyio

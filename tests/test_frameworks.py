@@ -28,7 +28,7 @@ from mcp.types import CallToolResult, TextContent
 
 from astro_mcp.config import Settings
 from astro_mcp.sim.app import DEMO_TOKEN
-from tests.conftest import ANCHOR, server_at_now
+from tests.support import ANCHOR, server_at_now
 from tests.test_cli import free_port
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"

@@ -22,7 +22,7 @@ from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.serve import serve_simulator
-from tests.conftest import ANCHOR, NOW, examples
+from tests.support import ANCHOR, NOW, examples
 
 SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
 SENT_PATH = re.compile(

@@ -18,7 +18,7 @@ from astro_mcp.api.platform_wire import Alerts, DeployHistory, InfraEvents, Runt
 from astro_mcp.config import Settings
 from astro_mcp.domain import AgentRef
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
-from tests.conftest import http_client, server_at_now, text_of
+from tests.support import http_client, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -16,8 +16,8 @@ from astro_mcp.api.bounded import Shape, TooComplexError
 from astro_mcp.api.wire import DeploymentsResponse, MetricsResponse, TracesResponse
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
-from tests.conftest import NOW, text_of
 from tests.fault_upstream import FaultUpstream, Reply, serve_faults
+from tests.support import NOW, text_of
 
 pytestmark = pytest.mark.anyio
 

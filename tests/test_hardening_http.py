@@ -16,7 +16,7 @@ from astro_mcp.server import create_server
 from astro_mcp.server.http import build_app, uvicorn_config
 from astro_mcp.sim.app import Simulator
 from astro_mcp.sim.serve import serve_app
-from tests.conftest import NOW, http_client
+from tests.support import NOW, http_client
 from tests.test_e2e_transports import INIT, MCP_HEADERS
 
 pytestmark = pytest.mark.anyio
@@ -57,6 +57,7 @@ async def test_a_connection_that_sends_no_headers_is_closed_at_the_deadline(sett
         dripping.close()
 
 
+@pytest.mark.waits
 async def test_a_request_slower_than_the_header_deadline_is_answered(settings: Settings, simulator: Simulator) -> None:
     simulator.latency_ms = 1200  # each API answer takes longer than the deadline below
     async with serve(settings.model_copy(update={"header_timeout": 0.5})) as url, Client(f"{url}/mcp") as client:
@@ -80,6 +81,7 @@ async def test_past_the_cap_idle_connections_give_way_and_healthz_answers(settin
     assert still_open <= 8
 
 
+@pytest.mark.waits
 async def test_sessions_are_capped_and_expire_when_idle(settings: Settings) -> None:
     limited = settings.model_copy(update={"max_sessions": 2, "session_idle_timeout": 1})
     async with serve(limited) as url, http_client() as http:

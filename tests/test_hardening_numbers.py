@@ -20,7 +20,7 @@ from astro_mcp.domain import Bucket
 from astro_mcp.errors import AstroError
 from astro_mcp.render.metrics import render
 from astro_mcp.service import Service
-from tests.conftest import NOW, examples, summarize_at
+from tests.support import NOW, examples, summarize_at
 
 FIELDS = ("trace_count", "avg_latency_ms", "input_tokens", "output_tokens", "error_count")
 NUMBERS = st.one_of(

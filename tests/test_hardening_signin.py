@@ -25,8 +25,8 @@ from astro_mcp.config import ConfigError, Settings
 from astro_mcp.errors import MissingTokenError, RequestTimeoutError
 from astro_mcp.login import login, logout
 from astro_mcp.sim.app import Scripted, Simulator
-from tests.conftest import server_at_now, text_of
 from tests.fault_upstream import Drip, FaultUpstream, Reply, serve_faults
+from tests.support import server_at_now, text_of
 from tests.test_signin import HOUR, query, sign_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")]
@@ -150,6 +150,7 @@ async def test_a_keyring_that_does_not_answer_is_given_up_after_its_timeout_then
     await client.aclose()
 
 
+@pytest.mark.waits
 async def test_a_dripping_sign_in_service_ends_each_call_at_its_budget(
     simulator: Simulator, saved: Settings, faults: tuple[FaultUpstream, str]
 ) -> None:

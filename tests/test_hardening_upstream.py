@@ -22,8 +22,8 @@ from astro_mcp.domain import rfc3339
 from astro_mcp.server import create_server
 from astro_mcp.server.state import AppState
 from astro_mcp.service import Service
-from tests.conftest import NOW, text_of
 from tests.fault_upstream import Drip, Echo, FaultUpstream, Reply, Reset, error_body, serve_faults
+from tests.support import NOW, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -51,6 +51,7 @@ async def timed_call(client: Client, args: dict[str, str] = AGENT) -> tuple[floa
 
 
 @pytest.mark.parametrize("head", [False, True], ids=["body", "headers"])
+@pytest.mark.waits
 async def test_a_dripping_answer_ends_at_the_call_budget(upstream: tuple[FaultUpstream, str], head: bool) -> None:
     faults, url = upstream
     faults.script(Drip(head=head, every=0.1))
@@ -64,6 +65,7 @@ async def test_a_dripping_answer_ends_at_the_call_budget(upstream: tuple[FaultUp
     assert not after_failed
 
 
+@pytest.mark.waits
 async def test_slow_answers_cannot_starve_the_other_calls(upstream: tuple[FaultUpstream, str]) -> None:
     faults, url = upstream
     faults.script(*[Drip(every=0.2)] * 3)

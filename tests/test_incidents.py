@@ -15,7 +15,7 @@ from astro_mcp.analysis.grid import nice_step
 from astro_mcp.analysis.summarize import summarize
 from astro_mcp.domain import AgentRef, Bucket, MetricsQuery
 from astro_mcp.render.metrics import render
-from tests.conftest import examples
+from tests.support import examples
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 HINTS = ("the worst hour may be higher: zoom in with start_time/end_time", "too few to tell a peak")

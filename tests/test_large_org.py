@@ -14,7 +14,7 @@ from mcp.types import CallToolResult
 
 from astro_mcp.render.answer import BOUND
 from astro_mcp.sim.app import Simulator
-from tests.conftest import UNHURRIED, server_at_now, settings_at, text_of
+from tests.support import UNHURRIED, server_at_now, settings_at, text_of
 from tests.test_budgets import sizes, walk
 from tests.test_cost import said
 from tests.test_progress import Heard, said_each_agent_read

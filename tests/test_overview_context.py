@@ -21,7 +21,7 @@ from astro_mcp.render import OVERVIEW
 from astro_mcp.render.answer import BOUND, fitted
 from astro_mcp.render.pages import Paged
 from astro_mcp.sim.app import Scripted, Simulator
-from tests.conftest import NOW, server_at_now, text_of
+from tests.support import NOW, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -127,6 +127,7 @@ async def test_the_newest_generation_gives_the_rows_the_same_context_from_its_pe
     assert "not available on this server" not in text
 
 
+@pytest.mark.waits
 async def test_a_hanging_context_route_holds_the_overview_for_the_contexts_share_of_the_budget_at_most(
     settings: Settings, simulator: Simulator
 ) -> None:

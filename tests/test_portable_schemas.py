@@ -13,7 +13,7 @@ import pytest
 from mcp import Client
 
 from astro_mcp.config import Settings
-from tests.conftest import server_at_now, text_of
+from tests.support import server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ from mcp import Client
 from astro_mcp.api.store import Store
 from astro_mcp.config import Settings
 from astro_mcp.sim.app import Simulator
-from tests.conftest import CI_ONLY, UNHURRIED, server_at_now, text_of
+from tests.support import CI_ONLY, UNHURRIED, server_at_now, text_of
 from tests.test_reliability import error
 from tests.test_signin import sign_in
 

@@ -10,7 +10,7 @@ from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, METHOD_NOT_FOUND
 
 from astro_mcp.config import Settings
-from tests.conftest import server_at_now
+from tests.support import server_at_now
 
 pytestmark = pytest.mark.anyio
 

@@ -13,7 +13,7 @@ from astro_mcp.errors import QueryError
 from astro_mcp.query.slugs import check_slug
 from astro_mcp.query.times import parse_interval
 from astro_mcp.query.window import grid_bucket_count, resolve_query
-from tests.conftest import NOW, examples
+from tests.support import NOW, examples
 
 MINUTE_NOW = NOW.replace(second=0)
 

@@ -15,7 +15,7 @@ from astro_mcp.domain import AgentRef, Bucket, MetricsQuery, rfc3339
 from astro_mcp.service import Service
 from astro_mcp.service.recent import fine_query, settled_week
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
-from tests.conftest import NOW, http_client
+from tests.support import NOW, http_client
 
 pytestmark = pytest.mark.anyio
 AGENT = AgentRef("zoo", "flapping-agent")

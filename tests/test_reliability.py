@@ -22,7 +22,7 @@ from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import Scripted, Simulator
 from astro_mcp.sim.serve import serve_simulator
-from tests.conftest import ANCHOR, NOW, text_of
+from tests.support import ANCHOR, NOW, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -178,6 +178,7 @@ async def test_a_cancelled_call_stops_its_upstream_request(settings: Settings, s
     assert not after.is_error
 
 
+@pytest.mark.waits
 async def test_the_token_never_appears_in_results_logs_or_errors(
     tmp_path: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

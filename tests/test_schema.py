@@ -17,7 +17,7 @@ from astro_mcp.analysis.summarize import summarize
 from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.domain import Bucket as MetricsBucket
 from astro_mcp.server.schema import compact_output, self_contained
-from tests.conftest import examples, summarize_at
+from tests.support import examples, summarize_at
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
 QUERY = MetricsQuery(AgentRef("astro-team", "weather-agent"), START, START + timedelta(days=1), 60)

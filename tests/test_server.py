@@ -21,7 +21,7 @@ from astro_mcp.server import create_server
 from astro_mcp.server.resources import RAW_TEMPLATE, TEMPLATE
 from astro_mcp.server.schema import compact_output
 from astro_mcp.sim.app import DEMO_TOKEN, Scripted, Simulator
-from tests.conftest import NOW, http_client, server_at_now, text_of
+from tests.support import NOW, http_client, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 

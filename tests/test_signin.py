@@ -27,7 +27,7 @@ from astro_mcp.domain import AgentRef, MetricsQuery
 from astro_mcp.errors import MissingTokenError
 from astro_mcp.login import login, logout, whoami
 from astro_mcp.sim.app import Scripted, Simulator
-from tests.conftest import NOW, server_at_now, stdio_env, text_of
+from tests.support import NOW, server_at_now, stdio_env, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -65,6 +65,7 @@ def sign_in(simulator: Simulator, store: Store, *, expired: bool = False, **fiel
     return {"access": access.get_secret_value(), "refresh": refresh.get_secret_value()}
 
 
+@pytest.mark.waits
 async def test_a_server_keeps_answering_over_several_token_lifetimes(simulator: Simulator, saved: Settings) -> None:
     simulator.workos.lifetime = 2  # 1 s is too short on a loaded machine: a retry's new token could lapse in flight
     sign_in(simulator, Store(saved.credentials_file, None))
@@ -209,6 +210,7 @@ async def test_the_device_flow_stops_when_denied_or_expired(
     assert (len(waits), refused) == (2, answer)
 
 
+@pytest.mark.waits
 async def test_login_whoami_logout_share_the_login_and_never_show_a_token(
     simulator: Simulator, saved: Settings, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -255,6 +257,7 @@ async def test_a_token_with_control_characters_is_refused_without_being_shown(sa
     assert "tok-CTRL" not in str(bad.value)
 
 
+@pytest.mark.waits
 async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_several_lifetimes(
     simulator: Simulator, saved: Settings, tmp_path: Path
 ) -> None:

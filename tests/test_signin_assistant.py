@@ -32,8 +32,8 @@ from astro_mcp.config import Settings
 from astro_mcp.errors import MissingTokenError
 from astro_mcp.service.signin import SignIn
 from astro_mcp.sim.app import Simulator
-from tests.conftest import http_client, server_at_now, stdio_env, text_of
 from tests.fault_upstream import FaultUpstream, Reply, serve_faults
+from tests.support import http_client, server_at_now, stdio_env, text_of
 from tests.test_hardening_signin import FlakyKeyring
 from tests.test_signin import sign_in
 
@@ -72,6 +72,7 @@ async def answered(client: Client, tool: str = "list_agents", within: float = 10
     return result
 
 
+@pytest.mark.waits
 async def test_done_when_a_stdio_client_with_no_login_signs_in_from_the_assistant_and_lists_its_agents(
     simulator: Simulator, signed_out: Settings, tmp_path: Path
 ) -> None:
@@ -98,6 +99,7 @@ async def test_done_when_a_stdio_client_with_no_login_signs_in_from_the_assistan
     assert simulator.workos.devices_started == 1
 
 
+@pytest.mark.waits
 async def test_calls_while_a_sign_in_is_pending_share_its_code_and_answer_at_once(
     simulator: Simulator, signed_out: Settings
 ) -> None:
@@ -122,6 +124,7 @@ async def test_calls_while_a_sign_in_is_pending_share_its_code_and_answer_at_onc
     assert signed_out.credentials_file.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.waits
 async def test_an_expired_code_is_forgotten_and_the_next_call_starts_a_new_one(
     simulator: Simulator, signed_out: Settings
 ) -> None:
@@ -145,6 +148,7 @@ async def approve_late(url: str, code: str) -> bool:
         return (await http.post(url.split("?")[0], data={"user_code": code})).status_code == 200
 
 
+@pytest.mark.waits
 async def test_a_denied_sign_in_says_so_and_the_next_call_offers_a_new_code(
     simulator: Simulator, signed_out: Settings
 ) -> None:
@@ -178,6 +182,7 @@ class UrlClient:
             self.completed.append(message.params.elicitation_id)
 
 
+@pytest.mark.waits
 async def test_a_client_with_url_elicitation_shows_the_page_and_the_call_waits_for_the_approval(
     simulator: Simulator, signed_out: Settings
 ) -> None:
@@ -284,6 +289,7 @@ async def test_a_sign_in_service_whose_code_carries_words_reaches_no_model(signe
     assert "evil" not in said
 
 
+@pytest.mark.waits
 async def test_an_approved_sign_in_that_cannot_be_saved_says_why_and_the_server_keeps_serving(
     simulator: Simulator, signed_out: Settings
 ) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.serve import serve_simulator
-from tests.conftest import ANCHOR, NOW, http_client
+from tests.support import ANCHOR, NOW, http_client
 
 pytestmark = pytest.mark.anyio
 

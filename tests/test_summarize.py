@@ -25,7 +25,7 @@ from astro_mcp.domain import Bucket as MetricsBucket
 from astro_mcp.render.answer import fitted
 from astro_mcp.render.metrics import METRICS, render
 from astro_mcp.server import create_server
-from tests.conftest import CI_ONLY, NOW, examples, http_client, summarize_at
+from tests.support import CI_ONLY, NOW, examples, http_client, summarize_at
 
 BOUND = 12_000
 START = datetime(2026, 11, 1, tzinfo=UTC)

@@ -13,7 +13,7 @@ from astro_mcp.analysis.steps import Observed, nest
 from astro_mcp.config import Settings
 from astro_mcp.render.answer import BOUND
 from astro_mcp.sim.app import Scripted, Simulator
-from tests.conftest import NOW, server_at_now, text_of
+from tests.support import NOW, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -24,7 +24,7 @@ from astro_mcp.render.traces import TRACES
 from astro_mcp.server import create_server
 from astro_mcp.sim.app import DEMO_TOKEN, Simulator
 from astro_mcp.sim.traces import HUGE_CHARS
-from tests.conftest import NOW, examples, http_client, server_at_now, text_of
+from tests.support import NOW, examples, http_client, server_at_now, text_of
 
 pytestmark = pytest.mark.anyio
 

@@ -16,8 +16,8 @@ from astro_mcp.config import Settings
 from astro_mcp.redaction import personal, remember
 from astro_mcp.render.answer import Rendering, fitted, whole
 from astro_mcp.server import create_server
-from tests.conftest import NOW, text_of
 from tests.fault_upstream import FaultUpstream, Reply, serve_faults
+from tests.support import NOW, text_of
 
 pytestmark = pytest.mark.anyio
 

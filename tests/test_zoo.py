@@ -10,7 +10,7 @@ from mcp import Client
 
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
-from tests.conftest import NOW, text_of
+from tests.support import NOW, text_of
 
 WINDOWS = ("now-1h", "now-24h", "now-7d")
 
