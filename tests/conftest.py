@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from astro_mcp.config import Settings
     from astro_mcp.sim.app import Simulator
 
+# A worker's imports and collection make long-lived objects by the hundred thousand, and each full collection
+# meanwhile walked all of them again: some 1.5 s of a worker's start. The collector resumes once they are made,
+# with them put out of its way (`pytest_collection_finish`).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    gc.disable()
+
 # No test may touch the keyring of the machine it runs on: those that need one bring their own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
@@ -86,9 +92,10 @@ def settings(api_url: str, simulator: Simulator, tmp_path: Path) -> Settings:
 
 def pytest_collection_finish() -> None:
     """What imports and collection made lives as long as the worker: out of the cycle collector's way, as the
-    HTTP server puts what it made before it listens (each full collection walked all of it again)."""
-    gc.collect()
+    HTTP server puts what it made before it listens (each full collection walked all of it again). The little
+    garbage imports leave is frozen with it: collecting it first would walk everything once more."""
     gc.freeze()
+    gc.enable()
 
 
 def pytest_configure(config: pytest.Config) -> None:
