@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from starlette.responses import JSONResponse, Response
 
 from astro_mcp.sim import traces as sim_traces
-from astro_mcp.sim.data import DAY, Agent, Series, generate
+from astro_mcp.sim.data import DAY, Agent, Series, days_of, generate
 
 MAX_DAYS = 400  # the longest window answered; longer ones fail as the real server's query does
 
@@ -57,9 +57,8 @@ class Buckets:
         # Buckets never cross midnight: each day's part is rendered once and kept, for every agent sharing the seed.
         parts: list[str] = []
         seed = _seed(agent, account, name)
-        for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
-            lo, hi = max(first, day * DAY), min(last, (day + 1) * DAY)
-            parts.extend(_rendered(agent, seed, self._anchor, lo, hi, interval))
+        for day, lo, hi in days_of(first, last):
+            parts.extend(_rendered(agent, seed, self._anchor, day * DAY + lo, day * DAY + hi, interval))
         return parts
 
     def day_series(self, agent: Agent, account: str, name: str, day: int) -> Series:
@@ -79,7 +78,7 @@ def _rendered(agent: Agent, seed: str, anchor: datetime, first: int, last: int, 
 def _render(agent: Agent, seed: str, anchor: datetime, first: int, last: int, interval: int) -> list[str]:
     """The non-empty buckets of the minutes [first, last): each column summed a slice at a time."""
     sums: dict[int, list[float]] = {}
-    for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
+    for day, edge, end in days_of(first, last):
         series = _generated(agent, seed, day, anchor)
         columns: tuple[Sequence[float], ...] = (
             series.traces,
@@ -88,7 +87,6 @@ def _render(agent: Agent, seed: str, anchor: datetime, first: int, last: int, in
             series.input_tokens,
             series.output_tokens,
         )
-        edge, end = max(first - day * DAY, 0), min(last - day * DAY, DAY)
         while edge < end:
             key = (day * DAY + edge) // interval * interval
             stop = min(end, key + interval - day * DAY)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate
 
-from astro_mcp.sim.data import DAY, Series
+from astro_mcp.sim.data import DAY, Series, days_of
 from astro_mcp.sim.story import cost_usd, story_of
 
 
@@ -53,8 +53,7 @@ class Ledger:
     def sums(self, account: str, name: str, first: int, last: int) -> Sums:
         """Totals over the minutes [first, last)."""
         total = ZERO
-        for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
-            lo, hi = max(first - day * DAY, 0), min(last - day * DAY, DAY)
+        for day, lo, hi in days_of(first, last):
             traces, tokens, cost = self._day(account, name, day)
             total += Sums(traces[hi] - traces[lo], tokens[hi] - tokens[lo], cost[hi] - cost[lo])
         return total
@@ -85,9 +84,9 @@ def account_summary(ledger: Ledger, account: str, agents: list[str], window: tup
         model = story_of(account, name).model
         by_model[model] = by_model.get(model, ZERO) + sums
         active += sums.traces > 0
-        for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
+        for day, lo, hi in days_of(first, last):
             date = datetime.fromtimestamp(day * DAY * 60, UTC).strftime("%Y-%m-%d")
-            part = ledger.sums(account, name, max(first, day * DAY), min(last, (day + 1) * DAY))
+            part = ledger.sums(account, name, day * DAY + lo, day * DAY + hi)
             daily[(date, model)] = daily.get((date, model), 0.0) + part.cost
     return {
         "totals": {

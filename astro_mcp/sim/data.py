@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -121,6 +121,12 @@ class Series:
         self.input_tokens = tuple(input_tokens)
         self.output_tokens = tuple(output_tokens)
         self.sums: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[float, ...]]] = {}
+
+
+def days_of(first: int, last: int) -> Iterator[tuple[int, int, int]]:
+    """Each day the minutes [first, last) touch, as (day, lo, hi): [lo, hi) are the minutes of that day they cover."""
+    for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
+        yield day, max(first - day * DAY, 0), min(last - day * DAY, DAY)
 
 
 # The daily rhythm, peaking at 15:00 UTC, a fifth of the peak at its lowest: a factor for each minute of the day.

@@ -21,14 +21,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.responses import JSONResponse, Response
 
-from astro_mcp.sim.data import DAY, Agent, Series
+from astro_mcp.sim.data import DAY, Agent, Series, days_of
 from astro_mcp.sim.story import Story
 
 Param = Callable[[str], str | None]
+K = TypeVar("K")
+V = TypeVar("V")
 
 OPERATIONS = ("answer_question", "lookup_order", "search_kb", "create_ticket")
 HUGE_RANK, JSON_RANK = 1, 3  # 0 is the incident's newest error
@@ -94,19 +96,27 @@ def traces_response(
         return JSONResponse({"error": "invalid status; must be ok or error"}, 400)
     limit, offset = _lenient(param("limit"), 50, 1000), _lenient(param("offset"), 0, None)
     row = row or trace_json
-    key = (view.seed, view.agent, view.anchor, view.now, view.story, *window, status, limit, offset, row)
-    if key not in _LISTED:  # an incident's newest errors are asked again and again, and one is 5 MB
-        if len(_LISTED) >= _LISTED_BODIES:
-            del _LISTED[next(iter(_LISTED))]
+
+    def listed() -> str:
         page = islice(matching(view, *window, status), offset, offset + limit)
         traces = [row(view, skeleton) for skeleton in page]
-        body = {"traces": traces, "total": total(view, *window, status), "limit": limit, "offset": offset}
-        _LISTED[key] = dumps(body)
-    return Response(_LISTED[key], media_type="application/json")
+        return dumps({"traces": traces, "total": total(view, *window, status), "limit": limit, "offset": offset})
+
+    # An incident's newest errors are listed again and again, and one of them is 5 MB: the last pages are kept.
+    key = (view.seed, view.agent, view.anchor, view.now, view.story, *window, status, limit, offset, row)
+    return Response(_kept(_LISTED, 8, key, listed), media_type="application/json")
 
 
-_LISTED_BODIES = 8
 _LISTED: dict[tuple[Any, ...], str] = {}  # the last pages listed, by all they depend on
+
+
+def _kept(store: dict[K, V], size: int, key: K, make: Callable[[], V]) -> V:
+    """`store[key]`, made by `make` when missing; past `size` entries, the oldest one goes."""
+    if key not in store:
+        if len(store) >= size:
+            del store[next(iter(store))]
+        store[key] = make()
+    return store[key]
 
 
 def summary_response(view: AgentView, param: Param) -> Response:
@@ -118,7 +128,8 @@ def summary_response(view: AgentView, param: Param) -> Response:
     latencies = _latencies(view, first, last)
     traces = errors = tokens = 0
     latency_sum = 0.0
-    for series, lo, hi in _days(view, first, last):
+    for day, lo, hi in days_of(first, last):
+        series = view.series_of(day)
         traces += sum(series.traces[lo:hi])
         errors += sum(series.errors[lo:hi])
         latency_sum = sum(series.latency_sum[lo:hi], latency_sum)  # minute after minute, as the metrics add them
@@ -138,18 +149,17 @@ def summary_response(view: AgentView, param: Param) -> Response:
 def _latencies(view: AgentView, first: int, last: int) -> list[float]:
     """Every trace's latency in [first, last). Days are drawn once a process: a 30-day p95 reads 80,000 traces."""
     result: list[float] = []
-    for day in range(first // DAY, (last - 1) // DAY + 1):
+    for day, lo, hi in days_of(first, last):
         key = (view.seed, view.agent, view.anchor, view.story, day)  # all a minute's draw depends on
-        if key not in _DRAWN:
-            if len(_DRAWN) >= _DRAWN_DAYS:
-                del _DRAWN[next(iter(_DRAWN))]
-            _DRAWN[key] = tuple(tuple(d[3]) if d else () for d in (_draw(view, day * DAY + m) for m in range(DAY)))
-        minutes = _DRAWN[key][max(first - day * DAY, 0) : min(last - day * DAY, DAY)]
-        result += [latency for minute in minutes for latency in minute]
+        drawn = _kept(_DRAWN, 256, key, functools.partial(_drawn_day, view, day))
+        result += [latency for minute in drawn[lo:hi] for latency in minute]
     return result
 
 
-_DRAWN_DAYS = 256
+def _drawn_day(view: AgentView, day: int) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(d[3]) if d else () for d in (_draw(view, day * DAY + m) for m in range(DAY)))
+
+
 # Each minute's latencies, by day; tuples, which the cycle collector stops walking (see `sim.data.Series`).
 _DRAWN: dict[tuple[str, Agent, datetime, Story, int], tuple[tuple[float, ...], ...]] = {}
 
@@ -220,16 +230,11 @@ def matching(view: AgentView, first: int, last: int, status: str | None) -> Iter
 def total(view: AgentView, first: int, last: int, status: str | None) -> int:
     """How many traces of [first, last) have `status`, from the series alone."""
     result = 0
-    for series, lo, hi in _days(view, first, last):
+    for day, lo, hi in days_of(first, last):
+        series = view.series_of(day)
         errors = sum(series.errors[lo:hi])
         result += errors if status == "error" else sum(series.traces[lo:hi]) - (errors if status == "ok" else 0)
     return result
-
-
-def _days(view: AgentView, first: int, last: int) -> Iterator[tuple[Series, int, int]]:
-    """Each day's series and the [lo, hi) of its minutes that [first, last) covers."""
-    for day in range(first // DAY, (last - 1) // DAY + 1) if last > first else ():
-        yield view.series_of(day), max(first - day * DAY, 0), min(last - day * DAY, DAY)
 
 
 def _count(series: Series, offset: int, status: str | None) -> int:
