@@ -1,6 +1,6 @@
-"""large-org's 500 agents: the overview's first page and every page after it, in cost order, and what it says
-while it reads. Each overview is asked once, by the module's fixtures (the module runs on one worker: ONE_WORKER
-in conftest.py), and every test asserts on it.
+"""large-org's 500 agents: the default overview's first page and every page after it, in cost order, what it says
+while it reads, and list_agents beside it. All of it is asked once, of one server, by the module's fixture (the
+module runs on one worker: ONE_WORKER in conftest.py), and every test asserts on it.
 """
 
 from __future__ import annotations
@@ -21,24 +21,19 @@ from tests.test_progress import Heard, said_each_agent_read
 
 pytestmark = pytest.mark.anyio
 
-LAST_HOUR = {"account": "large-org", "start_time": "now-1h"}
+LARGE_ORG = {"account": "large-org"}
+AT_A_TIME = 4
 
 
 @dataclass(frozen=True)
-class Day:
-    """The default overview (the last 24 hours), what it said while it read, and list_agents after it."""
-
-    overview: CallToolResult
-    heard: Heard
-    listed: CallToolResult
-
-
-@dataclass(frozen=True)
-class LastHour:
-    """The last hour's overview worst first, every page of it, then by cost with its next page, from one server."""
+class Asked:
+    """The default overview (the last 24 hours) worst first and what it said while it read, every page of it, then
+    by cost with its next page, and list_agents: from one server."""
 
     first: CallToolResult
+    heard: Heard
     in_flight: int  # the most metrics requests the simulator had at once while it read
+    listed: CallToolResult
     pages: list[CallToolResult]
     by_cost: CallToolResult
     next_by_cost: CallToolResult
@@ -46,47 +41,38 @@ class LastHour:
 
 
 @pytest.fixture(scope="module")
-async def day(api_url: str, shared_simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Day:
-    shared_simulator.reset()
-    heard = Heard()
-    settings = settings_at(api_url, tmp_path_factory.mktemp("day"))
-    async with Client(server_at_now(settings, call_budget=UNHURRIED)) as client:
-        overview = await client.call_tool("get_account_overview", {"account": "large-org"}, progress_callback=heard)
-        listed = await client.call_tool("list_agents", {})
-    return Day(overview, heard, listed)
-
-
-@pytest.fixture(scope="module")
-async def last_hour(api_url: str, shared_simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> LastHour:
+async def asked(api_url: str, shared_simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Asked:
     # The walk's 30-odd pages take longer than the live window's 10 s in the cache: kept by live_cache_ttl, each
     # page is read from the cache instead of asking 1,000 windows again (the cache's policy is tested on its own),
     # and so is the cost order: the same rows, sorted another way.
-    settings = settings_at(api_url, tmp_path_factory.mktemp("last-hour"))
+    settings = settings_at(api_url, tmp_path_factory.mktemp("large-org"))
     shared_simulator.reset()
     shared_simulator.latency_ms = 10  # answers overlap, as over a network
+    heard = Heard()
     try:
         async with Client(
-            server_at_now(settings, max_concurrency=4, call_budget=UNHURRIED, live_cache_ttl=600)
+            server_at_now(settings, max_concurrency=AT_A_TIME, call_budget=UNHURRIED, live_cache_ttl=600)
         ) as client:
-            first = await client.call_tool("get_account_overview", LAST_HOUR)
+            first = await client.call_tool("get_account_overview", LARGE_ORG, progress_callback=heard)
             in_flight = shared_simulator.max_in_flight
             shared_simulator.latency_ms = 0
-            pages = await walk(client, "get_account_overview", LAST_HOUR)  # its first page again, from the cache
-            by_cost = await client.call_tool("get_account_overview", {**LAST_HOUR, "sort": "cost"})
+            listed = await client.call_tool("list_agents", {})
+            pages = await walk(client, "get_account_overview", LARGE_ORG)  # its first page again, from the cache
+            by_cost = await client.call_tool("get_account_overview", {**LARGE_ORG, "sort": "cost"})
             cursor = (by_cost.structured_content or {}).get("next_cursor")
-            page = {"account": "large-org", "cursor": cursor}
+            page = {**LARGE_ORG, "cursor": cursor}
             next_by_cost = await client.call_tool("get_account_overview", page)
             resorted = await client.call_tool("get_account_overview", {**page, "sort": "name"})
     finally:
         shared_simulator.reset()
-    return LastHour(first, in_flight, pages, by_cost, next_by_cost, resorted)
+    return Asked(first, heard, in_flight, listed, pages, by_cost, next_by_cost, resorted)
 
 
 async def test_an_overview_of_500_agents_leads_with_the_two_in_trouble_and_counts_the_rest(
-    last_hour: LastHour,
+    asked: Asked,
 ) -> None:
-    text, s = said(last_hour.first)
-    assert last_hour.in_flight == 4  # metrics requests at once: the bound, reached
+    text, s = said(asked.first)
+    assert asked.in_flight == 4  # metrics requests at once: the bound, reached
     assert len(text) <= BOUND
     assert len(json.dumps(s)) <= BOUND
     assert list(s)[:2] == ["status", "headline"]
@@ -99,8 +85,8 @@ async def test_an_overview_of_500_agents_leads_with_the_two_in_trouble_and_count
     assert f"Next page: get_account_overview(account='large-org', cursor='{s['next_cursor']}')." in text
 
 
-async def test_every_agent_of_the_500_agent_overview_is_on_exactly_one_page_worst_first(last_hour: LastHour) -> None:
-    pages = last_hour.pages  # each page within the bound, and the next one's call in its text (`walk`)
+async def test_every_agent_of_the_500_agent_overview_is_on_exactly_one_page_worst_first(asked: Asked) -> None:
+    pages = asked.pages  # each page within the bound, and the next one's call in its text (`walk`)
     rows = [row for p in pages for row in (p.structured_content or {})["agents"]]
     assert len(rows) == len({r["name"] for r in rows}) == 500
     assert rows[0]["name"] == "agent-013"
@@ -111,11 +97,11 @@ async def test_every_agent_of_the_500_agent_overview_is_on_exactly_one_page_wors
 
 
 async def test_sort_cost_lists_the_most_expensive_agents_first_and_its_cursor_keeps_that_order(
-    last_hour: LastHour,
+    asked: Asked,
 ) -> None:
-    text, page1 = said(last_hour.by_cost)
-    _, page2 = said(last_hour.next_by_cost)
-    for result in (last_hour.by_cost, last_hour.next_by_cost):
+    text, page1 = said(asked.by_cost)
+    _, page2 = said(asked.next_by_cost)
+    for result in (asked.by_cost, asked.next_by_cost):
         assert len(text_of(result)) + len(json.dumps(result.structured_content, separators=(",", ":"))) <= BOUND
     assert "Agents by cost, highest first:" in text
     assert (page1["sort"], page2["sort"]) == ("cost", "cost")
@@ -124,17 +110,17 @@ async def test_sort_cost_lists_the_most_expensive_agents_first_and_its_cursor_ke
     assert costs == sorted(costs, reverse=True)
     assert len(costs) == len(rows) > 20  # every running agent has a cost: none was pushed to the end
     assert len({r["name"] for r in rows}) == len(rows)  # the second page starts where the first ended
-    assert last_hour.resorted.is_error
-    said_instead = text_of(last_hour.resorted)
+    assert asked.resorted.is_error
+    said_instead = text_of(asked.resorted)
     assert "This cursor pages get_account_overview's answer for sort='cost', not sort='name'" in said_instead
 
 
-async def test_list_agents_and_the_500_agent_overview_fit_on_their_first_page(day: Day) -> None:
-    for result in (day.listed, day.overview):
+async def test_list_agents_and_the_500_agent_overview_fit_on_their_first_page(asked: Asked) -> None:
+    for result in (asked.listed, asked.first):
         text, structured = sizes(result)
         assert text + structured <= BOUND  # together, as the fitter bounds them: each fits on its own
 
 
-async def test_an_overview_of_500_agents_says_each_agent_read_n_of_n_from_its_first_request(day: Day) -> None:
-    assert not day.overview.is_error, text_of(day.overview)
-    said_each_agent_read(day.heard, "large-org", 500)
+async def test_an_overview_of_500_agents_says_each_agent_read_n_of_n_from_its_first_request(asked: Asked) -> None:
+    assert not asked.first.is_error, text_of(asked.first)
+    said_each_agent_read(asked.heard, "large-org", 500, at_a_time=AT_A_TIME)

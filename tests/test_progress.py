@@ -38,12 +38,12 @@ class Heard:
         return all(a < b for a, b in itertools.pairwise(values))
 
 
-def said_each_agent_read(heard: Heard, account: str, agents: int) -> None:
+def said_each_agent_read(heard: Heard, account: str, agents: int, at_a_time: int = 8) -> None:
     """An overview's progress: what it reads first, then each agent read, n of n, from the first one."""
     assert heard.messages[:3] == [
         "reading the user's accounts",
         f"reading the deployments of {account}",
-        f"reading the metrics of {agents} agents, 8 at a time",
+        f"reading the metrics of {agents} agents, {at_a_time} at a time",
     ]
     counted = [(p, t) for p, t, m in heard.steps if "agents read" in m]
     assert len(counted) == agents
