@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 if os.environ.get("PYTEST_XDIST_WORKER"):
     gc.disable()
 
+# Where PYTHONDONTWRITEBYTECODE is set (many CI machines and containers set it), each Python process of a run, the
+# four workers and the thirty-odd servers and commands the tests start, would compile the SDK and the package
+# again: some 10 s of CPU. The run's processes keep their bytecode in .pytest_cache instead, out of the source tree
+# as the variable asks, for the next process and the next run.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(__file__).resolve().parent.parent / ".pytest_cache/pycache"))
+
 # No test may touch the keyring of the machine it runs on: those that need one bring their own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
