@@ -28,9 +28,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     gc.disable()
 
 # Where PYTHONDONTWRITEBYTECODE is set (many CI machines and containers set it), each Python process of a run, the
-# four workers and the thirty-odd servers and commands the tests start, would compile the SDK and the package
-# again: some 10 s of CPU. The run's processes keep their bytecode in .pytest_cache instead, out of the source tree
-# as the variable asks, for the next process and the next run.
+# four workers and the thirty-odd servers and commands the tests start, compiled the SDK, pytest and the package
+# again: a fifth of the run's CPU. They share their bytecode in .pytest_cache instead, with the next process and
+# the next run (stdio_env passes the place on to the servers it starts).
 if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
     os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(__file__).resolve().parent.parent / ".pytest_cache/pycache"))
 
