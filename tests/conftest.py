@@ -28,11 +28,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     gc.disable()
 
 # Where PYTHONDONTWRITEBYTECODE is set (many CI machines and containers set it), each Python process of a run, the
-# four workers and the thirty-odd servers and commands the tests start, compiled the SDK, pytest and the package
-# again: a fifth of the run's CPU. They share their bytecode in .pytest_cache instead, with the next process and
-# the next run (stdio_env passes the place on to the servers it starts).
-if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
-    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(__file__).resolve().parent.parent / ".pytest_cache/pycache"))
+# four workers and the thirty-odd servers and commands the tests start, compiled pytest, the SDK and the package
+# again: a fifth of the run's CPU. The run's processes write their bytecode as Python does by default (into
+# __pycache__, which git ignores), for the next process and the next run.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # No test may touch the keyring of the machine it runs on: those that need one bring their own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"

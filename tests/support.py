@@ -73,7 +73,6 @@ def stdio_env(settings: Settings, home: Path) -> dict[str, str]:
         "ASTRO_API_URL": settings.api_url,
         "ASTRO_MCP_AUTH_URL": settings.auth_url,
         "ASTRO_MCP_CREDENTIALS_FILE": str(settings.credentials_file),
-        **{name: os.environ[name] for name in ("PYTHONPYCACHEPREFIX",) if name in os.environ},  # conftest.py
     }
 
 
