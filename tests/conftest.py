@@ -109,23 +109,29 @@ def pytest_collection_finish() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "waits: waits a second or more on real time (a budget, a deadline, a token's lifetime)"
+        "markers",
+        "waits(seconds=2): waits about `seconds` on real time (a budget, a deadline, a token's lifetime, a process)",
     )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The order the workers take tests in: each module's tests dealt out in turn, and the tests that wait spread
-    over the first three quarters. A test that waits leaves its core to the others' work; many waiting at once
-    leave the cores idle, and one left waiting at the end holds the whole run."""
+    over the first three quarters, the longest first. A test that waits leaves its core to the others' work; many
+    waiting at once leave the cores idle, and one left waiting at the end holds the whole run."""
     by_module: dict[str, list[pytest.Item]] = {}
     for item in items:
         by_module.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
     queues = list(by_module.values())
     dealt = [queue[i] for i in range(max(map(len, queues), default=0)) for queue in queues if i < len(queue)]
-    waiting = [item for item in dealt if item.get_closest_marker("waits")]
+    waiting = sorted((item for item in dealt if item.get_closest_marker("waits")), key=_waits, reverse=True)
     rest = [item for item in dealt if not item.get_closest_marker("waits")]
     every = max(1, len(rest) * 3 // 4 // max(1, len(waiting)))  # one test that waits, then `every` others
     items[:] = []
     for i, item in enumerate(waiting):
         items += [item, *rest[i * every : (i + 1) * every]]
     items += rest[len(waiting) * every :]
+
+
+def _waits(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("waits")
+    return float(marker.args[0]) if marker and marker.args else 2.0

@@ -77,7 +77,7 @@ async def test_a_name_nobody_is_near_lists_the_real_ones_without_guessing(client
     assert said.startswith("Account 'astro-team' has no agent 'zzz' (the API said: agent not found). Its agents: ")
 
 
-@pytest.mark.waits
+@pytest.mark.waits(4)
 async def test_the_suggestion_never_holds_the_call_longer_than_a_completion_waits(
     settings: Settings, simulator: Simulator
 ) -> None:

@@ -24,7 +24,7 @@ from tests.support import http_client
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.waits
+@pytest.mark.waits(4)
 def test_demo_prints_what_the_model_receives_and_exits_0() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "astro_mcp", "demo"], capture_output=True, text=True, timeout=120, cwd=REPO, check=False

@@ -105,7 +105,7 @@ async def test_checkout_agents_error_incident_says_the_deploy_2_minutes_before_t
         assert f"{source}: not available" not in text
 
 
-@pytest.mark.waits
+@pytest.mark.waits(5)
 async def test_a_slow_trace_steps_route_does_not_hold_the_metrics_answer_and_the_next_calls_get_the_step(
     settings: Settings, simulator: Simulator
 ) -> None:
@@ -405,7 +405,7 @@ async def test_the_context_is_asked_again_once_the_live_cache_has_expired(
         assert len(simulator.requests_to(leaf)) == 2, leaf
 
 
-@pytest.mark.waits
+@pytest.mark.waits(3)
 async def test_a_traces_call_waits_for_the_failing_step_its_share_of_the_budget_and_the_list_stands_without_it(
     settings: Settings, simulator: Simulator
 ) -> None:

@@ -65,7 +65,7 @@ async def test_a_dripping_answer_ends_at_the_call_budget(upstream: tuple[FaultUp
     assert not after_failed
 
 
-@pytest.mark.waits
+@pytest.mark.waits(4)
 async def test_slow_answers_cannot_starve_the_other_calls(upstream: tuple[FaultUpstream, str]) -> None:
     faults, url = upstream
     faults.script(*[Drip(every=0.2)] * 3)

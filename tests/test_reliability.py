@@ -178,7 +178,7 @@ async def test_a_cancelled_call_stops_its_upstream_request(settings: Settings, s
     assert not after.is_error
 
 
-@pytest.mark.waits
+@pytest.mark.waits(4)
 async def test_the_token_never_appears_in_results_logs_or_errors(
     tmp_path: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -65,7 +65,7 @@ def sign_in(simulator: Simulator, store: Store, *, expired: bool = False, **fiel
     return {"access": access.get_secret_value(), "refresh": refresh.get_secret_value()}
 
 
-@pytest.mark.waits
+@pytest.mark.waits(6)
 async def test_a_server_keeps_answering_over_several_token_lifetimes(simulator: Simulator, saved: Settings) -> None:
     simulator.workos.lifetime = 2  # 1 s is too short on a loaded machine: a retry's new token could lapse in flight
     sign_in(simulator, Store(saved.credentials_file, None))
@@ -257,7 +257,7 @@ async def test_a_token_with_control_characters_is_refused_without_being_shown(sa
     assert "tok-CTRL" not in str(bad.value)
 
 
-@pytest.mark.waits
+@pytest.mark.waits(7)
 async def test_done_when_login_then_a_stdio_server_with_no_token_answers_for_several_lifetimes(
     simulator: Simulator, saved: Settings, tmp_path: Path
 ) -> None:

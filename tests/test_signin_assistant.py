@@ -72,7 +72,7 @@ async def answered(client: Client, tool: str = "list_agents", within: float = 10
     return result
 
 
-@pytest.mark.waits
+@pytest.mark.waits(3)
 async def test_done_when_a_stdio_client_with_no_login_signs_in_from_the_assistant_and_lists_its_agents(
     simulator: Simulator, signed_out: Settings, tmp_path: Path
 ) -> None:
@@ -124,7 +124,7 @@ async def test_calls_while_a_sign_in_is_pending_share_its_code_and_answer_at_onc
     assert signed_out.credentials_file.stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.waits
+@pytest.mark.waits(4)
 async def test_an_expired_code_is_forgotten_and_the_next_call_starts_a_new_one(
     simulator: Simulator, signed_out: Settings
 ) -> None:
