@@ -133,10 +133,20 @@ def days_of(first: int, last: int) -> Iterator[tuple[int, int, int]]:
 _RHYTHM = tuple(0.6 + 0.4 * math.cos((m / 60 - 15) * math.pi / 12) for m in range(DAY))
 
 
+# random.gauss's and random.normalvariate's constants: `generate` draws as they do, without a call per draw.
+_TWO_PI = 2.0 * math.pi
+_NV = 4 * math.exp(-0.5) / math.sqrt(2.0)
+
+
 def generate(agent: Agent, seed: str, day: int, anchor: datetime) -> Series:
-    """One day of the agent's per-minute data, from a generator seeded by (seed, day): the same every time."""
+    """One day of the agent's per-minute data, from a generator seeded by (seed, day): the same every time.
+
+    Its normal draws are random.gauss's and random.lognormvariate's, written out on the same uniform draws (the
+    same numbers, bit for bit): called for each of the day's 1,440 minutes, the calls were a fifth of its time.
+    """
     rng = random.Random(hashlib.sha256(f"{seed}/{day}".encode()).digest())
-    gauss, lognormal, uniform, draw = rng.gauss, rng.lognormvariate, rng.uniform, rng.random
+    draw = rng.random
+    spare: float | None = None  # gauss draws normals two at a time and hands out the second on its next call
     counts, errors, latency_sums, inputs, outputs = [0] * DAY, [0] * DAY, [0.0] * DAY, [0] * DAY, [0] * DAY
     anchor_minute = math.floor(anchor.timestamp() / 60)
     windows = []  # (first minute, minutes, incident) of the incidents this day overlaps: most days have none
@@ -158,10 +168,24 @@ def generate(agent: Agent, seed: str, day: int, anchor: datetime) -> Series:
         for _, incident in on:
             factor *= incident.traffic_factor
         rate *= factor
-        traces = max(0, round(gauss(rate, math.sqrt(rate)))) if rate else 0
+        if not rate:
+            continue
+        if spare is None:  # gauss(rate, sqrt(rate))
+            x2pi = draw() * _TWO_PI
+            g2rad = math.sqrt(-2.0 * math.log(1.0 - draw()))
+            z, spare = math.cos(x2pi) * g2rad, math.sin(x2pi) * g2rad
+        else:
+            z, spare = spare, None
+        traces = max(0, round(rate + z * math.sqrt(rate)))
         if not traces:
             continue
-        error_rate, latency = agent.error_rate, agent.latency_ms * lognormal(0, 0.15)
+        while True:  # lognormvariate(0, 0.15)
+            u1 = draw()
+            u2 = 1.0 - draw()
+            z = _NV * (u1 - 0.5) / u2
+            if z * z / 4.0 <= -math.log(u2):
+                break
+        error_rate, latency = agent.error_rate, agent.latency_ms * math.exp(0 + z * 0.15)
         tokens = 1.0
         for begins, incident in on:
             error_rate = incident.error_rate if incident.error_rate is not None else error_rate
@@ -171,6 +195,6 @@ def generate(agent: Agent, seed: str, day: int, anchor: datetime) -> Series:
         errors[m] = sum([draw() < error_rate for _ in range(traces)])
         timed_out = sum([5000.0 - latency for _ in range(traces) if draw() < agent.timeouts]) if agent.timeouts else 0.0
         latency_sums[m] = latency * traces + timed_out
-        inputs[m] = round(traces * agent.input_tokens * tokens * uniform(0.7, 1.3))
-        outputs[m] = round(traces * agent.output_tokens * tokens * uniform(0.7, 1.3))
+        inputs[m] = round(traces * agent.input_tokens * tokens * (0.7 + (1.3 - 0.7) * draw()))
+        outputs[m] = round(traces * agent.output_tokens * tokens * (0.7 + (1.3 - 0.7) * draw()))
     return Series(counts, errors, latency_sums, inputs, outputs)
