@@ -28,7 +28,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     gc.disable()
 
 # Where PYTHONDONTWRITEBYTECODE is set (many CI machines and containers set it), each Python process of a run, the
-# four workers and the thirty-odd servers and commands the tests start, compiled pytest, the SDK and the package
+# five workers and the thirty-odd servers and commands the tests start, compiled pytest, the SDK and the package
 # again: a fifth of the run's CPU. The run's processes write their bytecode as Python does by default (into
 # __pycache__, which git ignores), for the next process and the next run.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
