@@ -56,7 +56,9 @@ async def test_a_dripping_answer_ends_at_the_call_budget(upstream: tuple[FaultUp
     faults, url = upstream
     faults.script(Drip(head=head, every=0.1))
     # 2 s: the budget is the whole call's now, and the next call's metrics and p95 must fit it on a loaded machine.
-    async with Client(server_for(url, call_budget=2, read_timeout=0.5)) as client:
+    # A byte comes every 0.1 s, so no read waits 1 s, even on a machine that holds a process a few tenths of a
+    # second at a time: the budget, not the read timeout, ends the call.
+    async with Client(server_for(url, call_budget=2, read_timeout=1.0)) as client:
         elapsed, text, failed = await timed_call(client)
         _, _, after_failed = await timed_call(client)
     assert failed
