@@ -30,6 +30,7 @@ from astro_mcp.sim import fleet, platform
 from astro_mcp.sim import traces as sim_traces
 from astro_mcp.sim.buckets import Buckets
 from astro_mcp.sim.data import ACCOUNT_ERRORS, AGENT_ERRORS, Agent
+from astro_mcp.sim.population import AgentView
 from astro_mcp.sim.story import story_of
 from astro_mcp.sim.workos import WorkOSSimulator
 
@@ -190,17 +191,17 @@ class Simulator:
         view = await self._view(request, "summary")
         return view if isinstance(view, Response) else sim_traces.summary_response(view, request.query_params.get)
 
-    async def _view(self, request: Request, leaf: str) -> sim_traces.AgentView | Response:
+    async def _view(self, request: Request, leaf: str) -> AgentView | Response:
         if refused := self.admit(request):
             return refused
         return await self.view(request, request.path_params["account"], request.path_params["name"], leaf)
 
-    async def view(self, request: Request, account: str, name: str, leaf: str) -> sim_traces.AgentView | Response:
+    async def view(self, request: Request, account: str, name: str, leaf: str) -> AgentView | Response:
         """The agent as the trace routes read it, or the answer that stands instead (scripted, or an error)."""
         agent = await self.agent(request, account, name, leaf)
         if isinstance(agent, Response):
             return agent
-        return sim_traces.AgentView(
+        return AgentView(
             agent,
             f"{account}/{name}",
             functools.cache(lambda day: self.buckets.day_series(agent, account, name, day)),  # read minute by minute

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from astro_mcp.sim.data import DAY
+from astro_mcp.sim.population import AgentView, Skeleton, minute_skeletons
 from astro_mcp.sim.story import cost_usd
-from astro_mcp.sim.traces import AgentView, Skeleton, error_message, minute_skeletons, trace_id, trace_json
+from astro_mcp.sim.traces import error_message, trace_id, trace_json
 
 _PLAN_SHARE = 0.4
 

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from astro_mcp.sim import costs, observations
 from astro_mcp.sim import traces as sim_traces
 from astro_mcp.sim.fleet import deployment_id
+from astro_mcp.sim.population import AgentView
 from astro_mcp.sim.story import story_of
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ class _Platform:
             lambda account, name, day: sim.buckets.day_series(sim.agents[account][name], account, name, day)
         )
 
-    async def deployed(self, request: Request, leaf: str) -> sim_traces.AgentView | Response:
+    async def deployed(self, request: Request, leaf: str) -> AgentView | Response:
         sim = self.sim
         if refused := sim.admit(request):
             return refused
