@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from astro_mcp import formats as fmt
 from astro_mcp.config import Settings
 from astro_mcp.server import create_server
 from tests.support import NOW, text_of
@@ -106,6 +107,11 @@ async def test_every_zoo_agent_is_named_the_same_in_every_window(
         if first is not None:  # a 1-hour window shows what lies in it; the headline names what sets the status
             assert first["start"] == onset
             assert first["evidence"]
+        usual = (s["now"] or {}).get("usual_traces")
+        if usual is not None:  # the "now" line's usual traffic and the baseline's are one figure
+            assert s["baseline"]["traces_per_hour"] == usual
+            assert f"usually about {usual:,.0f} at these hours" in text
+            assert f"traffic in the last hour {fmt.num(usual)} traces" in text
 
 
 @pytest.mark.anyio

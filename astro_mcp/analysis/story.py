@@ -187,10 +187,11 @@ def abnormal(current: Diagnosis, c: Comparison) -> str | None:
     )
 
 
-def used(current: Diagnosis) -> BaselineUsed:
+def used(current: Diagnosis, last_hour: tuple[int, int]) -> BaselineUsed:
+    """The baseline as the answer states it; its traffic is what it expects of `last_hour`, the "now" line's hour."""
     base = current.baseline
     levels = base.levels
-    expected, _ = base.expected(current.now - HOUR, HOUR)
+    expected, _ = base.expected(last_hour[0], last_hour[1] - last_hour[0])
     return BaselineUsed(
         description=base.describe(),
         data_since=None if base.since is None else _at(base.since),

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from astro_mcp.analysis.anomalies import ErrorJudge, LatencyJudge, period
 from astro_mcp.analysis.assess import Recent, assess
-from astro_mcp.analysis.baseline import Signal
+from astro_mcp.analysis.baseline import HOUR, Signal
 from astro_mcp.analysis.compare import Reference, compare
 from astro_mcp.analysis.detect import Diagnosis, diagnose
 from astro_mcp.analysis.grid import Series, analysis_step, lay_on_grid, nice_step
@@ -38,7 +38,7 @@ from astro_mcp.analysis.results.metrics import (
 )
 from astro_mcp.analysis.story import abnormal, incident, told, used
 from astro_mcp.analysis.trend import trend
-from astro_mcp.analysis.verdict import headline, now_period
+from astro_mcp.analysis.verdict import headline, now_period, now_span
 from astro_mcp.domain import Bucket, MetricsQuery
 from astro_mcp.formats import minutes as describe_minutes
 from astro_mcp.formats import when
@@ -76,6 +76,8 @@ def summarize(
     error_rate = totals.error_count / traces if traces else None
     avg_latency = math.fsum(series.latency_sum) / traces if traces else None
     figures = (traces, error_rate, avg_latency, current.baseline.expected(start, end - start)[0])
+    fine = recent.fine_series() if recent is not None else series
+    last_hour = now_span(fine, current.now) or (current.now - HOUR, current.now)
     return MetricsSummary(
         account=query.account,
         name=query.name,
@@ -90,8 +92,8 @@ def summarize(
         else None,
         traces_per_hour=traces * 3600 / (end - start),
         analysis_minutes=analysis.step // 60,
-        now=now_period(recent.fine_series() if recent is not None else series, current),
-        baseline=used(current),
+        now=now_period(fine, current),
+        baseline=used(current, last_hour),
         incidents=found[:MAX_INCIDENTS],
         more_incidents=max(0, len(found) - MAX_INCIDENTS),
         comparison=comparison,

@@ -15,13 +15,20 @@ SLOWER = 0.3  # latency (or tokens per trace) this much away from the comparison
 _NOW = 3600  # the "now" line covers the last hour
 
 
-def now_period(fine: Series, current: Diagnosis) -> LastPeriod | None:
-    """The last hour of the fine view, and whether it looks normal: elevated while anything is wrong now, and what."""
-    now, status = current.now, current.status
+def now_span(fine: Series, now: int) -> tuple[int, int] | None:
+    """What the "now" line covers: the last hour of the fine view up to its last complete bucket (epoch seconds)."""
     end = fine.t0 + max(0, min(len(fine), (now - fine.t0) // fine.step)) * fine.step
     ids = fine.overlapping(end - _NOW, end)
-    if not ids:
+    return (fine.time(ids.start), end) if ids else None
+
+
+def now_period(fine: Series, current: Diagnosis) -> LastPeriod | None:
+    """The last hour of the fine view, and whether it looks normal: elevated while anything is wrong now, and what."""
+    status = current.status
+    span = now_span(fine, current.now)
+    if span is None:
         return None
+    ids, end = fine.overlapping(*span), span[1]
     traces, errors = sum(fine.traces[i] for i in ids), sum(fine.errors[i] for i in ids)
     latency = sum(fine.latency_sum[i] for i in ids)
     tokens = sum(fine.input_tokens[i] + fine.output_tokens[i] for i in ids)

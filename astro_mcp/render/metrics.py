@@ -111,10 +111,10 @@ TRAFFIC_NOTE_MIN = 50  # usual traces in the hour below which its traffic is too
 
 def _now(p: LastPeriod) -> str:
     head = f"Now (last hour, {fmt.span(p.start, p.end)}): "
-    if p.error_rate is None or p.avg_latency_ms is None:
-        return head + "no traces."
-    tokens = f", {fmt.num(p.tokens_per_trace)} tokens per trace" if p.tokens_per_trace is not None else ""
     usual = f" (usually about {p.usual_traces:,.0f} at these hours)" if p.usual_traces is not None else ""
+    if p.error_rate is None or p.avg_latency_ms is None:
+        return f"{head}no traces{usual}."
+    tokens = f", {fmt.num(p.tokens_per_trace)} tokens per trace" if p.tokens_per_trace is not None else ""
     figures = (
         f"{fmt.pct(p.error_rate)} errors, {fmt.ms(p.avg_latency_ms)}{tokens}, "
         f"{fmt.plural(p.trace_count, 'trace')}{usual}"

@@ -131,7 +131,9 @@ class BaselineUsed(Model):
     error_rate: Num | None = Field(description="typical error rate, 0..1")
     avg_latency_ms: Num | None = Field(description="typical period's mean latency")
     tokens_per_trace: Num | None = Field(description="typical input + output tokens per trace")
-    traces_per_hour: Num | None = Field(description="traces the agent normally sends in the hour before now")
+    traces_per_hour: Num | None = Field(
+        description="traces the agent normally sends in the hour `now` covers (else the hour before now)"
+    )
 
 
 class LastPeriod(Span):
